@@ -1,0 +1,159 @@
+"""Typed, lenient views of the Pieces OS JSON the Model API sends.
+
+Pieces OS adds enum values and fields every release, so nothing here rejects what it does not
+know: the JSON is kept as it came in ``raw`` and the attributes read from it defensively.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+# Download status strings, exactly as on the wire (ModelDownloadProgressStatusEnum).
+INITIALIZED = "INITIALIZED"
+IN_PROGRESS = "IN-PROGRESS"
+COMPLETED = "COMPLETED"
+FAILED = "FAILED"
+UNKNOWN = "UNKNOWN"
+CANCELED = "CANCELED"
+RESET = "RESET"
+TERMINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED})
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _byte_value(descriptor: Any) -> int | None:
+    """``ByteDescriptor.value`` as an int, or None when absent or not a number."""
+    if not isinstance(descriptor, dict):
+        return None
+    value = descriptor.get("value")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return int(value)
+
+
+def readable_bytes(n: int) -> str:
+    """``1536`` -> ``"1.5 KB"`` (decimal units, as Pieces OS writes them)."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(size) < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Model:
+    """One Pieces OS ``Model``; ``raw`` is the server's JSON untouched (camelCase keys)."""
+
+    raw: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | str | bytes) -> Model:
+        if isinstance(data, (str, bytes)):
+            data = json.loads(data)
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise ValueError("a Model is a JSON object with a string 'id'")
+        return cls(raw=data)
+
+    def _flag(self, key: str) -> bool:
+        return self.raw.get(key) is True
+
+    @property
+    def id(self) -> str:
+        return self.raw["id"]
+
+    @property
+    def name(self) -> str:
+        return _str_or_none(self.raw.get("name")) or self.id
+
+    @property
+    def version(self) -> str | None:
+        return _str_or_none(self.raw.get("version"))
+
+    @property
+    def description(self) -> str | None:
+        return _str_or_none(self.raw.get("description"))
+
+    @property
+    def foundation(self) -> str | None:
+        return _str_or_none(self.raw.get("foundation"))
+
+    @property
+    def provider(self) -> str | None:
+        return _str_or_none(self.raw.get("provider"))
+
+    @property
+    def quantization(self) -> str | None:
+        return _str_or_none(self.raw.get("quantization"))
+
+    @property
+    def cloud(self) -> bool:
+        return self._flag("cloud")
+
+    @property
+    def custom(self) -> bool:
+        return self._flag("custom")
+
+    @property
+    def downloaded(self) -> bool:
+        return self._flag("downloaded")
+
+    @property
+    def downloading(self) -> bool:
+        return self._flag("downloading")
+
+    @property
+    def loaded(self) -> bool:
+        return self._flag("loaded")
+
+    @property
+    def bytes(self) -> int | None:
+        return _byte_value(self.raw.get("bytes"))
+
+    @property
+    def ram(self) -> int | None:
+        return _byte_value(self.raw.get("ram"))
+
+
+def clamp_percentage(value: Any) -> float | None:
+    """A wire percentage as a float in 0-100, or None when absent or not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not math.isfinite(value):
+        return None
+    return min(100.0, max(0.0, float(value)))
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """One ``ModelDownloadProgress`` frame: the wire status string and a 0-100 percentage."""
+
+    status: str
+    percentage: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | str | bytes) -> DownloadProgress:
+        """Parse a frame; unknown statuses are kept, a missing one reads as ``UNKNOWN``.
+
+        Raises ``ValueError`` for anything that is not a JSON object.
+        """
+        if isinstance(data, (str, bytes)):
+            data = json.loads(data)
+        if not isinstance(data, dict):
+            raise ValueError("a ModelDownloadProgress frame is a JSON object")
+        status = data.get("status")
+        return cls(
+            status=status if isinstance(status, str) and status else UNKNOWN,
+            percentage=clamp_percentage(data.get("percentage")),
+            raw=data,
+        )
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES

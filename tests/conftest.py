@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from serverproc import MiB, ServerProcess, local_model, write_catalog
+
+DEMO_LIKE = [
+    local_model("small", 4 * MiB, name="Small Model", custom=True, foundation="PHI_2"),
+    local_model("medium", 24 * MiB, name="Medium Model", foundation="LLAMA_3_8B"),
+    local_model(
+        "badsum", 2 * MiB, name="Bad Checksum", source={"sha256": "0" * 64}, foundation="T5"
+    ),
+    {"id": "cloudy", "name": "Cloud Model", "cloud": True, "foundation": "GPT_4"},
+]
+
+
+@pytest.fixture
+def catalog_path(tmp_path: Path) -> Path:
+    return write_catalog(tmp_path / "catalog.json", DEMO_LIKE)
+
+
+@pytest.fixture
+def server(tmp_path: Path, catalog_path: Path) -> Iterator[ServerProcess]:
+    """A real reference server; its hub is throttled to 8 MiB/s so downloads take a moment."""
+    with ServerProcess(tmp_path / "data", catalog_path, hub_rate=8 * MiB) as proc:
+        yield proc
+
+
+@pytest.fixture
+def fast_server(tmp_path: Path, catalog_path: Path) -> Iterator[ServerProcess]:
+    with ServerProcess(tmp_path / "data", catalog_path, hub_rate=0) as proc:
+        yield proc

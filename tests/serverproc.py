@@ -1,0 +1,99 @@
+"""Run the real reference server as a child process on a free port (tests and benchmarks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+MiB = 1 << 20
+
+
+def write_catalog(path: Path, models: list[dict[str, Any]]) -> Path:
+    path.write_text(json.dumps(models))
+    return path
+
+
+def local_model(model_id: str, size: int, **extra: Any) -> dict[str, Any]:
+    """A catalog entry whose weights are a generated hub blob of ``size`` bytes."""
+    blob = extra.pop("blob", None) or re.sub(r"[^A-Za-z0-9._-]", "_", f"{model_id}-{size}.bin")
+    source = {"hub": blob, "bytes": size, **extra.pop("source", {})}
+    return {"id": model_id, "name": extra.pop("name", model_id), "source": source, **extra}
+
+
+class ServerProcess:
+    """``python -m pieces_widget.server`` with a temp data dir; ``url`` once it listens."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        catalog: Path | None = None,
+        hub_rate: float = 0,
+        port: int = 0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.catalog = catalog
+        self.hub_rate = hub_rate
+        self.port = port
+        self.host = host
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def start(self, timeout: float = 60) -> ServerProcess:
+        args = [sys.executable, "-m", "pieces_widget.server", "--data-dir", str(self.data_dir)]
+        args += ["--port", str(self.port), "--host", self.host, "--hub-rate", str(self.hub_rate)]
+        if self.catalog is not None:
+            args += ["--catalog", str(self.catalog)]
+        log = open(self.log_path, "a")  # noqa: SIM115 - owned by the child for its life
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ}
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {line!r}\n{self.log_path.read_text()}")
+        self.url = line.split("listening on ", 1)[1].split()[0]
+        self.port = int(self.url.rsplit(":", 1)[1])
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/.well-known/health", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not answer its health check")
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
