@@ -7,6 +7,7 @@ Watchers (progress WebSockets) get an ``asyncio.Event`` set on every change.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import hashlib
 import logging
@@ -23,30 +24,59 @@ from .store import fsync_dir
 
 log = logging.getLogger("pieces_widget.server")
 CHUNK = 1 << 20
-# Writer threads: hashing and writing overlap with the network read of the next chunk.
-_writer = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="transfer-io")
+BACKLOG = 16  # chunks queued for the disk and hash threads before the network read waits
 
 
 class TransferError(Exception):
     """Why a download failed, in words for the user."""
 
 
-def _write_and_hash(f: BinaryIO, hasher: Any, chunk: bytes) -> None:
-    hasher.update(chunk)
-    f.write(chunk)
+class _Sink:
+    """Writes and hashes chunks in order, each in its own thread (both release the GIL), so the
+    event loop goes on reading the network: a transfer runs at the pace of its slowest step."""
+
+    def __init__(self, f: BinaryIO, hasher: Any) -> None:
+        self._f = f
+        self._hasher = hasher
+        self._disk = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="transfer-disk")
+        self._hash = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="transfer-hash")
+        self._pending: collections.deque[concurrent.futures.Future[Any]] = collections.deque()
+
+    async def put(self, chunk: bytes) -> None:
+        self._pending.append(self._hash.submit(self._hasher.update, chunk))
+        self._pending.append(self._disk.submit(self._f.write, chunk))
+        while len(self._pending) > 2 * BACKLOG:
+            await asyncio.wrap_future(self._pending.popleft())
+
+    async def finish(self) -> str:
+        """Flush, fsync and hash what is queued; the fsync overlaps the tail of the hashing."""
+        synced = self._disk.submit(_fsync, self._f)
+        for future in [*self._pending, synced]:
+            await asyncio.wrap_future(future)
+        self._pending.clear()
+        return self._hasher.hexdigest()
+
+    def abort(self) -> None:
+        """Drop queued work and wait for the running write, so the file can be closed."""
+        for future in self._pending:
+            future.cancel()
+        concurrent.futures.wait(self._pending)
+        self._pending.clear()
+
+    def close(self) -> None:
+        self._disk.shutdown(wait=True)
+        self._hash.shutdown(wait=True)
+
+
+def _fsync(f: BinaryIO) -> None:
+    f.flush()
+    os.fsync(f.fileno())
 
 
 def _hash_prefix(path: Path, hasher: Any) -> None:
     with open(path, "rb") as f:
         while block := f.read(CHUNK * 4):
             hasher.update(block)
-
-
-def _finish_file(part: Path, final: Path) -> None:
-    with open(part, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(part, final)
-    fsync_dir(final.parent)
 
 
 class Transfer:
@@ -130,18 +160,17 @@ class Transfer:
             offset = 0
         self._hasher = hashlib.sha256()
         if offset:
-            await loop.run_in_executor(_writer, _hash_prefix, self.part, self._hasher)
+            await loop.run_in_executor(None, _hash_prefix, self.part, self._hasher)
         self.bytes_done = offset
-        if offset < total:
-            offset = await self._fetch(offset)
-        if offset != total:
-            raise TransferError(f"source ended early: {offset} of {total} bytes")
-        if self._hasher.hexdigest() != self.source.sha256:
+        digest = await self._fetch(offset) if offset < total else self._hasher.hexdigest()
+        if digest != self.source.sha256:
             self.part.unlink(missing_ok=True)
             raise TransferError("checksum mismatch: the downloaded file was deleted")
-        await loop.run_in_executor(_writer, _finish_file, self.part, self.final)
+        os.replace(self.part, self.final)
+        await loop.run_in_executor(None, fsync_dir, self.final.parent)
 
-    async def _fetch(self, offset: int) -> int:
+    async def _fetch(self, offset: int) -> str:
+        """Fetch from ``offset`` to the end into ``.part``; the sha256 of the whole file."""
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         async with self._session.get(self.source.url, headers=headers) as response:
             if offset and response.status == 200:  # the source ignored Range: start over
@@ -152,25 +181,27 @@ class Transfer:
             self.bytes_done = offset
             self._set_status(IN_PROGRESS)
             with open(self.part, "ab" if offset else "wb") as f:
-                return await self._stream(response, f, offset)
+                sink = _Sink(f, self._hasher)
+                try:
+                    await self._stream(response, sink, offset)
+                    return await sink.finish()
+                except BaseException:
+                    sink.abort()  # never close the file under a write in flight
+                    raise
+                finally:
+                    sink.close()
 
-    async def _stream(self, response: aiohttp.ClientResponse, f: BinaryIO, offset: int) -> int:
-        loop = asyncio.get_running_loop()
-        pending: concurrent.futures.Future[None] | None = None
-        try:
-            async for chunk in response.content.iter_chunked(CHUNK):
-                if offset + len(chunk) > self.source.bytes:
-                    raise TransferError(f"source sent more than {self.source.bytes} bytes")
-                pending = _writer.submit(_write_and_hash, f, self._hasher, chunk)
-                await asyncio.wrap_future(pending, loop=loop)
-                offset += len(chunk)
-                self.bytes_done = offset
-                self._changed()
-        except asyncio.CancelledError:
-            if pending is not None:  # never close the file under a write in flight
-                concurrent.futures.wait([pending])
-            raise
-        return offset
+    async def _stream(self, response: aiohttp.ClientResponse, sink: _Sink, offset: int) -> None:
+        total = self.source.bytes
+        async for chunk in response.content.iter_chunked(CHUNK):
+            if offset + len(chunk) > total:
+                raise TransferError(f"source sent more than {total} bytes")
+            await sink.put(chunk)
+            offset += len(chunk)
+            self.bytes_done = offset
+            self._changed()
+        if offset != total:
+            raise TransferError(f"source ended early: {offset} of {total} bytes")
 
 
 class Transfers:
