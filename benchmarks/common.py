@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from serverproc import MiB, ServerProcess, local_model, write_catalog  # noqa: E402
+from serverproc import MiB, ServerProcess, local_model, write_catalog
 
 __all__ = ["MiB", "Row", "ServerProcess", "local_model", "median_of", "write_catalog"]
 

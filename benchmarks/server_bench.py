@@ -20,7 +20,9 @@ CANCEL_TRIES = 20
 
 
 def _wait_downloaded(url: str, model_id: str) -> None:
-    ws = websocket.create_connection(f"{url.replace('http', 'ws', 1)}/model/{model_id}/download/progress")
+    ws = websocket.create_connection(
+        f"{url.replace('http', 'ws', 1)}/model/{model_id}/download/progress"
+    )
     while True:
         frame = json.loads(ws.recv())
         if frame["status"] in ("COMPLETED", "FAILED", "CANCELED"):
@@ -79,7 +81,9 @@ def cancel_latency(tmp: Path) -> Row:
     with ServerProcess(tmp / "cancel", catalog, hub_rate=8 * MiB) as server:
         url = server.url
         for _ in range(CANCEL_TRIES):
-            ws = websocket.create_connection(f"{url.replace('http', 'ws', 1)}/model/m/download/progress")
+            ws = websocket.create_connection(
+                f"{url.replace('http', 'ws', 1)}/model/m/download/progress"
+            )
             requests.post(f"{url}/model/m/download", timeout=10)
             while json.loads(ws.recv())["status"] != "IN-PROGRESS":
                 pass

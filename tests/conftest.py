@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from faultserver import FaultServer
 from serverproc import MiB, ServerProcess, local_model, write_catalog
 
 DEMO_LIKE = [
@@ -36,3 +39,23 @@ def server(tmp_path: Path, catalog_path: Path) -> Iterator[ServerProcess]:
 def fast_server(tmp_path: Path, catalog_path: Path) -> Iterator[ServerProcess]:
     with ServerProcess(tmp_path / "data", catalog_path, hub_rate=0) as proc:
         yield proc
+
+
+@pytest.fixture
+def fault() -> Iterator[FaultServer]:
+    server = FaultServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind() -> Iterator[None]:
+    """Every test ends with no pieces-widget thread still running."""
+    yield
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        alive = [t.name for t in threading.enumerate() if t.name.startswith("pieces-")]
+        if not alive:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"threads left behind: {alive}")

@@ -51,6 +51,7 @@ class ModelServer:
         self.transfers = transfers
         self.loaded: dict[str, LoadedWeights] = {}
         self.health_id = str(uuid.uuid4())
+        self.applications: dict[str, str] = {}  # id -> name, from POST /connect
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
@@ -73,6 +74,32 @@ class ModelServer:
 
     async def version(self, _: web.Request) -> web.Response:
         return web.Response(text=POS_VERSION)
+
+    async def connect(self, request: web.Request) -> web.Response:
+        """A minimal ``POST /connect``: registers the application and returns its id."""
+        try:
+            body = json.loads(await request.read())
+            app = body["application"]
+            name = app["name"]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+            return text_error(
+                400, "the body must be a SeededConnectorConnection with an application"
+            )
+        app_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.health_id}/{name}"))
+        self.applications[app_id] = str(name)
+        application = {
+            "id": app_id,
+            "name": name,
+            "version": str(app.get("version", "")),
+            "platform": app.get("platform", "LINUX"),
+            "onboarded": True,
+            "privacy": "OPEN",
+            "capabilities": "LOCAL",
+            "mechanism": "MANUAL",
+        }
+        return web.json_response(
+            {"application": application, "health": {"os": {"id": self.health_id}}}
+        )
 
     async def models(self, _: web.Request) -> web.Response:
         return web.json_response(
@@ -280,6 +307,7 @@ def create_app(
         [
             web.get("/.well-known/health", server.health),
             web.get("/.well-known/version", server.version),
+            web.post("/connect", server.connect),
             web.get("/models", server.models),
             web.post("/models/unload", server.unload_all),
             web.route("*", "/model/{tail:.*}", server.dispatch_model),

@@ -1,0 +1,236 @@
+"""PiecesClient: one method per Model API endpoint, over a ``requests.Session``.
+
+Discovery is lazy (first call). Every failure becomes a ``PiecesError`` with a one-line message;
+ids are quoted into paths, so an id is never a path.
+"""
+
+from __future__ import annotations
+
+import platform
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from . import __version__
+from .discovery import discover
+from .errors import (
+    ModelNotFoundError,
+    PiecesConnectionError,
+    PiecesServerError,
+    PiecesTimeoutError,
+)
+from .models import DownloadProgress, Model
+
+APPLICATION_NAME = "JUPYTER_HUB"
+
+
+def _platform() -> str:
+    system = platform.system().upper()
+    return {"DARWIN": "MACOS", "WINDOWS": "WINDOWS", "LINUX": "LINUX"}.get(system, "WEB")
+
+
+def _status_error(response: requests.Response, model_id: str | None) -> Exception:
+    status, text = response.status_code, response.text
+    if status == 410 and model_id is not None:
+        return ModelNotFoundError(model_id)
+    if status == 401:
+        return PiecesServerError(
+            status, text, "Pieces OS says you are not signed in (HTTP 401): sign in to Pieces OS"
+        )
+    if status == 593:
+        return PiecesServerError(
+            status, text, "Pieces OS needs an update (HTTP 593): update Pieces OS, then retry"
+        )
+    return PiecesServerError(status, text)
+
+
+class PiecesClient:
+    """A client for the Pieces OS Model API (or the reference server, which speaks the same).
+
+    ``PiecesClient()`` discovers Pieces OS on its first call; ``PiecesClient(url)`` uses ``url``.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 30.0,
+        application: str = APPLICATION_NAME,
+    ) -> None:
+        self._explicit_url = base_url.rstrip("/") if base_url else None
+        self._base_url = self._explicit_url
+        self._how = "given" if base_url else ""
+        self.timeout = (connect_timeout, read_timeout)
+        self.application = application
+        self.application_id: str | None = None
+        self.session = requests.Session()
+        self.session.trust_env = False  # Pieces OS is on loopback: never through a proxy
+        self.session.headers["User-Agent"] = f"pieces-widget/{__version__}"
+        self._lock = threading.Lock()
+        self._connected = False
+
+    # -- where -------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The server's base URL, discovering it on first use."""
+        with self._lock:
+            if self._base_url is None:
+                found = discover()
+                self._base_url, self._how = found.base_url, found.how
+            return self._base_url
+
+    def _rediscover(self) -> bool:
+        """Forget a discovered URL that stopped answering; True when another was found."""
+        if self._explicit_url is not None:
+            return False
+        with self._lock:
+            old, self._base_url, self._connected = self._base_url, None, False
+        try:
+            return self.base_url != old
+        except PiecesConnectionError:
+            return False
+
+    def ws_url(self, path: str) -> str:
+        return "ws" + self.base_url.removeprefix("http") + path
+
+    @staticmethod
+    def model_path(model_id: str, action: str = "") -> str:
+        return f"/model/{quote(model_id, safe='')}" + (f"/{action}" if action else "")
+
+    # -- transport ---------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        model_id: str | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> requests.Response:
+        """Send one request; a discovered URL that stopped answering is rediscovered once."""
+        for attempt in (1, 2):
+            url = self.base_url + path
+            try:
+                if not self._connected and path != "/connect":
+                    self._connect()
+                response = self.session.request(
+                    method, url, json=json, timeout=timeout or self.timeout
+                )
+            except requests.Timeout:
+                raise PiecesTimeoutError(
+                    f"Pieces OS at {self.base_url} did not answer {method} {path} in time: "
+                    "is it busy or stuck? retry, or restart Pieces OS"
+                ) from None
+            except requests.ConnectionError:
+                if attempt == 1 and self._rediscover():
+                    continue
+                how = f" (found by {self._how})" if self._how else ""
+                raise PiecesConnectionError(
+                    f"Pieces OS is not reachable at {url}{how}: start Pieces OS, "
+                    "or point PIECES_OS_URL at it"
+                ) from None
+            if response.status_code >= 400:
+                raise _status_error(response, model_id)
+            return response
+        raise AssertionError("unreachable")
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise PiecesServerError(
+                response.status_code, response.text, f"Pieces OS sent no JSON for {method} {path}"
+            ) from None
+
+    def _model(self, method: str, model_id: str, action: str = "", **kwargs: Any) -> Model:
+        data = self._json(method, self.model_path(model_id, action), model_id=model_id, **kwargs)
+        try:
+            return Model.from_json(data)
+        except ValueError as exc:
+            raise PiecesServerError(200, str(data)[:200], f"unexpected answer: {exc}") from None
+
+    def _connect(self) -> None:
+        """Register as an application where the server offers ``POST /connect``."""
+        self._connected = True
+        body = {
+            "application": {
+                "name": self.application,
+                "version": __version__,
+                "platform": _platform(),
+            }
+        }
+        try:
+            response = self.session.post(
+                self.base_url + "/connect", json=body, timeout=self.timeout
+            )
+        except requests.RequestException:
+            return
+        if not response.ok:
+            return  # servers without /connect (or refusing this name) are used without it
+        try:
+            app_id = response.json()["application"]["id"]
+        except (ValueError, KeyError, TypeError):
+            return
+        if isinstance(app_id, str):
+            self.application_id = app_id
+            self.session.headers["application"] = app_id
+            self.session.headers["X-Application-ID"] = app_id
+
+    # -- endpoints ---------------------------------------------------------------------------
+    def health(self) -> str:
+        """The health text, e.g. ``ok:<uuid>`` (``migrating`` while Pieces OS starts)."""
+        return self.request("GET", "/.well-known/health").text
+
+    def version(self) -> str:
+        return self.request("GET", "/.well-known/version").text.strip().strip('"')
+
+    def models(self) -> list[Model]:
+        data = self._json("GET", "/models")
+        items = data.get("iterable") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise PiecesServerError(200, str(data)[:200], "GET /models sent no 'iterable' list")
+        return [Model.from_json(item) for item in items if isinstance(item, dict) and "id" in item]
+
+    def model(self, model_id: str) -> Model:
+        return self._model("GET", model_id)
+
+    def download(self, model_id: str) -> Model:
+        return self._model("POST", model_id, "download")
+
+    def cancel_download(self, model_id: str) -> Model:
+        return self._model("POST", model_id, "download/cancel")
+
+    def load(self, model_id: str) -> Model:
+        return self._model("POST", model_id, "load", timeout=(self.timeout[0], 300))
+
+    def unload(self, model_id: str) -> Model:
+        return self._model("POST", model_id, "unload")
+
+    def update(self, model: Model | Mapping[str, Any]) -> Model:
+        """Update a custom model: the current Model with the given fields merged in is sent."""
+        fields = dict(model.raw if isinstance(model, Model) else model)
+        model_id = fields.get("id")
+        if not isinstance(model_id, str):
+            raise ValueError("update needs a Model or a dict with a string 'id'")
+        whole = {**self.model(model_id).raw, **fields}
+        data = self._json("POST", "/model/update", json=whole, model_id=model_id)
+        return Model.from_json(data)
+
+    def watch_download(
+        self, model_id: str, timeout: float | None = None
+    ) -> Iterator[DownloadProgress]:
+        """Progress of the download of ``model_id`` until a terminal status (for scripts)."""
+        from .progress import iterate_progress
+
+        return iterate_progress(self, model_id, timeout=timeout)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __repr__(self) -> str:
+        return f"PiecesClient({self._base_url or 'not yet discovered'!r})"

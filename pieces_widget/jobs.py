@@ -1,0 +1,241 @@
+"""DownloadJob: one model's download as seen from Python, never blocking the caller.
+
+The Model API reports only a percentage, so bytes come from ``percentage x Model.bytes``; speed
+is measured over a ~10 s window fed by a timer (not only by frames), so when bytes stop
+arriving the speed decays to 0 and the job reads "stalled" instead of freezing at a stale rate.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import PiecesError
+from .models import CANCELED, COMPLETED, FAILED, INITIALIZED, DownloadProgress, Model
+from .progress import ProgressStream
+
+if TYPE_CHECKING:
+    from .client import PiecesClient
+
+log = logging.getLogger("pieces_widget.jobs")
+
+
+class RateWindow:
+    """Bytes per second over the last ``span`` seconds of (time, bytes) samples."""
+
+    def __init__(self, span: float = 10.0) -> None:
+        self.span = span
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def add(self, now: float, done: int) -> None:
+        self._samples.append((now, done))
+        while len(self._samples) > 2 and now - self._samples[1][0] >= self.span:
+            self._samples.popleft()
+
+    def speed(self) -> float | None:
+        if len(self._samples) < 2:
+            return None
+        (t0, b0), (t1, b1) = self._samples[0], self._samples[-1]
+        return max(0.0, (b1 - b0) / (t1 - t0)) if t1 > t0 else None
+
+
+class DownloadJob:
+    """Start (or attach to) the download of ``model_id``; returns at once.
+
+    ``on_update(job)`` is called from background threads on every change and timer tick.
+    """
+
+    TICK = 0.5  # s between timer samples
+    STALL_AFTER = 15.0  # s without new bytes before a download reads "stalled"
+
+    def __init__(
+        self,
+        client: PiecesClient,
+        model_id: str,
+        *,
+        on_update: Callable[[DownloadJob], None] | None = None,
+        attach_only: bool = False,
+        window: float = 10.0,
+        stall_after: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.model_id = model_id
+        self.status = INITIALIZED
+        self.percentage: float | None = None
+        self.bytes_total: int | None = None
+        self.error: str | None = None
+        self.cancel_requested = False
+        self._on_update = on_update
+        self._attach_only = attach_only
+        self._clock = clock
+        self._stall_after = self.STALL_AFTER if stall_after is None else stall_after
+        self._rate = RateWindow(window)
+        self._last_progress_at = clock()
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._halt = threading.Event()
+        self._stream: ProgressStream | None = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"pieces-job:{model_id[:40]}", daemon=True
+        )
+        self._thread.start()
+
+    # -- derived figures ---------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def bytes_done(self) -> int | None:
+        if self.bytes_total is None or self.percentage is None:
+            return None
+        return round(self.bytes_total * self.percentage / 100)
+
+    @property
+    def speed(self) -> float | None:
+        return None if self.done else self._rate.speed()
+
+    @property
+    def eta(self) -> float | None:
+        speed, done = self.speed, self.bytes_done
+        if not speed or done is None or self.bytes_total is None:
+            return None
+        return max(0.0, (self.bytes_total - done) / speed)
+
+    @property
+    def stalled(self) -> bool:
+        return not self.done and self._clock() - self._last_progress_at >= self._stall_after
+
+    @property
+    def stalled_for(self) -> float:
+        return 0.0 if not self.stalled else self._clock() - self._last_progress_at
+
+    def snapshot(self) -> dict[str, Any]:
+        """The widget's ``downloads[model_id]`` entry."""
+        speed = self.speed
+        return {
+            "status": self.status,
+            "percentage": None if self.percentage is None else round(self.percentage, 2),
+            "bytes_done": self.bytes_done,
+            "bytes_total": self.bytes_total,
+            "speed": None if speed is None else round(speed),
+            "eta": None if self.eta is None else round(self.eta, 1),
+            "stalled": self.stalled,
+            "stalled_for": round(self.stalled_for),
+            "error": self.error,
+        }
+
+    # -- control -----------------------------------------------------------------------------
+    def wait(self, timeout: float | None = None) -> str:
+        """The final status; ``TimeoutError`` when ``timeout`` seconds pass first."""
+        if not self._done.wait(timeout):
+            raise TimeoutError(
+                f"download of {self.model_id!r} still {self.status} after {timeout} s"
+            )
+        return self.status
+
+    def cancel(self) -> None:
+        """Ask the server to stop; the status becomes CANCELED when it has."""
+        if self.done:
+            return
+        self.cancel_requested = True
+        try:
+            self.client.cancel_download(self.model_id)
+        except PiecesError as exc:
+            self._set_error(str(exc))
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop watching (the download itself goes on in the server)."""
+        self._halt.set()
+        if self._stream is not None:
+            self._stream.stop(timeout)
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    # -- background --------------------------------------------------------------------------
+    def _notify(self) -> None:
+        if self._on_update is not None:
+            try:
+                self._on_update(self)
+            except Exception:
+                log.exception("on_update callback failed")
+
+    def _set_error(self, message: str) -> None:
+        self.error = message
+        self._notify()
+
+    def _start(self) -> Model | None:
+        """Download, or attach to the download in flight; None when nothing is left to watch."""
+        model = self.client.model(self.model_id)
+        self.bytes_total = model.bytes
+        if model.downloaded and not model.downloading:
+            self._end(COMPLETED, 100.0)
+            return None
+        if not model.downloading:
+            if self._attach_only:
+                self._end(CANCELED, None, "no download in flight to attach to")
+                return None
+            model = self.client.download(self.model_id)
+            self.bytes_total = model.bytes or self.bytes_total
+        return model
+
+    def _end(self, status: str, percentage: float | None, error: str | None = None) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.status, self.error = status, error
+            if percentage is not None:
+                self.percentage = percentage
+            self._done.set()
+        self._notify()
+
+    def _on_progress(self, progress: DownloadProgress) -> None:
+        now = self._clock()
+        with self._lock:
+            if self.done:
+                return
+            if progress.percentage is not None and progress.percentage != self.percentage:
+                self._last_progress_at = now
+                self.percentage = progress.percentage
+            self.status = progress.status
+            self._sample(now)
+        if progress.terminal:
+            error = self._stream.tracker.error if self._stream else None
+            self._end(progress.status, progress.percentage, error)
+        else:
+            self._notify()
+
+    def _sample(self, now: float) -> None:
+        done = self.bytes_done
+        if done is not None:
+            self._rate.add(now, done)
+
+    def _run(self) -> None:
+        try:
+            if self._start() is None:
+                return
+        except PiecesError as exc:
+            self._end(FAILED, None, str(exc))
+            return
+        self._last_progress_at = self._clock()
+        self._notify()
+        self._stream = ProgressStream(
+            self.client,
+            self.model_id,
+            self._on_progress,
+            canceled=lambda: self.cancel_requested,
+        ).start()
+        while not self.done and not self._halt.wait(self.TICK):
+            with self._lock:
+                self._sample(self._clock())
+            self._notify()  # a tick moves speed, ETA and "stalled" even without frames
+        self._stream.stop()
+
+    def __repr__(self) -> str:
+        pct = "?" if self.percentage is None else f"{self.percentage:.1f}%"
+        return f"<DownloadJob {self.model_id!r} {self.status} {pct}>"

@@ -1,0 +1,171 @@
+"""Test-only servers for faults the reference server never makes.
+
+``FaultServer``: a tiny misbehaving Pieces OS (garbage frames, refused upgrades, silent sockets,
+error statuses, slow answers), configured by plain attributes. ``ChaosProxy``: a TCP proxy
+between a client and the real reference server that resets connections and adds latency.
+Both run on their own event loop in a thread, on 127.0.0.1 and a free port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+
+class _LoopThread:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def call(self, coro: Any, timeout: float = 10) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+
+
+class FaultServer:
+    """Serves one model ``m``. ``ws`` is 'frames' | 'refuse' | 'silent' | 'gone'."""
+
+    def __init__(self) -> None:
+        self.model: dict[str, Any] = {
+            "id": "m", "name": "M", "cloud": False, "downloaded": False, "downloading": True,
+            "bytes": {"value": 1000, "readable": "1 KB"},
+        }  # fmt: skip
+        self.ws = "frames"
+        self.frames: list[str | bytes] = []
+        self.frame_interval = 0.05
+        self.close_after_frames = True
+        self.status_for: dict[str, tuple[int, str]] = {}  # path -> (status, text)
+        self.delay = 0.0
+        self.health = "ok:fault"
+        self.offer_connect = False
+        self.on_frames_sent: Callable[[], None] | None = None
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self._loop = _LoopThread()
+        self.url = self._loop.call(self._start())
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    async def _start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}"
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        self.seen.append((request.method, path, dict(request.headers)))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if path in self.status_for:
+            status, text = self.status_for[path]
+            return web.Response(status=status, text=text)
+        if path == "/.well-known/health":
+            return web.Response(text=self.health)
+        if path == "/.well-known/version":
+            return web.Response(text="11.0.0")
+        if path == "/connect" and self.offer_connect:
+            return web.json_response({"application": {"id": "app-123", "name": "JUPYTER_HUB"}})
+        if path == "/models":
+            return web.json_response({"iterable": [self.model]})
+        if path.endswith("/download/progress"):
+            return await self._progress(request)
+        if path.startswith("/model/m"):
+            return web.json_response(self.model)
+        return web.Response(status=410, text="model was not found")
+
+    async def _progress(self, request: web.Request) -> web.StreamResponse:
+        if self.ws == "refuse":
+            return web.Response(status=500, text="no websockets here")
+        if self.ws == "gone":
+            return web.Response(status=410, text="model was not found")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        if self.ws == "frames":
+            for frame in self.frames:
+                if isinstance(frame, bytes):
+                    await ws.send_bytes(frame)
+                else:
+                    await ws.send_str(frame)
+                await asyncio.sleep(self.frame_interval)
+            if self.on_frames_sent:
+                self.on_frames_sent()
+            if self.close_after_frames:
+                await ws.close()
+                return ws
+        async for _ in ws:  # silent: hold the socket open until the client leaves
+            pass
+        return ws
+
+    def close(self) -> None:
+        self._loop.call(self._runner.cleanup())
+        self._loop.close()
+
+
+class ChaosProxy:
+    """TCP proxy to ``upstream_port``; ``reset_every`` s it aborts every connection it carries."""
+
+    def __init__(self, upstream_port: int, reset_every: float = 0.0, latency: float = 0.0) -> None:
+        self.upstream_port = upstream_port
+        self.reset_every = reset_every
+        self.latency = latency
+        self.resets = 0
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._loop = _LoopThread()
+        self.port = self._loop.call(self._start())
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    async def _start(self) -> int:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        if self.reset_every:
+            self._chaos = asyncio.ensure_future(self._reset_loop())
+        return self._server.sockets[0].getsockname()[1]
+
+    async def _reset_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.reset_every)
+            for writer in list(self._writers):
+                writer.transport.abort()
+                self.resets += 1
+            self._writers.clear()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers.update({writer, up_writer})
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                if self.latency:
+                    await asyncio.sleep(self.latency)
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.transport.abort()
+            self._writers.discard(writer)
+
+    def close(self) -> None:
+        async def stop() -> None:
+            self._server.close()
+            for writer in list(self._writers):
+                writer.transport.abort()
+
+        self._loop.call(stop())
+        self._loop.close()

@@ -1,0 +1,96 @@
+"""Discovery: PIECES_OS_URL, the port file, the port scan, nothing running, a dead cached port."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from faultserver import FaultServer
+from serverproc import ServerProcess
+
+from pieces_widget import PiecesClient, PiecesConnectionError
+from pieces_widget.discovery import SCAN_PORTS, discover
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("PIECES_OS_URL", raising=False)
+    monkeypatch.setenv("PIECES_OS_PORT_FILE", str(tmp_path / "no-such-port.txt"))
+
+
+def free_port_in_range() -> int:
+    for port in SCAN_PORTS[::-1]:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError("every port of the scan range is taken")
+
+
+def test_nothing_running_fails_fast_and_says_how_it_searched() -> None:
+    began = time.monotonic()
+    with pytest.raises(PiecesConnectionError) as info:
+        discover()
+    assert time.monotonic() - began < 1.0
+    message = str(info.value)
+    assert "39300-39333" in message and "PIECES_OS_URL" in message and "\n" not in message
+
+
+def test_found_on_a_port_in_the_range(tmp_path: Path, catalog_path: Path) -> None:
+    port = free_port_in_range()
+    with ServerProcess(tmp_path / "d", catalog_path, port=port) as server:
+        found = discover()
+        assert found.base_url == server.url and found.how == "port scan" and found.ready
+        assert PiecesClient().base_url == server.url
+
+
+def test_env_url_wins(monkeypatch: pytest.MonkeyPatch, fault: FaultServer) -> None:
+    monkeypatch.setenv("PIECES_OS_URL", fault.url + "/")
+    assert discover().base_url == fault.url and discover().how == "PIECES_OS_URL"
+
+
+def test_port_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fault: FaultServer) -> None:
+    port_file = tmp_path / ".port.txt"
+    port_file.write_text(f"{fault.port}\n")
+    monkeypatch.setenv("PIECES_OS_PORT_FILE", str(port_file))
+    found = discover()
+    assert found.base_url == fault.url and found.how.startswith("port file")
+
+
+def test_migrating_is_found_but_not_ready(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fault: FaultServer
+) -> None:
+    fault.health = "migrating"
+    (tmp_path / "p.txt").write_text(str(fault.port))
+    monkeypatch.setenv("PIECES_OS_PORT_FILE", str(tmp_path / "p.txt"))
+    assert discover().ready is False
+
+
+def test_non_pieces_service_is_ignored(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fault: FaultServer
+) -> None:
+    fault.health = "<html>some other server</html>"
+    (tmp_path / "p.txt").write_text(str(fault.port))
+    monkeypatch.setenv("PIECES_OS_PORT_FILE", str(tmp_path / "p.txt"))
+    with pytest.raises(PiecesConnectionError, match="did not answer"):
+        discover()
+
+
+def test_dead_cached_port_is_rediscovered_once(tmp_path: Path, catalog_path: Path) -> None:
+    first_port = free_port_in_range()
+    first = ServerProcess(tmp_path / "a", catalog_path, port=first_port).start()
+    client = PiecesClient()
+    assert client.base_url == first.url
+    first.stop()
+    second_port = next(p for p in SCAN_PORTS if p != first_port and _free(p))
+    with ServerProcess(tmp_path / "b", catalog_path, port=second_port) as second:
+        assert next(m.id for m in client.models()) == "small"
+        assert client.base_url == second.url
+    with pytest.raises(PiecesConnectionError, match="not reachable"):
+        client.models()
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0

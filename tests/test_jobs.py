@@ -1,0 +1,103 @@
+"""DownloadJob against the real reference server: wait, cancel, attach, speed, stall, timeouts."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+from faultserver import FaultServer
+from serverproc import MiB, ServerProcess
+
+from pieces_widget import DownloadJob, PiecesClient
+from pieces_widget.jobs import RateWindow
+
+
+def test_download_reports_bytes_speed_eta(server: ServerProcess) -> None:
+    snapshots: list[dict] = []
+    job = DownloadJob(
+        PiecesClient(server.url), "medium", on_update=lambda j: snapshots.append(j.snapshot())
+    )
+    began = time.monotonic()
+    assert job.wait(timeout=30) == "COMPLETED"
+    assert job.done and job.percentage == 100 and job.bytes_done == 24 * MiB
+    moving = [s for s in snapshots if s["status"] == "IN-PROGRESS" and s["speed"]]
+    assert moving, "speed was reported while downloading"
+    speeds = [s["speed"] for s in moving]
+    assert 4 * MiB < sorted(speeds)[len(speeds) // 2] < 12 * MiB  # hub capped at 8 MiB/s
+    assert any(s["eta"] is not None and s["eta"] > 0 for s in moving)
+    assert time.monotonic() - began < 10
+    job.stop()
+
+
+def test_cancel(server: ServerProcess) -> None:
+    job = DownloadJob(PiecesClient(server.url), "medium")
+    time.sleep(1.0)
+    job.cancel()
+    assert job.wait(timeout=3) == "CANCELED"
+    assert 0 < (job.percentage or 0) < 100
+    job.stop()
+
+
+def test_second_job_attaches_instead_of_starting_another(server: ServerProcess) -> None:
+    first = DownloadJob(PiecesClient(server.url), "medium")
+    time.sleep(0.8)
+    second = DownloadJob(PiecesClient(server.url), "medium")
+    assert first.wait(30) == "COMPLETED" and second.wait(30) == "COMPLETED"
+    gets = re.findall(r'"GET /hub/medium-25165824.bin', server.log())
+    posts = re.findall(r'"POST /model/medium/download HTTP', server.log())
+    assert len(gets) == 1 and len(posts) == 1
+    first.stop()
+    second.stop()
+
+
+def test_already_downloaded_completes_at_once(server: ServerProcess) -> None:
+    client = PiecesClient(server.url)
+    DownloadJob(client, "small").wait(30)
+    job = DownloadJob(client, "small")
+    assert job.wait(2) == "COMPLETED"
+
+
+def test_failures_end_failed_with_a_reason(server: ServerProcess) -> None:
+    client = PiecesClient(server.url)
+    bad = DownloadJob(client, "badsum")
+    assert bad.wait(15) == "FAILED"
+    missing = DownloadJob(client, "no-such-model")
+    assert missing.wait(5) == "FAILED" and "not found" in (missing.error or "")
+    cloud = DownloadJob(client, "cloudy")
+    assert cloud.wait(5) == "FAILED" and "cloud" in (cloud.error or "")
+
+
+def test_wait_timeout_raises(server: ServerProcess) -> None:
+    job = DownloadJob(PiecesClient(server.url), "medium")
+    with pytest.raises(TimeoutError, match="still"):
+        job.wait(timeout=0.2)
+    job.cancel()
+    job.wait(3)
+    job.stop()
+
+
+def test_stall_decays_speed_to_zero(fault: FaultServer) -> None:
+    fault.frames = [json.dumps({"status": "IN-PROGRESS", "percentage": p}) for p in (10, 20, 30)]
+    fault.frame_interval = 0.3
+    fault.close_after_frames = False  # then silence, while the model stays "downloading"
+    job = DownloadJob(PiecesClient(fault.url), "m", stall_after=1.5, window=1.0)
+    deadline = time.monotonic() + 8
+    while not job.stalled and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.stalled and job.snapshot()["stalled"] is True
+    assert job.speed == 0 and job.eta is None and job.percentage == 30
+    fault.model.update(downloaded=True, downloading=False)
+    assert job.wait(8) == "COMPLETED" and not job.stalled
+    job.stop()
+
+
+def test_rate_window_decays_without_new_bytes() -> None:
+    window = RateWindow(span=10)
+    for t in range(11):
+        window.add(float(t), t * 100)
+    assert window.speed() == 100
+    for t in range(11, 25):
+        window.add(float(t), 1000)
+    assert window.speed() == 0

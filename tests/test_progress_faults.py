@@ -1,0 +1,142 @@
+"""The progress stream under faults: each ends in the right final status within a bounded time,
+with no thread left behind (the autouse fixture in conftest checks that)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import requests
+from faultserver import ChaosProxy, FaultServer
+from serverproc import ServerProcess
+
+from pieces_widget import DownloadJob, PiecesClient
+from pieces_widget.models import DownloadProgress
+from pieces_widget.progress import ProgressStream, ProgressTracker
+
+
+def frame(status: str, percentage: object = None) -> str:
+    return json.dumps({"status": status, "percentage": percentage})
+
+
+def collect(client: PiecesClient, model_id: str, timeout: float = 15, **kwargs: object):
+    seen: list[DownloadProgress] = []
+    done = threading.Event()
+
+    def on_progress(p: DownloadProgress) -> None:
+        seen.append(p)
+        if p.terminal:
+            done.set()
+
+    stream = ProgressStream(client, model_id, on_progress, **kwargs).start()  # type: ignore[arg-type]
+    began = time.monotonic()
+    assert done.wait(timeout), f"no terminal status; saw {seen}"
+    elapsed = time.monotonic() - began
+    stream.stop()
+    assert not stream.alive
+    return seen, elapsed, stream
+
+
+def test_tracker_clamps_never_goes_back_and_ignores_after_end() -> None:
+    tracker = ProgressTracker()
+    assert tracker.accept(DownloadProgress("IN-PROGRESS", 40)).percentage == 40
+    assert tracker.accept(DownloadProgress("IN-PROGRESS", 20)).percentage == 40
+    assert tracker.accept(DownloadProgress("IN-PROGRESS", None)).percentage == 40
+    assert tracker.accept(DownloadProgress("COMPLETED", 99)).percentage == 100
+    assert tracker.accept(DownloadProgress("IN-PROGRESS", 5)) is None
+    assert tracker.parse("{not json") is None and tracker.parse(b"\x00\xff") is None
+
+
+def test_garbage_binary_and_out_of_range_frames(fault: FaultServer) -> None:
+    fault.frames = [
+        frame("INITIALIZED", 0), "garbage{", b"\x00\x01binary", "[1,2]", frame("IN-PROGRESS", -7),
+        frame("IN-PROGRESS", 30), frame("IN-PROGRESS", 250), frame("IN-PROGRESS", 20),
+        frame("MYSTERY-STATUS", 40), frame("COMPLETED", 100),
+    ]  # fmt: skip
+    seen, elapsed, _ = collect(PiecesClient(fault.url), "m")
+    percents = [p.percentage for p in seen]
+    assert percents == sorted(percents) and max(percents) == 100  # type: ignore[type-var]
+    assert all(0 <= p <= 100 for p in percents if p is not None)
+    assert seen[-1].status == "COMPLETED" and "MYSTERY-STATUS" in [p.status for p in seen]
+    assert elapsed < 5
+
+
+def test_stale_frame_after_completed_is_ignored(fault: FaultServer) -> None:
+    fault.frames = [frame("IN-PROGRESS", 50), frame("COMPLETED", 100), frame("IN-PROGRESS", 10)]
+    fault.frame_interval = 0.2
+    seen, _, _ = collect(PiecesClient(fault.url), "m")
+    time.sleep(0.5)
+    assert [p.status for p in seen] == ["IN-PROGRESS", "COMPLETED"]
+
+
+def test_refused_upgrade_falls_back_to_polling(fault: FaultServer) -> None:
+    fault.ws = "refuse"
+    threading.Timer(2.0, lambda: fault.model.update(downloaded=True, downloading=False)).start()
+    seen, elapsed, stream = collect(PiecesClient(fault.url), "m", poll_interval=0.3)
+    assert stream.mode == "polling" and seen[-1].status == "COMPLETED"
+    assert 1.5 < elapsed < 5
+    polls = [p for m, p, _ in fault.seen if m == "GET" and p == "/model/m"]
+    assert len(polls) >= 3
+
+
+def test_silent_socket_falls_back_to_polling(fault: FaultServer) -> None:
+    fault.ws = "silent"
+    threading.Timer(2.5, lambda: fault.model.update(downloaded=True, downloading=False)).start()
+    seen, elapsed, stream = collect(PiecesClient(fault.url), "m", silence=1.0, poll_interval=0.3)
+    assert stream.mode == "polling" and seen[-1].status == "COMPLETED" and elapsed < 6
+
+
+def test_download_that_vanishes_is_failed(fault: FaultServer) -> None:
+    fault.ws = "silent"
+    threading.Timer(0.5, lambda: fault.model.update(downloaded=False, downloading=False)).start()
+    seen, elapsed, stream = collect(PiecesClient(fault.url), "m", silence=0.5, poll_interval=0.3)
+    assert seen[-1].status == "FAILED" and stream.tracker.error and elapsed < 6
+
+
+def test_gone_model_on_the_socket_is_failed(fault: FaultServer) -> None:
+    fault.ws = "gone"
+    seen, _elapsed, stream = collect(PiecesClient(fault.url), "m")
+    assert seen[-1].status == "FAILED" and "not found" in (stream.tracker.error or "")
+
+
+def test_server_answers_410_500_401_593_then_recovers(fault: FaultServer) -> None:
+    fault.ws = "refuse"
+    for status in (500, 401, 593):
+        fault.status_for["/model/m"] = (status, "nope")
+    threading.Timer(1.0, lambda: fault.status_for.clear()).start()
+    threading.Timer(1.5, lambda: fault.model.update(downloaded=True, downloading=False)).start()
+    seen, _, _ = collect(PiecesClient(fault.url), "m", poll_interval=0.2)
+    assert seen[-1].status == "COMPLETED"
+
+
+def test_slow_server_answers(fault: FaultServer) -> None:
+    fault.frames = [frame("IN-PROGRESS", 10), frame("COMPLETED", 100)]
+    fault.delay = 3
+    seen, elapsed, _ = collect(PiecesClient(fault.url, read_timeout=10), "m", timeout=20)
+    assert seen[-1].status == "COMPLETED" and elapsed < 12
+
+
+def test_chaos_proxy_resets_mid_download(server: ServerProcess) -> None:
+    proxy = ChaosProxy(server.port, reset_every=0.7, latency=0.005)
+    try:
+        client = PiecesClient(proxy.url)
+        seen: list[float] = []
+        job = DownloadJob(client, "medium", on_update=lambda j: seen.append(j.percentage or 0))
+        assert job.wait(timeout=30) == "COMPLETED"
+        assert proxy.resets >= 2
+        assert seen == sorted(seen), "never backwards across reconnects"
+        model = requests.get(f"{server.url}/model/medium", timeout=5).json()
+        assert model["downloaded"] is True
+        job.stop()
+    finally:
+        proxy.close()
+
+
+def test_stop_closes_socket_and_thread_within_a_second(fault: FaultServer) -> None:
+    fault.ws = "silent"
+    stream = ProgressStream(PiecesClient(fault.url), "m", lambda p: None, silence=60).start()
+    time.sleep(0.5)
+    began = time.monotonic()
+    stream.stop()
+    assert time.monotonic() - began < 1.0 and not stream.alive
