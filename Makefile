@@ -48,8 +48,13 @@ bench: build
 server: install
 	$(PY) -m pieces_widget.server --port $(DEMO_PORT) --data-dir $(DEMO_DATA)
 
+# The server runs in the background for as long as JupyterLab does (Ctrl-C stops both).
 demo: build
-	$(PY) -m pieces_widget.demo --port $(DEMO_PORT) --data-dir $(DEMO_DATA)
+	@$(PY) -m pieces_widget.server --port $(DEMO_PORT) --data-dir $(DEMO_DATA) --quiet & \
+	server=$$!; trap "kill $$server 2>/dev/null" EXIT INT TERM; \
+	echo "reference server: http://127.0.0.1:$(DEMO_PORT) (demo catalog, data in $(DEMO_DATA))"; \
+	PIECES_OS_URL=http://127.0.0.1:$(DEMO_PORT) $(VENV)/bin/jupyter lab --ip 127.0.0.1 \
+	  --no-browser --allow-root --ServerApp.root_dir=notebooks demo.ipynb
 
 clean:
 	rm -rf $(VENV) js/node_modules pieces_widget/static dist build $(DEMO_DATA)

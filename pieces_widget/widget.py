@@ -6,6 +6,7 @@ coalescing writer (``sync.Coalescer``), at most ~10 times a second, the final st
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import html
 import logging
 import threading
@@ -192,6 +193,10 @@ class ModelManager(anywidget.AnyWidget):
             self._put_row("_row_errors", model_id, None)
             try:
                 model = call(model_id)
+            except PiecesError:
+                with contextlib.suppress(PiecesError):  # show what the server has now
+                    self._put_model(self.client.model(model_id))
+                raise
             finally:
                 self._put_row("_busy", model_id, None)
             self._put_model(model)

@@ -170,7 +170,7 @@ export function renderRow(m, inputs, send, toggleEdit) {
   row.append(main, actions);
 
   const d = inputs.download;
-  if (d && state.downloading) {
+  if (d && (state.downloading || d.status === "COMPLETED")) {
     const progress = el("div", "pw-progress");
     const bar = el("div", `pw-bar${d.stalled ? " pw-stalled" : ""}`);
     bar.setAttribute("role", "progressbar");

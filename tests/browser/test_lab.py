@@ -1,0 +1,210 @@
+"""The widget in real JupyterLab in real (Debian) Chromium against the real reference server:
+run the demo notebook, download with a rising progress bar, load, unload, cancel, an alert, the
+server going away and coming back, a hostile model name, screenshots in light and dark themes."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect, sync_playwright
+from serverproc import ServerProcess, write_catalog
+
+from pieces_widget.server.catalog import DEMO_CATALOG
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+HOSTILE_NAME = '<img src=x onerror="window.__pwned=1"><b>Bold?</b>'
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    catalog = json.loads(DEMO_CATALOG.read_text())
+    catalog.append({"id": "hostile", "name": HOSTILE_NAME, "cloud": True})
+    path = write_catalog(tmp_path / "catalog.json", catalog)
+    with ServerProcess(tmp_path / "data", path, hub_rate=12 * 2**20) as server:
+        yield server
+
+
+@pytest.fixture
+def lab(tmp_path: Path, demo_server: ServerProcess) -> Iterator[str]:
+    work = tmp_path / "nb"
+    work.mkdir()
+    shutil.copy(ROOT / "notebooks" / "demo.ipynb", work / "demo.ipynb")
+    settings = tmp_path / "settings"
+    apputils = settings / "@jupyterlab" / "apputils-extension"
+    apputils.mkdir(parents=True)
+    (apputils / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    docmanager = settings / "@jupyterlab" / "notebook-extension"
+    docmanager.mkdir(parents=True)
+    (docmanager / "tracker.jupyterlab-settings").write_text("{}")
+    token = secrets.token_hex(16)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PIECES_OS_URL": demo_server.url,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
+    log = open(tmp_path / "lab.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+            "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work}", "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/api/status?token={token}", timeout=2).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError((tmp_path / "lab.log").read_text()[-3000:])
+    yield f"{base}/lab/tree/demo.ipynb?token={token}"
+    proc.terminate()
+    proc.wait(20)
+    log.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _row(page: Page, model_id: str):
+    return page.locator(f'.pieces-widget [data-model-id="{model_id}"]').first
+
+
+def _progress_values(page: Page, model_id: str, until: float = 60) -> list[float]:
+    """aria-valuenow of a row's progress bar, sampled until it reaches 100."""
+    bar = _row(page, model_id).locator('[role="progressbar"]')
+    values: list[float] = []
+    deadline = time.monotonic() + until
+    while time.monotonic() < deadline:
+        if bar.count():
+            value = bar.get_attribute("aria-valuenow")
+            if value is not None and (not values or float(value) != values[-1]):
+                values.append(float(value))
+            if values and values[-1] >= 100:
+                break
+        time.sleep(0.05)
+    return values
+
+
+def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess) -> None:
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(lab)
+        expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=90_000)
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.keyboard.press("Escape")  # command mode
+        page.keyboard.press("Control+a")  # select every cell
+        page.keyboard.press("Shift+Enter")  # run them
+
+        widget = page.locator(".pieces-widget").first
+        try:
+            expect(widget).to_be_visible(timeout=60_000)
+        except AssertionError:
+            page.screenshot(path=str(ROOT / "test-results-lab.png"))
+            raise
+        expect(widget.locator(".pieces-connection")).to_have_attribute(
+            "data-state", "connected", timeout=60_000
+        )
+        expect(widget.locator("[data-model-id]")).to_have_count(8)
+        # ensure() in the last cell downloads and loads Phi-3 Mini while the widget watches.
+        expect(
+            _row(page, "demo-phi-3-mini").get_by_role("button", name="Unload Phi-3 Mini 4K")
+        ).to_be_visible(timeout=60_000)
+
+        # Download: the bar rises through intermediate values to 100, then Load, then Unload.
+        _row(page, "demo-gemma-1.1-2b").get_by_role("button", name="Download Gemma 1.1 2B").click()
+        values = _progress_values(page, "demo-gemma-1.1-2b")
+        assert values and values[-1] == 100, values
+        assert len([v for v in values if 0 < v < 100]) >= 3, values
+        assert values == sorted(values)
+        load = _row(page, "demo-gemma-1.1-2b").get_by_role("button", name="Load Gemma 1.1 2B")
+        expect(load).to_be_visible(timeout=20_000)
+        load.focus()
+        page.keyboard.press("Enter")  # keyboard operable
+        unload = _row(page, "demo-gemma-1.1-2b").get_by_role("button", name="Unload Gemma 1.1 2B")
+        expect(unload).to_be_visible(timeout=30_000)
+        unload.click()
+        expect(load).to_be_visible(timeout=30_000)
+
+        # Cancel mid-way: the row says canceled and offers Download again.
+        llama = _row(page, "demo-llama-3-8b")
+        llama.get_by_role("button", name="Download Llama 3 8B Instruct").click()
+        expect(llama.locator('[role="progressbar"]')).to_be_visible(timeout=20_000)
+        time.sleep(1.0)
+        llama.get_by_role("button", name="Cancel Llama 3 8B Instruct").click()
+        expect(llama.locator('[role="status"]')).to_have_text("Download canceled", timeout=10_000)
+        expect(llama.get_by_role("button", name="Download Llama 3 8B Instruct")).to_be_visible()
+
+        # Load of a model that is not downloaded (deleted behind the widget's back): an alert.
+        requests.post(
+            f"{demo_server.url}/models/demo-gemma-1.1-2b/delete/cache", json={}, timeout=10
+        )
+        load.click()
+        alert = _row(page, "demo-gemma-1.1-2b").locator('[role="alert"]')
+        expect(alert).to_contain_text("not downloaded", timeout=20_000)
+        gemma = _row(page, "demo-gemma-1.1-2b")
+        expect(gemma.get_by_role("button", name="Download Gemma 1.1 2B")).to_be_visible(
+            timeout=10_000
+        )
+
+        # A model name holding HTML shows as text.
+        hostile = _row(page, "hostile").locator(".pw-name")
+        expect(hostile).to_have_text(HOSTILE_NAME)
+        assert _row(page, "hostile").locator("img, b").count() == 0
+        assert page.evaluate("window.__pwned") is None
+
+        page.screenshot(path=str(ROOT / "docs" / "screenshot-light.png"), full_page=False)
+        page.get_by_role("menuitem", name="Settings", exact=True).click()
+        page.get_by_text("Theme", exact=True).hover()
+        page.get_by_text("JupyterLab Dark", exact=True).click()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ROOT / "docs" / "screenshot-dark.png"), full_page=False)
+
+        # The server goes away: Refresh shows unreachable; it comes back: Retry reconnects.
+        demo_server.stop()
+        widget.get_by_role("button", name="Refresh the model list").click()
+        banner = widget.locator(".pieces-connection")
+        expect(banner).to_have_attribute("data-state", "unreachable", timeout=20_000)
+        demo_server.start()
+        widget.get_by_role("button", name="Retry connecting to Pieces OS").click()
+        expect(banner).to_have_attribute("data-state", "connected", timeout=20_000)
+
+        assert page.get_by_text("Error displaying widget").count() == 0
+        browser.close()
+    real = [e for e in errors if "favicon" not in e and "404" not in e]
+    assert not real, real
