@@ -54,7 +54,7 @@ demo: build
 	server=$$!; trap "kill $$server 2>/dev/null" EXIT INT TERM; \
 	echo "reference server: http://127.0.0.1:$(DEMO_PORT) (demo catalog, data in $(DEMO_DATA))"; \
 	PIECES_OS_URL=http://127.0.0.1:$(DEMO_PORT) $(VENV)/bin/jupyter lab --ip 127.0.0.1 \
-	  --no-browser --allow-root --ServerApp.root_dir=notebooks demo.ipynb
+	  --no-browser --allow-root --ServerApp.root_dir=notebooks notebooks/demo.ipynb
 
 clean:
 	rm -rf $(VENV) js/node_modules pieces_widget/static dist build $(DEMO_DATA)
