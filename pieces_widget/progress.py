@@ -202,7 +202,8 @@ class ProgressStream:
                 opcode, data = ws.recv_data()
             except websocket.WebSocketTimeoutException:
                 if time.monotonic() - last_heard > self._silence:
-                    return self._after_silence()
+                    # quiet socket: poll if the model is still downloading
+                    return "frames" if self._reconcile() else "silent"
                 continue
             except (OSError, websocket.WebSocketException):
                 break
@@ -231,10 +232,6 @@ class ProgressStream:
             return False
         self._emit(progress)
         return True
-
-    def _after_silence(self) -> str:
-        """The socket went quiet: poll if the model is still downloading."""
-        return "frames" if self._reconcile() else "silent"
 
     def _reconcile(self) -> bool:
         """Ask ``GET /model/{id}``; True when that shows the download has ended."""

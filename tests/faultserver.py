@@ -163,6 +163,8 @@ class ChaosProxy:
 
     def close(self) -> None:
         async def stop() -> None:
+            if self.reset_every:
+                self._chaos.cancel()
             self._server.close()
             for writer in list(self._writers):
                 writer.transport.abort()

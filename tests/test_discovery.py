@@ -20,12 +20,21 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PIECES_OS_PORT_FILE", str(tmp_path / "no-such-port.txt"))
 
 
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 def free_port_in_range() -> int:
     for port in SCAN_PORTS[::-1]:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) != 0:
-                return port
+        if _free(port):
+            return port
     raise RuntimeError("every port of the scan range is taken")
+
+
+def use_port_file(monkeypatch: pytest.MonkeyPatch, path: Path, port: int) -> None:
+    path.write_text(f"{port}\n")
+    monkeypatch.setenv("PIECES_OS_PORT_FILE", str(path))
 
 
 def test_nothing_running_fails_fast_and_says_how_it_searched() -> None:
@@ -51,9 +60,7 @@ def test_env_url_wins(monkeypatch: pytest.MonkeyPatch, fault: FaultServer) -> No
 
 
 def test_port_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fault: FaultServer) -> None:
-    port_file = tmp_path / ".port.txt"
-    port_file.write_text(f"{fault.port}\n")
-    monkeypatch.setenv("PIECES_OS_PORT_FILE", str(port_file))
+    use_port_file(monkeypatch, tmp_path / ".port.txt", fault.port)
     found = discover()
     assert found.base_url == fault.url and found.how.startswith("port file")
 
@@ -62,8 +69,7 @@ def test_migrating_is_found_but_not_ready(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fault: FaultServer
 ) -> None:
     fault.health = "migrating"
-    (tmp_path / "p.txt").write_text(str(fault.port))
-    monkeypatch.setenv("PIECES_OS_PORT_FILE", str(tmp_path / "p.txt"))
+    use_port_file(monkeypatch, tmp_path / "p.txt", fault.port)
     assert discover().ready is False
 
 
@@ -71,8 +77,7 @@ def test_non_pieces_service_is_ignored(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fault: FaultServer
 ) -> None:
     fault.health = "<html>some other server</html>"
-    (tmp_path / "p.txt").write_text(str(fault.port))
-    monkeypatch.setenv("PIECES_OS_PORT_FILE", str(tmp_path / "p.txt"))
+    use_port_file(monkeypatch, tmp_path / "p.txt", fault.port)
     with pytest.raises(PiecesConnectionError, match="did not answer"):
         discover()
 
@@ -89,8 +94,3 @@ def test_dead_cached_port_is_rediscovered_once(tmp_path: Path, catalog_path: Pat
         assert client.base_url == second.url
     with pytest.raises(PiecesConnectionError, match="not reachable"):
         client.models()
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
