@@ -121,6 +121,7 @@ class ChaosProxy:
         self.latency = latency
         self.resets = 0
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._loop = _LoopThread()
         self.port = self._loop.call(self._start())
         self.url = f"http://127.0.0.1:{self.port}"
@@ -140,6 +141,10 @@ class ChaosProxy:
             self._writers.clear()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         except OSError:
@@ -168,6 +173,9 @@ class ChaosProxy:
             self._server.close()
             for writer in list(self._writers):
                 writer.transport.abort()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
         self._loop.call(stop())
         self._loop.close()
