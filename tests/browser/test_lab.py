@@ -5,28 +5,20 @@ server going away and coming back, a hostile model name, screenshots in light an
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from jupyterlab import IDLE, JupyterLab, launch_chromium
 from playwright.sync_api import Page, expect, sync_playwright
 from serverproc import ServerProcess, write_catalog
 
 from pieces_widget.server.catalog import DEMO_CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 HOSTILE_NAME = '<img src=x onerror="window.__pwned=1"><b>Bold?</b>'
 
 pytestmark = pytest.mark.browser
@@ -46,55 +38,8 @@ def lab(tmp_path: Path, demo_server: ServerProcess) -> Iterator[str]:
     work = tmp_path / "nb"
     work.mkdir()
     shutil.copy(ROOT / "notebooks" / "demo.ipynb", work / "demo.ipynb")
-    settings = tmp_path / "settings"
-    apputils = settings / "@jupyterlab" / "apputils-extension"
-    apputils.mkdir(parents=True)
-    (apputils / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    docmanager = settings / "@jupyterlab" / "notebook-extension"
-    docmanager.mkdir(parents=True)
-    (docmanager / "tracker.jupyterlab-settings").write_text("{}")
-    token = secrets.token_hex(16)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PIECES_OS_URL": demo_server.url,
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-    }
-    log = open(tmp_path / "lab.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-            "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={work}", "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/api/status?token={token}", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError((tmp_path / "lab.log").read_text()[-3000:])
-    yield f"{base}/lab/tree/demo.ipynb?token={token}"
-    proc.terminate()
-    proc.wait(20)
-    log.close()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    with JupyterLab(work, tmp_path, env={"PIECES_OS_URL": demo_server.url}) as lab:
+        yield lab.url("demo.ipynb")
 
 
 def _row(page: Page, model_id: str):
@@ -120,12 +65,12 @@ def _progress_values(page: Page, model_id: str, until: float = 60) -> list[float
 def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess) -> None:
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(lab)
-        expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=90_000)
+        expect(page.get_by_text(IDLE)).to_be_visible(timeout=90_000)
         page.locator(".jp-Notebook .jp-Cell").first.click()
         page.keyboard.press("Escape")  # command mode
         page.keyboard.press("Control+a")  # select every cell
