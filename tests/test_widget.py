@@ -8,46 +8,19 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, ClassVar
 
-import comm
 import pytest
-from comm.base_comm import BaseComm
 from faultserver import FaultServer
+from recordingcomm import recording, updates
 from serverproc import ServerProcess
 
 from pieces_widget import ModelManager, PiecesError
 
 
-class RecordingComm(BaseComm):
-    """Records every message a widget sends, with the time it was sent."""
-
-    log: ClassVar[list[tuple[float, str, dict[str, Any]]]] = []
-
-    def publish_msg(
-        self,
-        msg_type: str,
-        data: Any = None,
-        metadata: Any = None,
-        buffers: Any = None,
-        **keys: Any,
-    ) -> None:
-        RecordingComm.log.append((time.monotonic(), msg_type, data or {}))
-
-
 @pytest.fixture(autouse=True)
-def recording_comm(monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
-    RecordingComm.log = []
-    monkeypatch.setattr(comm, "create_comm", lambda *a, **kw: RecordingComm(*a, **kw))
-    yield RecordingComm.log
-
-
-def updates(log: list, key: str) -> list[tuple[float, dict]]:
-    return [
-        (t, data["state"][key])
-        for t, kind, data in log
-        if kind == "comm_msg" and data.get("method") == "update" and key in data.get("state", {})
-    ]
+def recording_comm() -> Iterator[list]:
+    with recording() as log:
+        yield log
 
 
 def wait_for(predicate, timeout: float = 20) -> None:

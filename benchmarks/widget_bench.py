@@ -1,0 +1,114 @@
+"""Widget: 1,000 models rendered in Chromium vs an ipywidgets composite; bytes per progress tick."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from .common import MiB, Row, ServerProcess, local_model, median_of, write_catalog
+
+from jupyterlab import IDLE, JupyterLab, launch_chromium, write_notebook  # isort: skip
+from recordingcomm import recording, updates  # isort: skip
+
+MODELS = 1000
+REPEATS = 3
+OURS = "ModelManager(base_url=URL)"
+# What a user would write by hand with ipywidgets: a row of Label, Button, FloatProgress each.
+THEIRS = (
+    "models = PiecesClient(URL).models()\n"
+    "W.VBox([W.HBox([W.Label(m.name), W.Button(description='Download'),"
+    " W.FloatProgress(min=0, max=100)]) for m in models])"
+)
+ROWS_IN_CELL = "([k, sel]) => document.querySelectorAll('.jp-Notebook .jp-Cell')[k]?.querySelectorAll(sel).length >= {n}"
+
+
+def _catalog(tmp: Path) -> Path:
+    """1,000 local models (never downloaded here, so no blobs are generated) + 1 real one."""
+    models = [
+        {
+            "id": f"bench-{i:04d}",
+            "name": f"Bench Model {i}",
+            "foundation": "LLAMA_3_8B",
+            "provider": "META",
+            "quantization": "q4f16_1",
+            "source": {"url": "{server}/hub/none.bin", "sha256": "0" * 64, "bytes": 10**9 + i},
+        }
+        for i in range(MODELS)
+    ]
+    models.append(local_model("real", 16 * MiB, name="Real Download"))
+    return write_catalog(tmp / "thousand.json", models)
+
+
+def render_thousand(tmp: Path) -> Row:
+    """Time from running the cell to all 1,000 rows in the DOM, ours vs the composite."""
+    from playwright.sync_api import expect, sync_playwright
+
+    root = tmp / "nb"
+    root.mkdir()
+    with ServerProcess(tmp / "data", _catalog(tmp)) as server:
+        setup = (
+            f"URL = {server.url!r}\n"
+            "import ipywidgets as W\nfrom pieces_widget import ModelManager, PiecesClient"
+        )
+        write_notebook(root / "bench.ipynb", [setup] + [OURS, THEIRS] * REPEATS)
+        ours, theirs = [], []
+        with JupyterLab(root, tmp) as lab, sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(lab.url("bench.ipynb"))
+            expect(page.get_by_text(IDLE)).to_be_visible(timeout=90_000)
+            page.locator(".jp-Notebook .jp-Cell").first.click()
+            page.keyboard.press("Escape")
+            page.keyboard.press("Shift+Enter")  # setup cell
+            expect(page.get_by_text(IDLE)).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(500)
+            for k in range(1, 2 * REPEATS + 1):
+                selector = ".pieces-widget [data-model-id]" if k % 2 else ".widget-hbox"
+                began = time.perf_counter()
+                page.keyboard.press("Shift+Enter")
+                page.wait_for_function(
+                    ROWS_IN_CELL.format(n=MODELS), arg=[k, selector], polling="raf", timeout=600_000
+                )
+                (ours if k % 2 else theirs).append(time.perf_counter() - began)
+                expect(page.get_by_text(IDLE)).to_be_visible(timeout=600_000)
+                page.wait_for_timeout(500)
+            browser.close()
+    ratio = median_of(theirs) / median_of(ours)
+    return Row(
+        f"{MODELS:,} models: run cell -> all rows rendered in Chromium (s)",
+        f"{median_of(ours):.2f}",
+        f"ipywidgets VBox(HBox(Label, Button, FloatProgress)) {median_of(theirs):.2f}",
+        ratio,
+        ">= 10x faster",
+        ratio >= 10,
+    )
+
+
+def bytes_per_tick(tmp: Path) -> Row:
+    """Size of each progress update sent to the browser, with 1,000 models in the list."""
+    from pieces_widget import ModelManager
+
+    with ServerProcess(tmp / "tick", _catalog(tmp), hub_rate=4 * MiB) as server, recording() as log:
+        mgr = ModelManager(base_url=server.url)
+        mgr.refresh().result(30)
+        assert mgr.download("real").wait(60) == "COMPLETED"
+        time.sleep(0.5)
+        mgr.close()
+    ticks = [len(json.dumps(value)) for _, value in updates(log, "downloads")]
+    model_list = max(len(json.dumps(value)) for _, value in updates(log, "models"))
+    biggest = max(ticks)
+    return Row(
+        f"bytes sent per progress tick, {MODELS:,} models listed (max of {len(ticks)} ticks)",
+        f"{biggest} B",
+        f"re-sending the model list {model_list:,} B",
+        biggest / 1024,
+        "<= 1 KB",
+        biggest <= 1024,
+    )
+
+
+def run() -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        return [render_thousand(Path(tmp)), bytes_per_tick(Path(tmp))]
