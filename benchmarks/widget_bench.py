@@ -21,7 +21,10 @@ THEIRS = (
     "W.VBox([W.HBox([W.Label(m.name), W.Button(description='Download'),"
     " W.FloatProgress(min=0, max=100)]) for m in models])"
 )
-ROWS_IN_CELL = "([k, sel]) => document.querySelectorAll('.jp-Notebook .jp-Cell')[k]?.querySelectorAll(sel).length >= {n}"
+ROWS_IN_CELL = (
+    "([k, sel]) => document.querySelectorAll('.jp-Notebook .jp-Cell')[k]"
+    "?.querySelectorAll(sel).length >= {n}"
+)
 
 
 def _catalog(tmp: Path) -> Path:
