@@ -273,7 +273,7 @@ async def _stream_progress(
                 return
             # Rate cap: at most one frame per 100 ms, but a terminal state goes out at once.
             finished = asyncio.ensure_future(transfer.finished.wait())
-            await asyncio.wait([finished, reader], timeout=0.1)
+            await asyncio.wait([finished, reader], timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
             finished.cancel()
             change = asyncio.ensure_future(changed.wait())
             await asyncio.wait([change, reader], return_when=asyncio.FIRST_COMPLETED)
