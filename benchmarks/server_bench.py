@@ -15,7 +15,7 @@ import websocket
 from .common import MiB, Row, ServerProcess, local_model, median_of, write_catalog
 
 BLOB = 256 * MiB
-RUNS = 5
+RUNS = 7
 CANCEL_TRIES = 20
 
 
@@ -56,6 +56,10 @@ def throughput(tmp: Path) -> Row:
                 ours.append(time.perf_counter() - began)
                 requests.post(f"{server.url}/models/big/delete/cache", json={}, timeout=10)
 
+            run_ours()  # warm-up: connection, threads, page cache of the blob
+            run_curl()
+            ours.clear()
+            curl.clear()
             for i in range(RUNS):  # alternate who goes first: page-cache writeback of the
                 first, second = (run_curl, run_ours) if i % 2 else (run_ours, run_curl)
                 first()  # previous file is a cost to whoever runs next

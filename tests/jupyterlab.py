@@ -48,8 +48,15 @@ def _free_port() -> int:
 class JupyterLab:
     """``jupyter lab`` on 127.0.0.1 with a token and throwaway config, settings and workspaces."""
 
-    def __init__(self, root: Path, scratch: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        scratch: Path,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.root = root
+        self.args = args
         self.scratch = scratch
         self.env = env or {}
         self.token = secrets.token_hex(16)
@@ -85,6 +92,7 @@ class JupyterLab:
                     f"--IdentityProvider.token={self.token}",
                     f"--ServerApp.root_dir={self.root}", "--LabApp.news_url=None",
                     "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                    *self.args,
                 ],
                 env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
