@@ -20,6 +20,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 IDLE = "Python 3 (ipykernel) | Idle"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def launch_chromium(playwright: Any) -> Any:
@@ -79,6 +80,10 @@ class JupyterLab:
         env = {
             **os.environ,
             **self.env,
+            # the kernel imports this checkout's package, whatever is installed
+            "PYTHONPATH": os.pathsep.join(
+                [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
             "JUPYTER_CONFIG_DIR": str(self.scratch / "config"),
             "JUPYTERLAB_SETTINGS_DIR": str(self._settings()),
             "JUPYTERLAB_WORKSPACES_DIR": str(self.scratch / "workspaces"),

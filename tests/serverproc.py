@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 MiB = 1 << 20
+REPO = Path(__file__).resolve().parents[1]
 
 
 def write_catalog(path: Path, models: list[dict[str, Any]]) -> Path:
@@ -56,7 +57,11 @@ class ServerProcess:
             args += ["--catalog", str(self.catalog)]
         log = open(self.log_path, "a")  # noqa: SIM115 - owned by the child for its life
         self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ}
+            args,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},  # this checkout's package
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -1,0 +1,91 @@
+"""What crosses from Python to the browser: the shapes of the synced traits and commands.
+
+The JS typedefs (``js/src/types.js``) point here; DESIGN.md section 4 describes the same shapes.
+Keep the three in step: a key added here is added there in the same commit.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+ConnectionState = Literal["connected", "connecting", "unreachable", "error"]
+
+
+class DownloadEntry(TypedDict):
+    """``downloads[model_id]``: one download as the row shows it (the JS draws, never derives).
+
+    ``eta`` is None until a speed is known and again once no bytes arrived for
+    ``jobs.ETA_UNKNOWN_AFTER`` s; ``stalled`` turns True after ``jobs.STALL_AFTER`` s without
+    bytes and ``stalled_for`` then counts the seconds since the last byte.
+    """
+
+    status: str  # the wire status: INITIALIZED, IN-PROGRESS, COMPLETED, FAILED, CANCELED, ...
+    percentage: float | None  # 0-100
+    bytes_done: int | None
+    bytes_total: int | None
+    speed: float | None  # bytes/s over a ~10 s window
+    eta: float | None  # s
+    stalled: bool
+    stalled_for: float  # s since the last byte, 0 unless stalled
+    error: str | None  # why it FAILED, in words for people
+
+
+class Connection(TypedDict):
+    """``connection``: the one place the widget says whether Pieces OS answers."""
+
+    state: ConnectionState
+    base_url: str
+    version: str
+    message: str  # plain words for people, e.g. "Can't reach Pieces OS at 127.0.0.1:39300."
+
+
+class Resources(TypedDict):
+    """``_resources``: this machine's memory and the model store's disk, for the header summary
+    and the fit hints. Counts and sizes of models come from ``models`` itself."""
+
+    total_memory: int | None  # bytes
+    available_memory: int | None  # bytes
+    free_disk: int | None  # bytes free where the models are stored (None when unknown)
+
+
+class Capabilities(TypedDict):
+    """``_capabilities``: what the server offers beyond the spec."""
+
+    sources: bool  # POST /models/create accepts a ``source``: the Add model form shows
+
+
+class ViewPrefs(TypedDict):
+    """``_view``: sort and grouping, set by the browser, remembered per widget instance."""
+
+    sort: Literal["name", "size", "ram", "state"]
+    group: bool  # On device / Available / Cloud sections
+
+
+# Commands the browser sends with ``model.send({...})``. ``id`` is a model id.
+Command = Literal[
+    "refresh",  # {}
+    "download",  # {id}   (also Resume and Retry of a failed download)
+    "cancel",  # {id}
+    "load",  # {id}
+    "unload",  # {id}
+    "details",  # {id}   fetch GET /model/{id} now (the panel then follows ``models`` live)
+    "update",  # {id, fields: {name, description}}
+    "delete",  # {id}   delete the weights (POST /models/{id}/delete/cache)
+    "remove",  # {id}   remove a custom model (POST /models/{id}/delete)
+    "unload_all",  # {}
+    "add",  # {fields: {name, url, sha256?}}
+]
+COMMANDS: frozenset[str] = frozenset(Command.__args__)  # type: ignore[attr-defined]
+
+# Extra fields the reference server adds to its Model JSON (the official SDK ignores them):
+#   "error": str         why the last download failed, kept until the next download starts
+#   "partialBytes": int  bytes of a partial download kept on disk for a resume
+MODEL_ERROR_FIELD = "error"
+MODEL_PARTIAL_FIELD = "partialBytes"
+
+# Other synced traits (private, free to change together with the JS):
+#   _busy: {model_id: "loading" | "unloading" | "saving" | "deleting" | "removing"}
+#   _row_errors: {model_id: str}  a row's own failed action, cleared on success or reconnect
+#   _add: {"busy": bool, "error": str}  the Add model form's state
+#   error (public): the latest error message, for code; the browser shows errors in the row or
+#     the banner, never a third time.
