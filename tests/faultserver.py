@@ -179,3 +179,93 @@ class ChaosProxy:
 
         self._loop.call(stop())
         self._loop.close()
+
+
+class FaultHub:
+    """A model source that misbehaves on cue. ``GET /blob`` serves ``size`` deterministic bytes
+    (Range honoured); each request takes the next action of ``plan``, then ``default``:
+
+    - ``("ok",)``: serve normally; ``("ignore_range",)``: 200 with the whole blob
+    - ``("stall", n)``: send ``n`` bytes, then nothing until the client leaves
+    - ``("reset", n)``: send ``n`` bytes, then reset the connection
+    - ``("status", code)``: answer ``code`` with no body
+
+    ``/chain/{n}`` redirects ``n`` times before ``/blob``; ``/loop/a`` and ``/loop/b`` redirect
+    to each other; ``/ftp`` redirects to an ftp:// URL. ``seen`` lists (path, Range header).
+    """
+
+    def __init__(self, size: int, seed: str = "fault-hub") -> None:
+        import hashlib
+        import random
+
+        self.blob = random.Random(seed).randbytes(size)
+        self.sha256 = hashlib.sha256(self.blob).hexdigest()
+        self.plan: list[tuple[Any, ...]] = []
+        self.default: tuple[Any, ...] = ("ok",)
+        self.seen: list[tuple[str, str | None]] = []
+        self._loop = _LoopThread()
+        self._release = self._loop.call(self._event())
+        self.url = self._loop.call(self._start())
+
+    async def _event(self) -> asyncio.Event:
+        return asyncio.Event()
+
+    async def _start(self) -> str:
+        app = web.Application()
+        app.router.add_get("/blob", self._blob)
+        app.router.add_get("/chain/{n}", self._chain)
+        app.router.add_get("/loop/{name}", self._redirect_loop)
+        app.router.add_get("/ftp", self._ftp)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        return f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    def source(self, path: str = "/blob", **extra: Any) -> dict[str, Any]:
+        """A catalog ``source`` for this hub."""
+        return {"url": self.url + path, "sha256": self.sha256, "bytes": len(self.blob), **extra}
+
+    async def _chain(self, request: web.Request) -> web.StreamResponse:
+        self.seen.append((request.path, request.headers.get("Range")))
+        n = int(request.match_info["n"])
+        raise web.HTTPFound(f"/chain/{n - 1}" if n > 1 else "/blob")
+
+    async def _redirect_loop(self, request: web.Request) -> web.StreamResponse:
+        self.seen.append((request.path, request.headers.get("Range")))
+        raise web.HTTPFound("/loop/b" if request.match_info["name"] == "a" else "/loop/a")
+
+    async def _ftp(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("ftp://127.0.0.1/blob")
+
+    async def _blob(self, request: web.Request) -> web.StreamResponse:
+        header = request.headers.get("Range")
+        self.seen.append((request.path, header))
+        action = self.plan.pop(0) if self.plan else self.default
+        if action[0] == "status":
+            return web.Response(status=action[1])
+        start = int(header.split("=")[1].split("-")[0]) if header else 0
+        if action[0] == "ignore_range":
+            start = 0
+        response = web.StreamResponse(status=206 if start else 200)
+        response.content_length = len(self.blob) - start
+        if start:
+            response.headers["Content-Range"] = (
+                f"bytes {start}-{len(self.blob) - 1}/{len(self.blob)}"
+            )
+        await response.prepare(request)
+        limit = len(self.blob) if action[0] in ("ok", "ignore_range") else start + action[1]
+        for offset in range(start, limit, 1 << 16):
+            await response.write(self.blob[offset : min(offset + (1 << 16), limit)])
+        if action[0] == "stall":
+            await self._release.wait()  # until the hub closes
+        if action[0] == "reset":
+            assert request.transport is not None
+            request.transport.abort()
+            return response
+        await response.write_eof()
+        return response
+
+    def close(self) -> None:
+        self._loop.loop.call_soon_threadsafe(self._release.set)
+        self._loop.call(self._runner.cleanup())
+        self._loop.close()

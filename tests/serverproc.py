@@ -40,12 +40,16 @@ class ServerProcess:
         hub_rate: float = 0,
         port: int = 0,
         host: str = "127.0.0.1",
+        extra_args: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.catalog = catalog
         self.hub_rate = hub_rate
         self.port = port
         self.host = host
+        self.extra_args = extra_args or []  # e.g. ["--stall-timeout", "0.5"]
+        self.env = env or {}
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
@@ -55,13 +59,14 @@ class ServerProcess:
         args += ["--port", str(self.port), "--host", self.host, "--hub-rate", str(self.hub_rate)]
         if self.catalog is not None:
             args += ["--catalog", str(self.catalog)]
+        args += self.extra_args
         log = open(self.log_path, "a")  # noqa: SIM115 - owned by the child for its life
         self.proc = subprocess.Popen(
             args,
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO)},  # this checkout's package
+            env={**os.environ, **self.env, "PYTHONPATH": str(REPO)},  # this checkout's package
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -7,6 +7,8 @@ import time
 import requests
 from serverproc import MiB, ServerProcess
 
+JSON = {"Content-Type": "application/json"}
+
 
 def wait_downloaded(url: str, model_id: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
@@ -124,7 +126,7 @@ def test_update_rules(server: ServerProcess) -> None:
     assert not_custom.status_code == 500 and "only custom models" in not_custom.text
     unknown = requests.post(f"{url}/model/update", json={"id": "nope", "name": "x"}, timeout=5)
     assert unknown.status_code == 410
-    malformed = requests.post(f"{url}/model/update", data=b"{not json", timeout=5)
+    malformed = requests.post(f"{url}/model/update", data=b"{not json", headers=JSON, timeout=5)
     assert malformed.status_code == 400 and "malformed JSON" in malformed.text
     not_model = requests.post(f"{url}/model/update", json=[1, 2], timeout=5)
     assert not_model.status_code == 400

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import psutil
 import requests
 from serverproc import ServerProcess
-from test_server_api import wait_downloaded
+from test_server_api import JSON, wait_downloaded
 
 HOSTILE_IDS = [
     "../x",
@@ -108,8 +108,9 @@ def test_binds_loopback_only(server: ServerProcess) -> None:
 
 def test_malformed_and_oversized_bodies(server: ServerProcess) -> None:
     url = server.url
-    assert requests.post(f"{url}/model/update", data=b"\xff\xfe", timeout=5).status_code == 400
-    huge = requests.post(f"{url}/model/update", data=b"x" * (2 << 20), timeout=5)
+    bad_utf8 = requests.post(f"{url}/model/update", data=b"\xff\xfe", headers=JSON, timeout=5)
+    assert bad_utf8.status_code == 400
+    huge = requests.post(f"{url}/model/update", data=b"x" * (2 << 20), headers=JSON, timeout=5)
     assert huge.status_code == 413
     assert requests.get(url + "/.well-known/health", timeout=5).ok
     assert os.path.isdir(server.data_dir)

@@ -14,8 +14,12 @@ from aiohttp import web
 
 from .app import create_app
 from .catalog import DEMO_CATALOG, CatalogError, load_catalog
+from .guard import HOSTS_ENV, ORIGINS_ENV, AccessPolicy
+from .lock import DataDirBusy, DataDirLock
+from .sources import SourceOptions, disk_error
 
 ACCESS_LOG = '%a "%r" %s %b Range:%{Range}i'
+SHUTDOWN_TIMEOUT = 0.5  # seconds a request in flight gets once the server is stopping
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,11 +39,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=6 * 2**20,
         help="bytes/s cap for each response of the local hub, 0 = none (default 6 MiB/s)",
     )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"also accept this Host name (repeatable; '*' = any; env {HOSTS_ENV})",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help=(
+            "also accept requests from this web origin, e.g. https://app.example "
+            f"(repeatable; '*' = any; env {ORIGINS_ENV}, comma-separated)"
+        ),
+    )
+    defaults = SourceOptions()
+    parser.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=defaults.stall_timeout,
+        help="seconds without a byte from a source before the request is retried (default 30)",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=defaults.retries,
+        help="retries in a row without progress before a download fails (default 5)",
+    )
+    parser.add_argument(
+        "--retry-backoff",
+        type=float,
+        default=defaults.backoff,
+        help="seconds before the first retry; doubles each retry, at most 30 s (default 1)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log")
     return parser.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> None:
+    lock = DataDirLock(args.data_dir)
+    try:
+        lock.acquire()
+    except DataDirBusy as exc:
+        sys.exit(f"error: {exc}")
+    except OSError as exc:
+        sys.exit(f"error: cannot use data directory {lock.data_dir}: {disk_error(exc, 'it')}")
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -49,14 +96,24 @@ async def serve(args: argparse.Namespace) -> None:
     host, port = sock.getsockname()[:2]
     url_host = f"[{host}]" if ":" in host else host
     base_url = f"http://{url_host}:{port}"
+    lock.record(base_url)
     try:
-        catalog = load_catalog(args.catalog, base_url, args.data_dir.resolve() / "hub")
+        catalog = load_catalog(args.catalog, base_url, lock.data_dir / "hub")
     except CatalogError as exc:
         sys.exit(f"error: {exc}")
-    app = create_app(args.data_dir, catalog, hub_rate=args.hub_rate)
-    runner = web.AppRunner(app, access_log_format=ACCESS_LOG, handle_signals=False)
+    options = SourceOptions(
+        stall_timeout=args.stall_timeout, retries=args.retries, backoff=args.retry_backoff
+    )
+    policy = AccessPolicy.build(args.allow_host, args.allow_origin)
+    try:
+        app = create_app(args.data_dir, catalog, args.hub_rate, policy, options)
+    except OSError as exc:
+        sys.exit(f"error: cannot use data directory {lock.data_dir}: {disk_error(exc, 'it')}")
+    runner = web.AppRunner(
+        app, access_log_format=ACCESS_LOG, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
+    )
     await runner.setup()
-    await web.SockSite(runner, sock, shutdown_timeout=1).start()
+    await web.SockSite(runner, sock).start()
     print(f"pieces_widget.server: listening on {base_url} ({len(catalog)} models)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -64,6 +121,7 @@ async def serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await runner.cleanup()
+    lock.release()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -73,7 +131,10 @@ def main(argv: list[str] | None = None) -> None:
         format="%(asctime)s %(name)s %(message)s",
         stream=sys.stderr,
     )
-    asyncio.run(serve(args))
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers were installed
+        sys.exit(130)
 
 
 if __name__ == "__main__":

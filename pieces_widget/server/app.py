@@ -2,6 +2,8 @@
 
 Model routes are dispatched from the raw request path, segment by segment, so an id holding
 ``/``, ``%``, ``..`` or NUL is always just an id: unknown ids are 410 on every route.
+Everything that changes one model (download start, load, unload, delete) runs under that
+model's lock, so any interleaving of requests leaves it in a state the next request can use.
 """
 
 from __future__ import annotations
@@ -9,49 +11,72 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
+import threading
 import uuid
 from collections import defaultdict
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import aiohttp
 from aiohttp import web
 
 from .. import __version__
-from .catalog import SCHEMA, CatalogEntry, byte_descriptor
+from ..models import FAILED, readable_bytes
+from .catalog import SCHEMA, CatalogEntry, Source, byte_descriptor
+from .custom import MAX_CUSTOM_MODELS, parse_seed
+from .fields import MAX_BODY, FieldError, editable_fields
+from .guard import AccessPolicy, guard_middleware
 from .hub import hub_routes
-from .memory import LoadedWeights
+from .memory import LoadAborted, LoadedWeights
+from .progress_ws import progress_socket
+from .sources import SourceError, SourceOptions, disk_error, probe_size
 from .store import ModelStore
-from .transfers import Transfers
+from .transfers import Transfer, Transfers
 
 log = logging.getLogger("pieces_widget.server")
 POS_VERSION = "11.0.0"  # the Pieces OS API generation this server follows
-READ_ONLY_FIELDS = frozenset(
-    {"id", "bytes", "ram", "downloaded", "downloading", "loaded", "cloud", "custom", "source"}
-)
-# Types of the Model fields a client may edit; anything else in the schema keeps its type too.
-FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
-    "name": str, "description": str, "version": str, "quantization": str, "unique": str,
-    "foundation": str, "provider": str, "type": str, "usage": str, "cpu": bool,
-    "parameters": (int, float, type(None)), "created": dict, "maxTokens": dict,
-    "capabilities": dict, "score": dict, "schema": dict,
-}  # fmt: skip
+SERVER_NAME = "pieces-widget-reference"
 
 
 def text_error(status: int, message: str) -> web.Response:
     return web.Response(status=status, text=message, content_type="text/plain")
 
 
+class ModelGone(Exception):
+    """The model was deleted while a request waited for its lock."""
+
+
+class BodyError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.response = text_error(status, message)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request's JSON body, at most ``MAX_BODY`` bytes (``BodyError`` otherwise)."""
+    raw = await request.read()
+    if len(raw) > MAX_BODY:
+        raise BodyError(400, f"the body is too large: {len(raw)} bytes, at most {MAX_BODY}")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BodyError(400, f"malformed JSON body: {exc}") from None
+
+
 class ModelServer:
     """State shared by the handlers: catalog, store, transfers, loaded weights."""
 
-    def __init__(self, store: ModelStore, transfers: Transfers) -> None:
+    def __init__(self, store: ModelStore, options: SourceOptions) -> None:
         self.store = store
-        self.transfers = transfers
+        self.transfers = Transfers(options, on_done=self._transfer_done)
         self.loaded: dict[str, LoadedWeights] = {}
+        self.errors: dict[str, str] = {}  # model id -> why its last download failed
         self.health_id = str(uuid.uuid4())
         self.applications: dict[str, str] = {}  # id -> name, from POST /connect
+        self.closing = asyncio.Event()
+        self._stop_loads = threading.Event()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
@@ -60,13 +85,36 @@ class ModelServer:
 
     def model_json(self, model_id: str) -> dict[str, Any]:
         model = self.store.metadata(model_id)
-        model["downloaded"] = self.store.is_downloaded(model_id)
+        model["downloaded"] = downloaded = self.store.is_downloaded(model_id)
         model["downloading"] = self.transfers.active(model_id) is not None
         weights = self.loaded.get(model_id)
         model["loaded"] = weights is not None
         if weights is not None:
             model["ram"] = byte_descriptor(weights.size)
+        if model_id in self.errors:
+            model["error"] = self.errors[model_id]
+        if not downloaded and self.catalog[model_id].source is not None:
+            partial = self.store.partial_bytes(model_id)
+            if partial is not None:
+                model["partialBytes"] = partial
         return model
+
+    @asynccontextmanager
+    async def _model_lock(self, model_id: str) -> Any:
+        """Hold the model's lock; ``ModelGone`` if the model went away while we waited."""
+        async with self._locks[model_id]:
+            if model_id not in self.catalog:
+                raise ModelGone(model_id)
+            yield
+
+    def _transfer_done(self, transfer: Transfer) -> None:
+        if transfer.status == FAILED and transfer.error:
+            self.errors[transfer.model_id] = transfer.error
+        if transfer.digest is not None and transfer.model_id in self.catalog:
+            try:
+                self.store.record_digest(transfer.model_id, transfer.digest)
+            except OSError as exc:
+                log.warning("cannot record the digest of %r: %s", transfer.model_id, exc)
 
     # -- routes -----------------------------------------------------------------------------
     async def health(self, _: web.Request) -> web.Response:
@@ -75,13 +123,27 @@ class ModelServer:
     async def version(self, _: web.Request) -> web.Response:
         return web.Response(text=POS_VERSION)
 
+    async def capabilities(self, _: web.Request) -> web.Response:
+        """What this server offers beyond Pieces OS (the widget shows Add model from this)."""
+        usage = shutil.disk_usage(self.store.data_dir)
+        return web.json_response(
+            {
+                "server": SERVER_NAME,
+                "version": __version__,
+                "sources": True,
+                "disk": {"free": usage.free, "total": usage.total},
+            }
+        )
+
     async def connect(self, request: web.Request) -> web.Response:
         """A minimal ``POST /connect``: registers the application and returns its id."""
         try:
-            body = json.loads(await request.read())
+            body = await read_json(request)
             app = body["application"]
             name = app["name"]
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+        except BodyError as exc:
+            return exc.response
+        except (KeyError, TypeError):
             return text_error(
                 400, "the body must be a SeededConnectorConnection with an application"
             )
@@ -120,7 +182,7 @@ class ModelServer:
             return text_error(404, "no model id in the path")
         model_id, action = segments[0], "/".join(segments[1:])
         if model_id not in self.catalog:
-            return text_error(410, f"model {model_id!r} was not found")
+            return _not_found(model_id)
         handler = {
             ("GET", ""): self.snapshot,
             ("POST", "download"): self.download,
@@ -131,39 +193,57 @@ class ModelServer:
         }.get((request.method, action))
         if handler is None:
             return text_error(404 if action else 405, f"no {request.method} /model/{{id}}/{action}")
-        return await handler(request, model_id)
+        try:
+            return await handler(request, model_id)
+        except ModelGone:  # deleted while this request waited for the model's lock
+            return _not_found(model_id)
 
     async def dispatch_models(self, request: web.Request) -> web.StreamResponse:
-        """``POST /models/{id}/delete/cache``."""
+        """``POST /models/create``, ``/models/{id}/delete`` and ``/models/{id}/delete/cache``."""
         segments = _raw_segments(request)[1:]
-        if len(segments) != 3 or segments[1:] != ["delete", "cache"]:
+        if segments == ["create"]:
+            return await self.create(request) if request.method == "POST" else _use_post()
+        if len(segments) not in (2, 3) or segments[1:] not in (["delete"], ["delete", "cache"]):
             return text_error(404, "not found")
         model_id = segments[0]
         if model_id not in self.catalog:
-            return text_error(410, f"model {model_id!r} was not found")
+            return _not_found(model_id)
         if request.method != "POST":
-            return text_error(405, "use POST")
-        await self.transfers.cancel(model_id)
-        await self._unload(model_id)
-        self.store.delete_weights(model_id)
-        return web.json_response({"model": {"id": model_id, "schema": SCHEMA}, "schema": SCHEMA})
+            return _use_post()
+        try:
+            if len(segments) == 3:
+                return await self.delete_cache(model_id)
+            return await self.delete_model(model_id)
+        except ModelGone:
+            return _not_found(model_id)
 
     async def snapshot(self, _: web.Request, model_id: str) -> web.Response:
         return web.json_response(self.model_json(model_id))
 
     async def download(self, _: web.Request, model_id: str) -> web.Response:
-        entry = self.catalog[model_id]
-        if entry.source is None:
+        source = self.catalog[model_id].source
+        if source is None:
             return text_error(
                 500, f"{model_id!r} is a cloud model: cloud models are not downloaded"
             )
-        if not self.store.is_downloaded(model_id):
-            self.transfers.start(
-                model_id,
-                entry.source,
-                self.store.part_path(model_id),
-                self.store.weights_path(model_id),
-            )
+        async with self._model_lock(model_id):
+            if not self.store.is_downloaded(model_id) and not self.transfers.active(model_id):
+                partial = self.store.partial_bytes(model_id) or 0
+                needed = source.bytes - (partial if partial <= source.bytes else 0)
+                free = shutil.disk_usage(self.store.weights_dir).free
+                if needed > free:
+                    return text_error(
+                        500,
+                        f"not enough disk space: needs {readable_bytes(needed)}, "
+                        f"{readable_bytes(free)} free",
+                    )
+                self.errors.pop(model_id, None)
+                self.transfers.start(
+                    model_id,
+                    source,
+                    self.store.part_path(model_id),
+                    self.store.weights_path(model_id),
+                )
         return web.json_response(self.model_json(model_id))
 
     async def cancel(self, _: web.Request, model_id: str) -> web.Response:
@@ -171,29 +251,25 @@ class ModelServer:
         return web.json_response(self.model_json(model_id))
 
     async def progress(self, request: web.Request, model_id: str) -> web.StreamResponse:
-        ws = web.WebSocketResponse(heartbeat=None)
-        if not ws.can_prepare(request).ok:
-            return text_error(400, "this route is a WebSocket: connect with an Upgrade request")
-        await ws.prepare(request)
-        reader = asyncio.ensure_future(_drain(ws))  # notices the client closing
-        try:
-            await _stream_progress(ws, self.transfers, model_id, reader)
-        finally:
-            reader.cancel()
-            await ws.close()
-        return ws
+        return await progress_socket(request, self.transfers, model_id, self.closing)
 
     async def load(self, _: web.Request, model_id: str) -> web.Response:
         if self.catalog[model_id].source is None:
             return text_error(500, f"{model_id!r} is a cloud model: it runs in the cloud, not here")
-        async with self._locks[model_id]:
+        async with self._model_lock(model_id):
             if model_id not in self.loaded:
                 if not self.store.is_downloaded(model_id):
                     return text_error(500, f"{model_id!r} is not downloaded: download it first")
                 path = self.store.weights_path(model_id)
-                weights = await asyncio.get_running_loop().run_in_executor(
-                    None, LoadedWeights, path
-                )
+                try:
+                    weights = await asyncio.get_running_loop().run_in_executor(
+                        None, LoadedWeights, path, self._stop_loads
+                    )
+                except OSError as exc:
+                    reason = disk_error(exc, "the weights")
+                    return text_error(500, f"cannot load {model_id!r}: {reason}")
+                except LoadAborted:
+                    return text_error(503, "the server is stopping")
                 self.loaded[model_id] = weights
         return web.json_response(self.model_json(model_id))
 
@@ -203,36 +279,115 @@ class ModelServer:
 
     async def _unload(self, model_id: str) -> None:
         async with self._locks[model_id]:
-            weights = self.loaded.pop(model_id, None)
-            if weights is not None:
-                weights.close()
+            self._drop_weights(model_id)
+
+    def _drop_weights(self, model_id: str) -> None:
+        weights = self.loaded.pop(model_id, None)
+        if weights is not None:
+            weights.close()
+
+    async def delete_cache(self, model_id: str) -> web.Response:
+        """Free the model's disk: a download in flight is canceled first, a load unloaded."""
+        async with self._model_lock(model_id):
+            await self.transfers.cancel(model_id)
+            self._drop_weights(model_id)
+            self.store.delete_weights(model_id)
+        return web.json_response({"model": {"id": model_id, "schema": SCHEMA}, "schema": SCHEMA})
+
+    async def delete_model(self, model_id: str) -> web.Response:
+        """Forget a custom model: cancel, unload, delete its files and its record."""
+        if self.store.metadata(model_id).get("custom") is not True:
+            return text_error(
+                500,
+                f"{model_id!r} is not a custom model: only custom models can be deleted "
+                f"(POST /models/{{id}}/delete/cache frees its disk space)",
+            )
+        async with self._model_lock(model_id):
+            await self.transfers.cancel(model_id)
+            self._drop_weights(model_id)
+            try:
+                self.store.remove(model_id)
+            except OSError as exc:
+                reason = _state_error(exc, self.store)
+                return text_error(500, f"cannot delete {model_id!r}: {reason}")
+            self.errors.pop(model_id, None)
+            self.transfers.forget(model_id)
+        self._locks.pop(model_id, None)
+        return web.Response(status=204)
 
     async def update(self, request: web.Request) -> web.Response:
         try:
-            body = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return text_error(400, f"malformed JSON body: {exc}")
+            body = await read_json(request)
+        except BodyError as exc:
+            return exc.response
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
             return text_error(400, "the body must be a Model: a JSON object with a string 'id'")
         model_id = body["id"]
         if model_id not in self.catalog:
-            return text_error(410, f"model {model_id!r} was not found")
+            return _not_found(model_id)
         if self.store.metadata(model_id).get("custom") is not True:
             return text_error(
                 500, f"{model_id!r} is not a custom model: only custom models can be updated"
             )
-        fields = {k: v for k, v in body.items() if k not in READ_ONLY_FIELDS}
-        for key, value in fields.items():
-            expected = FIELD_TYPES.get(key)
-            if expected is not None and (
-                not isinstance(value, expected)
-                or (expected is not bool and isinstance(value, bool))
-            ):
-                return text_error(400, f"field {key!r} has the wrong type")
-        self.store.save_edits(model_id, fields)
+        try:
+            fields = editable_fields(body)
+        except FieldError as exc:
+            return text_error(400, str(exc))
+        try:
+            self.store.save_edits(model_id, fields)
+        except OSError as exc:
+            return text_error(500, f"cannot save the change: {_state_error(exc, self.store)}")
         return web.json_response(self.model_json(model_id))
 
+    async def create(self, request: web.Request) -> web.Response:
+        """``POST /models/create``: a custom model from a SeededModel (+ ``source``)."""
+        try:
+            seed = parse_seed(await read_json(request))
+        except BodyError as exc:
+            return exc.response
+        except FieldError as exc:
+            return text_error(400, str(exc))
+        if sum(entry.created for entry in self.catalog.values()) >= MAX_CUSTOM_MODELS:
+            return text_error(500, f"too many custom models: at most {MAX_CUSTOM_MODELS}")
+        if (duplicate := self._duplicate(seed.model)) is not None:
+            return duplicate
+        size = seed.bytes
+        if seed.url is not None and size is None:
+            try:
+                size = await probe_size(
+                    self.transfers.session, seed.url, self.transfers.options.stall_timeout
+                )
+            except SourceError as exc:
+                return text_error(500, f"cannot add the model: {exc}")
+        if (duplicate := self._duplicate(seed.model)) is not None:  # made while we asked
+            return duplicate
+        model_id = str(uuid.uuid4())
+        source = None if seed.url is None or size is None else Source(seed.url, seed.sha256, size)
+        try:
+            self.store.add_created(model_id, seed.model, source)
+        except OSError as exc:
+            return text_error(500, f"cannot save the model: {_state_error(exc, self.store)}")
+        return web.json_response(self.model_json(model_id))
+
+    def _duplicate(self, model: dict[str, Any]) -> web.Response | None:
+        """A model of the same name (or the same ``unique``) already exists: a clear 500."""
+        name = model["name"].strip().casefold()
+        unique = model.get("unique")
+        for model_id in self.catalog:
+            other = self.store.metadata(model_id)
+            if str(other.get("name", "")).strip().casefold() == name or (
+                unique is not None and other.get("unique") == unique
+            ):
+                return text_error(
+                    500,
+                    f"duplicate model: {other.get('name')!r} already exists (id {model_id!r})",
+                )
+        return None
+
     async def close(self, _: web.Application | None = None) -> None:
+        """Stop everything in flight (on shutdown): sockets, transfers, loads."""
+        self.closing.set()
+        self._stop_loads.set()
         await self.transfers.close()
         for weights in self.loaded.values():
             weights.close()
@@ -245,68 +400,38 @@ def _raw_segments(request: web.Request) -> list[str]:
     return [unquote(s, errors="surrogateescape") for s in path.strip("/").split("/")]
 
 
-async def _drain(ws: web.WebSocketResponse) -> None:
-    async for _ in ws:  # clients have nothing to say; we only notice them leaving
-        pass
+def _not_found(model_id: str) -> web.Response:
+    return text_error(410, f"model {model_id!r} was not found")
 
 
-async def _stream_progress(
-    ws: web.WebSocketResponse, transfers: Transfers, model_id: str, reader: asyncio.Future[None]
-) -> None:
-    """Wait for a transfer, then send its state on change: <= ~10 frames/s, terminal always."""
-    waiter = asyncio.ensure_future(transfers.wait_started(model_id))
-    await asyncio.wait([waiter, reader], return_when=asyncio.FIRST_COMPLETED)
-    if not waiter.done():
-        waiter.cancel()
-        return
-    transfer = waiter.result()
-    changed = transfer.watch()
-    last: dict[str, Any] | None = None
-    try:
-        while not reader.done():
-            changed.clear()
-            frame = transfer.frame()
-            if frame != last:
-                await ws.send_json(frame)
-                last = frame
-            if frame["status"] in ("COMPLETED", "FAILED", "CANCELED"):
-                return
-            # Rate cap: at most one frame per 100 ms, but a terminal state goes out at once.
-            finished = asyncio.ensure_future(transfer.finished.wait())
-            await asyncio.wait([finished, reader], timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
-            finished.cancel()
-            change = asyncio.ensure_future(changed.wait())
-            await asyncio.wait([change, reader], return_when=asyncio.FIRST_COMPLETED)
-            change.cancel()
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
-        return
-    finally:
-        transfer.unwatch(changed)
+def _use_post() -> web.Response:
+    return text_error(405, "use POST")
+
+
+def _state_error(exc: OSError, store: ModelStore) -> str:
+    return disk_error(exc, str(store.data_dir))
 
 
 def create_app(
     data_dir: Path,
     catalog: dict[str, CatalogEntry],
     hub_rate: float = 0,
+    policy: AccessPolicy | None = None,
+    options: SourceOptions | None = None,
 ) -> web.Application:
     """The aiohttp application; the catalog is already loaded (see ``catalog.load_catalog``)."""
     store = ModelStore(data_dir, catalog)
-    transfers = Transfers(
-        lambda: aiohttp.ClientSession(
-            read_bufsize=4 << 20,
-            auto_decompress=False,
-            trust_env=False,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60),
-        )
+    server = ModelServer(store, options or SourceOptions())
+    app = web.Application(
+        client_max_size=1 << 20, middlewares=[guard_middleware(policy or AccessPolicy.build())]
     )
-    server = ModelServer(store, transfers)
-    app = web.Application(client_max_size=1 << 20)
     app["server"] = server
     app.on_shutdown.append(server.close)
     app.add_routes(
         [
             web.get("/.well-known/health", server.health),
             web.get("/.well-known/version", server.version),
+            web.get("/.well-known/capabilities", server.capabilities),
             web.post("/connect", server.connect),
             web.get("/models", server.models),
             web.post("/models/unload", server.unload_all),

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import readable_bytes
+from .fields import EDITABLE, FieldError, editable_fields
 from .hub import ensure_blob
 
 COMPUTED_FIELDS = ("downloaded", "downloading", "loaded")
@@ -37,18 +38,33 @@ class CatalogError(ValueError):
 @dataclass(frozen=True)
 class Source:
     url: str
-    sha256: str
+    sha256: str | None  # None: a created model's digest is recorded after its first download
     bytes: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "sha256": self.sha256, "bytes": self.bytes}
 
 
 @dataclass(frozen=True)
 class CatalogEntry:
     model: dict[str, Any]  # public JSON, without source and computed fields
     source: Source | None  # None for cloud models
+    created: bool = False  # made by POST /models/create (persisted in state.json)
 
 
 def byte_descriptor(n: int) -> dict[str, Any]:
     return {"value": n, "readable": readable_bytes(n)}
+
+
+def with_defaults(model: dict[str, Any]) -> dict[str, Any]:
+    """Fill the Model fields the spec requires and a catalog or a create body may leave out."""
+    model.setdefault("schema", SCHEMA)
+    model.setdefault("version", "1.0.0")
+    model.setdefault("cloud", False)
+    model.setdefault("type", "BALANCED")
+    model.setdefault("usage", "CODE_CONVERSATION")
+    model.setdefault("created", {"value": datetime.now(timezone.utc).isoformat()})
+    return model
 
 
 def _source(raw: Any, where: str, server_url: str, hub_dir: Path) -> Source:
@@ -81,13 +97,12 @@ def _entry(raw: Any, index: int, server_url: str, hub_dir: Path) -> CatalogEntry
     source_raw = model.pop("source", None)
     for key in COMPUTED_FIELDS:
         model.pop(key, None)
-    model.setdefault("schema", SCHEMA)
     model.setdefault("name", model["id"])
-    model.setdefault("version", "1.0.0")
-    model.setdefault("cloud", False)
-    model.setdefault("type", "BALANCED")
-    model.setdefault("usage", "CODE_CONVERSATION")
-    model.setdefault("created", {"value": datetime.now(timezone.utc).isoformat()})
+    try:
+        model.update(editable_fields({k: v for k, v in model.items() if k in EDITABLE}))
+    except FieldError as exc:
+        raise CatalogError(f"{where}: {exc}") from None
+    with_defaults(model)
     if model["cloud"]:
         return CatalogEntry(model=model, source=None)
     if source_raw is None:

@@ -52,7 +52,10 @@ def ensure_blob(hub_dir: Path, name: str, size: int) -> str:
 
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """``bytes=START-[END]`` -> (start, end_exclusive); None for no or unsupported Range."""
+    """``bytes=START-[END]`` -> (start, end_exclusive); None for no or unsupported Range.
+
+    A range that cannot be satisfied (``bytes=100-5``, a start past the end) is a 416 at once.
+    """
     if not header:
         return None
     match = re.fullmatch(r"bytes=(\d+)-(\d*)", header.strip())
@@ -60,6 +63,11 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     start = int(match.group(1))
     end = int(match.group(2)) + 1 if match.group(2) else size
+    if end <= start or start >= size:
+        raise web.HTTPRequestRangeNotSatisfiable(
+            headers={"Content-Range": f"bytes */{size}"},
+            text=f"range not satisfiable: {header.strip()[:40]} of {size} bytes",
+        )
     return start, min(end, size)
 
 
@@ -73,6 +81,7 @@ def hub_routes(hub_dir: Path, rate: float) -> list[web.RouteDef]:
             raise web.HTTPNotFound(text="no such blob") from None
         if path.suffix in (".sha256", ".tmp") or not path.is_file():
             raise web.HTTPNotFound(text="no such blob")
+        _parse_range(request.headers.get("Range"), path.stat().st_size)  # 416 for a bad one
         if rate <= 0:
             return web.FileResponse(path)  # sendfile, Range handled by aiohttp
         return await _serve_throttled(request, path, rate)
@@ -84,8 +93,6 @@ async def _serve_throttled(request: web.Request, path: Path, rate: float) -> web
     size = path.stat().st_size
     byte_range = _parse_range(request.headers.get("Range"), size)
     start, end = byte_range or (0, size)
-    if start >= size and size > 0:
-        raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
     response = web.StreamResponse(status=206 if byte_range else 200)
     response.content_length = end - start
     response.content_type = "application/octet-stream"
@@ -93,6 +100,8 @@ async def _serve_throttled(request: web.Request, path: Path, rate: float) -> web
     if byte_range:
         response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     await response.prepare(request)
+    if request.method == "HEAD":
+        return response
     slice_size = max(4096, int(rate / 20))  # ~20 writes a second keeps progress smooth
     began = time.monotonic()
     sent = 0

@@ -2,6 +2,10 @@
 
 One ``Transfer`` per model at a time; a second download request for the same model joins it.
 Watchers (progress WebSockets) get an ``asyncio.Event`` set on every change.
+
+A transfer's end (status, ``finished``) is set by a done-callback of its task, never by code
+inside it: a task cancelled before its first step never runs its own ``finally``, and a
+download and a cancel that arrive together would otherwise leave the model downloading for good.
 """
 
 from __future__ import annotations
@@ -10,18 +14,38 @@ import asyncio
 import collections
 import concurrent.futures
 import ctypes
+import errno
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import aiohttp
 
-from ..models import CANCELED, COMPLETED, FAILED, IN_PROGRESS, INITIALIZED, TERMINAL_STATUSES
+from ..models import (
+    CANCELED,
+    COMPLETED,
+    FAILED,
+    IN_PROGRESS,
+    INITIALIZED,
+    TERMINAL_STATUSES,
+    readable_bytes,
+)
 from .catalog import Source
-from .store import fsync_dir
+from .sources import (
+    MAX_REDIRECTS,
+    SourceError,
+    SourceOptions,
+    content_range_start,
+    describe_client_error,
+    disk_error,
+    session_factory,
+    status_error,
+)
+from .store import fsync_dir, regular_size
 
 log = logging.getLogger("pieces_widget.server")
 CHUNK = 1 << 20
@@ -33,37 +57,71 @@ class TransferError(Exception):
     """Why a download failed, in words for the user."""
 
 
+class DiskError(Exception):
+    """An ``OSError`` of the disk thread (apart from network errors, which are OSErrors too)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _Sink:
     """Writes and hashes chunks in order, each in its own thread (both release the GIL), so the
-    event loop goes on reading the network: a transfer runs at the pace of its slowest step."""
+    event loop goes on reading the network: a transfer runs at the pace of its slowest step.
+    ``written`` counts bytes in the file (what progress reports); ``queued`` what was received.
+    """
 
-    def __init__(self, f: BinaryIO, hasher: Any) -> None:
-        self._f = f
+    def __init__(self, fd: int, hasher: Any, offset: int) -> None:
+        self._fd = fd
         self._hasher = hasher
         self._disk = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="transfer-disk")
         self._hash = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="transfer-hash")
         self._pending: collections.deque[concurrent.futures.Future[Any]] = collections.deque()
-        self._written = self._synced = f.tell()  # offsets in the file (resumes start mid-file)
+        self.written = self._synced = self.queued = offset
 
     def _write(self, chunk: bytes) -> None:
-        self._f.write(chunk)
-        self._written += len(chunk)
-        if self._written - self._synced >= WRITEBACK_EVERY:
-            start_writeback(self._f, self._synced, self._written - self._synced)
-            self._synced = self._written
+        view = memoryview(chunk)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            raise DiskError(exc) from exc
+        self.written += len(chunk)
+        if self.written - self._synced >= WRITEBACK_EVERY:
+            start_writeback(self._fd, self._synced, self.written - self._synced)
+            self._synced = self.written
+
+    def _fsync(self) -> None:
+        try:
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise DiskError(exc) from exc
 
     async def put(self, chunk: bytes) -> None:
+        self.queued += len(chunk)
         self._pending.append(self._hash.submit(self._hasher.update, chunk))
         self._pending.append(self._disk.submit(self._write, chunk))
+        while self._pending and self._pending[0].done():  # a failed write stops us at once
+            self._pending.popleft().result()
         while len(self._pending) > 2 * BACKLOG:
             await asyncio.wrap_future(self._pending.popleft())
 
+    async def drain(self) -> None:
+        """Wait for every queued write and hash (raising a disk error), e.g. before a retry."""
+        while self._pending:
+            await asyncio.wrap_future(self._pending.popleft())
+
+    async def restart(self) -> None:
+        """Start the file over (a source that ignored our Range request)."""
+        await self.drain()
+        os.ftruncate(self._fd, 0)
+        self._hasher = hashlib.sha256()
+        self.written = self._synced = self.queued = 0
+
     async def finish(self) -> str:
         """Flush, fsync and hash what is queued; the fsync overlaps the tail of the hashing."""
-        synced = self._disk.submit(_fsync, self._f)
-        for future in [*self._pending, synced]:
-            await asyncio.wrap_future(future)
-        self._pending.clear()
+        self._pending.append(self._disk.submit(self._fsync))
+        await self.drain()
         return self._hasher.hexdigest()
 
     def abort(self) -> None:
@@ -90,24 +148,22 @@ def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
 _sync_file_range = _load_sync_file_range()
 
 
-def start_writeback(f: BinaryIO, offset: int, length: int) -> None:
+def start_writeback(fd: int, offset: int, length: int) -> None:
     """Ask Linux to start writing a range to disk now, without waiting for it, so the final
     fsync finds little left to do (curl pays no fsync; we would otherwise pay it all at the end).
     """
     if _sync_file_range is not None:
-        f.flush()
-        _sync_file_range(f.fileno(), offset, length, 2)  # SYNC_FILE_RANGE_WRITE
+        _sync_file_range(fd, offset, length, 2)  # SYNC_FILE_RANGE_WRITE
 
 
-def _fsync(f: BinaryIO) -> None:
-    f.flush()
-    os.fsync(f.fileno())
-
-
-def _hash_prefix(path: Path, hasher: Any) -> None:
-    with open(path, "rb") as f:
-        while block := f.read(CHUNK * 4):
-            hasher.update(block)
+def _hash_prefix(fd: int, size: int, hasher: Any, stop: threading.Event) -> None:
+    offset = 0
+    while offset < size and not stop.is_set():
+        block = os.pread(fd, min(CHUNK * 4, size - offset), offset)
+        if not block:
+            break
+        hasher.update(block)
+        offset += len(block)
 
 
 class Transfer:
@@ -120,31 +176,47 @@ class Transfer:
         part: Path,
         final: Path,
         session: aiohttp.ClientSession,
+        options: SourceOptions,
+        on_done: Callable[[Transfer], None] | None = None,
     ) -> None:
         self.model_id = model_id
         self.source = source
         self.part = part
         self.final = final
         self.status = INITIALIZED
-        self.bytes_done = part.stat().st_size if part.exists() else 0
         self.error: str | None = None
+        self.digest: str | None = None
         self.finished = asyncio.Event()
         self._session = session
+        self._options = options
+        self._on_done = on_done
+        self._on_disk = regular_size(part) or 0
+        self._sink: _Sink | None = None
         self._watchers: set[asyncio.Event] = set()
-        self._hasher: Any = hashlib.sha256()
         self._task = asyncio.get_running_loop().create_task(self._run())
+        self._task.add_done_callback(self._end)
 
     @property
     def done(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def bytes_done(self) -> int:
+        """Bytes of the model in the ``.part`` file (written, not just received)."""
+        sink = self._sink
+        return sink.written if sink is not None else self._on_disk
+
     def frame(self) -> dict[str, Any]:
-        """The current state as a ``ModelDownloadProgress`` JSON object."""
+        """The current state as a ``ModelDownloadProgress`` JSON object (+ ``error``)."""
         if self.status == COMPLETED:
             percentage = 100.0
         else:
-            percentage = round(min(self.bytes_done, self.source.bytes) * 100 / self.source.bytes, 2)
-        return {"status": self.status, "percentage": percentage}
+            done = min(self.bytes_done, self.source.bytes)
+            percentage = round(done * 100 / self.source.bytes, 2)
+        frame: dict[str, Any] = {"status": self.status, "percentage": percentage}
+        if self.status == FAILED:
+            frame["error"] = self.error
+        return frame
 
     def watch(self) -> asyncio.Event:
         event = asyncio.Event()
@@ -159,90 +231,177 @@ class Transfer:
         for event in self._watchers:
             event.set()
 
-    def _set_status(self, status: str) -> None:
-        self.status = status
-        self._changed()
-
     async def cancel(self) -> None:
         """Stop the transfer (keeping ``.part`` for a later resume) and wait until it has."""
         self._task.cancel()
         await self.finished.wait()
 
-    async def _run(self) -> None:
-        try:
-            await self._transfer()
-        except asyncio.CancelledError:
-            self._set_status(CANCELED)
-        except Exception as exc:  # a failed download is reported, never raised into the loop
-            self.error = str(exc) or type(exc).__name__
-            log.warning("download of %r failed: %s", self.model_id, self.error)
-            self._set_status(FAILED)
+    def _end(self, task: asyncio.Task[str]) -> None:
+        """The task's done-callback: runs however the task ended, even cancelled unstarted."""
+        if task.cancelled():
+            status = CANCELED
+        elif (exc := task.exception()) is not None:
+            status = FAILED
+            if isinstance(exc, (TransferError, SourceError)):
+                self.error = str(exc)
+                log.warning("download of %r failed: %s", self.model_id, self.error)
+            else:
+                self.error = f"internal error: {exc!r}"
+                log.error("download of %r failed", self.model_id, exc_info=exc)
         else:
-            self._set_status(COMPLETED)
-        finally:
-            self.finished.set()
+            status = COMPLETED
+            self.digest = task.result()
+        self._sink = None
+        self._on_disk = self.source.bytes if status == COMPLETED else regular_size(self.part) or 0
+        self.status = status
+        self.finished.set()
+        self._changed()
+        if self._on_done is not None:
+            self._on_done(self)
 
-    async def _transfer(self) -> None:
-        loop = asyncio.get_running_loop()
-        total = self.source.bytes
-        offset = self.bytes_done
-        if offset > total:
-            self.part.unlink()
-            offset = 0
-        self._hasher = hashlib.sha256()
-        if offset:
-            await loop.run_in_executor(None, _hash_prefix, self.part, self._hasher)
-        self.bytes_done = offset
-        digest = await self._fetch(offset) if offset < total else self._hasher.hexdigest()
-        if digest != self.source.sha256:
+    def _set_status(self, status: str) -> None:
+        self.status = status
+        self._changed()
+
+    async def _run(self) -> str:
+        """Download to ``.part``, check, rename; returns the sha256 of the file."""
+        try:
+            f = _open_part(self.part)
+        except OSError as exc:
+            raise TransferError(disk_error(exc, str(self.part.parent))) from None
+        with f:
+            digest = await self._download_into(f.fileno())
+        if self.source.sha256 is not None and digest != self.source.sha256:
             self.part.unlink(missing_ok=True)
-            raise TransferError("checksum mismatch: the downloaded file was deleted")
-        os.replace(self.part, self.final)
-        await loop.run_in_executor(None, fsync_dir, self.final.parent)
+            raise TransferError(
+                "checksum mismatch: the file does not have the expected sha256, it was deleted"
+            )
+        try:
+            os.replace(self.part, self.final)
+            fsync_dir(self.final.parent)
+        except OSError as exc:
+            raise TransferError(disk_error(exc, str(self.final.parent))) from None
+        return digest
 
-    async def _fetch(self, offset: int) -> str:
-        """Fetch from ``offset`` to the end into ``.part``; the sha256 of the whole file."""
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
-        async with self._session.get(self.source.url, headers=headers) as response:
-            if offset and response.status == 200:  # the source ignored Range: start over
-                offset = 0
-                self._hasher = hashlib.sha256()
-            elif response.status not in (200, 206):
-                raise TransferError(f"source answered HTTP {response.status}")
-            self.bytes_done = offset
-            self._set_status(IN_PROGRESS)
-            with open(self.part, "ab" if offset else "wb") as f:
-                sink = _Sink(f, self._hasher)
-                try:
-                    await self._stream(response, sink, offset)
-                    return await sink.finish()
-                except BaseException:
-                    sink.abort()  # never close the file under a write in flight
-                    raise
-                finally:
-                    sink.close()
-
-    async def _stream(self, response: aiohttp.ClientResponse, sink: _Sink, offset: int) -> None:
+    async def _download_into(self, fd: int) -> str:
         total = self.source.bytes
-        async for chunk in response.content.iter_chunked(CHUNK):
-            if offset + len(chunk) > total:
-                raise TransferError(f"source sent more than {total} bytes")
-            await sink.put(chunk)
-            offset += len(chunk)
-            self.bytes_done = offset
-            self._changed()
-        if offset != total:
-            raise TransferError(f"source ended early: {offset} of {total} bytes")
+        offset = os.fstat(fd).st_size
+        if offset > total:
+            os.ftruncate(fd, 0)
+            offset = 0
+        hasher = hashlib.sha256()
+        if offset:
+            stop = threading.Event()
+            hashing = asyncio.get_running_loop().run_in_executor(
+                None, _hash_prefix, fd, offset, hasher, stop
+            )
+            try:
+                await asyncio.shield(hashing)
+            except asyncio.CancelledError:
+                stop.set()  # the thread reads our fd: let it finish before the fd is closed
+                await asyncio.wait([hashing])
+                raise
+        sink = self._sink = _Sink(fd, hasher, offset)
+        try:
+            if offset < total:
+                await self._fetch_with_retries(sink)
+            return await sink.finish()
+        except DiskError as exc:
+            raise TransferError(self._disk_failure(exc.error, sink)) from None
+        except BaseException:
+            sink.abort()  # never close the file under a write in flight
+            raise
+        finally:
+            sink.close()
+
+    def _disk_failure(self, exc: OSError, sink: _Sink) -> str:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            # A partial file must not keep the disk full: remove it (decided; see README).
+            self.part.unlink(missing_ok=True)
+            return (
+                f"disk full after {readable_bytes(sink.written)} of "
+                f"{readable_bytes(self.source.bytes)}: the partial file was removed to free "
+                "the space; free some disk space and download again"
+            )
+        return disk_error(exc, str(self.part.parent))
+
+    async def _fetch_with_retries(self, sink: _Sink) -> None:
+        options = self._options
+        failures = 0
+        while True:
+            before = sink.queued
+            try:
+                await self._fetch(sink)
+                return
+            except SourceError as exc:
+                error = exc
+            except aiohttp.ClientError as exc:
+                error = describe_client_error(exc, options.stall_timeout)
+            except asyncio.TimeoutError as exc:
+                error = describe_client_error(exc, options.stall_timeout)
+            if not error.retry:
+                raise error
+            failures = 1 if sink.queued > before else failures + 1
+            if failures > options.retries:
+                raise SourceError(f"{error} (gave up after {options.retries} retries)")
+            delay = options.delay(failures)
+            log.info("download of %r: %s; retry %d in %.1fs", self.model_id, error, failures, delay)
+            await sink.drain()
+            await asyncio.sleep(delay)
+
+    async def _fetch(self, sink: _Sink) -> None:
+        """One request from ``sink.queued`` to the end."""
+        total = self.source.bytes
+        offset = sink.queued
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        async with self._session.get(
+            self.source.url, headers=headers, max_redirects=MAX_REDIRECTS + 1
+        ) as response:
+            if offset and response.status == 206:
+                start = content_range_start(response.headers.get("Content-Range"))
+                if start != offset:
+                    raise SourceError(f"the source sent bytes from {start}, not from {offset}")
+            elif response.status == 200:
+                if offset:  # the source ignored Range: start over
+                    await sink.restart()
+            else:
+                raise status_error(response.status, response.reason)
+            self._set_status(IN_PROGRESS)
+            async for chunk in response.content.iter_chunked(CHUNK):
+                if sink.queued + len(chunk) > total:
+                    raise SourceError(f"the source sent more than the expected {total} bytes")
+                await sink.put(chunk)
+                self._changed()
+        if sink.queued != total:
+            raise SourceError(f"the source ended early: {sink.queued} of {total} bytes", True)
+
+
+def _open_part(path: Path) -> Any:
+    """The ``.part`` file for appending and reading back, never through a symlink."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    return os.fdopen(fd, "a+b", buffering=0)
 
 
 class Transfers:
     """The transfers of one server: at most one in flight per model."""
 
-    def __init__(self, session_factory: Callable[[], aiohttp.ClientSession]) -> None:
-        self._session_factory = session_factory
+    def __init__(
+        self,
+        options: SourceOptions | None = None,
+        on_done: Callable[[Transfer], None] | None = None,
+    ) -> None:
+        self.options = options or SourceOptions()
+        self._session_factory = session_factory(self.options)
         self._session: aiohttp.ClientSession | None = None
+        self._on_done = on_done
         self._active: dict[str, Transfer] = {}
         self._started: dict[str, asyncio.Event] = {}
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = self._session_factory()
+        return self._session
 
     def active(self, model_id: str) -> Transfer | None:
         transfer = self._active.get(model_id)
@@ -253,9 +412,9 @@ class Transfers:
         running = self.active(model_id)
         if running is not None:
             return running
-        if self._session is None:
-            self._session = self._session_factory()
-        transfer = Transfer(model_id, source, part, final, self._session)
+        transfer = Transfer(
+            model_id, source, part, final, self.session, self.options, self._on_done
+        )
         self._active[model_id] = transfer
         started = self._started.pop(model_id, None)
         if started is not None:
@@ -273,9 +432,15 @@ class Transfers:
         if transfer is not None:
             await transfer.cancel()
 
+    def forget(self, model_id: str) -> None:
+        """Drop a finished transfer of a model that no longer exists."""
+        transfer = self._active.get(model_id)
+        if transfer is not None and transfer.done:
+            del self._active[model_id]
+
     async def close(self) -> None:
-        for transfer in list(self._active.values()):
-            if not transfer.done:
-                await transfer.cancel()
+        running = [t for t in self._active.values() if not t.done]
+        if running:
+            await asyncio.gather(*(t.cancel() for t in running))
         if self._session is not None:
             await self._session.close()
