@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import signal
 import socket
@@ -18,6 +19,7 @@ from .guard import HOSTS_ENV, ORIGINS_ENV, AccessPolicy
 from .lock import DataDirBusy, DataDirLock
 from .sources import SourceOptions, disk_error
 
+log = logging.getLogger("pieces_widget.server")
 ACCESS_LOG = '%a "%r" %s %b Range:%{Range}i'
 SHUTDOWN_TIMEOUT = 0.5  # seconds a request in flight gets once the server is stopping
 
@@ -86,7 +88,10 @@ async def serve(args: argparse.Namespace) -> None:
     except DataDirBusy as exc:
         sys.exit(f"error: {exc}")
     except OSError as exc:
-        sys.exit(f"error: cannot use data directory {lock.data_dir}: {disk_error(exc, 'it')}")
+        if exc.errno != errno.EROFS or not lock.data_dir.is_dir():
+            sys.exit(f"error: cannot use data directory {lock.data_dir}: {disk_error(exc, 'it')}")
+        # Nothing can be written there, so nothing to guard: serve what is on disk.
+        log.warning("data directory %s is read-only: downloads and edits will fail", lock.data_dir)
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -96,7 +101,8 @@ async def serve(args: argparse.Namespace) -> None:
     host, port = sock.getsockname()[:2]
     url_host = f"[{host}]" if ":" in host else host
     base_url = f"http://{url_host}:{port}"
-    lock.record(base_url)
+    if lock.held:
+        lock.record(base_url)
     try:
         catalog = load_catalog(args.catalog, base_url, lock.data_dir / "hub")
     except CatalogError as exc:

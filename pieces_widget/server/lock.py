@@ -38,6 +38,10 @@ class DataDirLock:
             ) from None
         self._fd = fd
 
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
     def record(self, url: str) -> None:
         """Say who holds the lock (after the server knows its URL)."""
         assert self._fd is not None
