@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -92,7 +93,7 @@ def _bool(key: str) -> Callable[[Any], Any]:
 
 def _parameters(value: Any) -> Any:
     if value is not None and not _number(value):
-        raise FieldError("field 'parameters' must be a number (billions) or null")
+        raise FieldError("field 'parameters' must be a number (billions, at most 1e15) or null")
     return value
 
 
@@ -111,7 +112,7 @@ def _max_tokens(value: Any) -> Any:
         raise FieldError("field 'maxTokens' needs 'total'")
     for k, v in tokens.items():
         if v is not None and not _number(v):
-            raise FieldError(f"field 'maxTokens.{k}' must be a number or null")
+            raise FieldError(f"field 'maxTokens.{k}' must be a number (at most 1e15) or null")
     return tokens
 
 
@@ -163,7 +164,7 @@ def timestamp(value: Any) -> dict[str, Any]:
     if not isinstance(raw, str) or len(raw) > 64:
         raise FieldError("field 'created' must be an object with a date-time 'value'")
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", raw))
     except ValueError:
         raise FieldError(f"field 'created.value' is not a date-time: {raw[:40]!r}") from None
     if parsed.tzinfo is None:
