@@ -3,15 +3,25 @@ Origin check (cross-site POSTs and WebSocket upgrades) and JSON-only bodies, ove
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 import websocket
-from serverproc import ServerProcess
+from conftest import DEMO_LIKE
+from serverproc import ServerProcess, write_catalog
 from wsframes import progress_url
 
 EVIL = "https://evil.example"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for the module (each test leaves the models as it found them)."""
+    tmp = tmp_path_factory.mktemp("guard")
+    with ServerProcess(tmp / "data", write_catalog(tmp / "c.json", DEMO_LIKE)) as proc:
+        yield proc
 
 
 def downloading(url: str, model_id: str) -> bool:
@@ -89,6 +99,7 @@ def test_bodies_must_be_json(server: ServerProcess) -> None:
         timeout=5,
     )
     assert ok.ok and ok.json()["name"] == "Sneaky"
+    requests.post(f"{url}/model/update", json={"id": "small", "name": "Small Model"}, timeout=5)
 
 
 def test_allowed_hosts_and_origins(tmp_path: Path, catalog_path: Path) -> None:
