@@ -306,10 +306,10 @@ class Transfer:
             if offset < total:
                 await self._fetch_with_retries(sink)
             return await sink.finish()
-        except DiskError as exc:
-            raise TransferError(self._disk_failure(exc.error, sink)) from None
-        except BaseException:
+        except BaseException as exc:
             sink.abort()  # never close the file under a write in flight
+            if isinstance(exc, DiskError):
+                raise TransferError(self._disk_failure(exc.error, sink)) from None
             raise
         finally:
             sink.close()
