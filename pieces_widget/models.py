@@ -22,6 +22,21 @@ RESET = "RESET"
 TERMINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED})
 
 
+def check_id(model_id: object) -> str:
+    """A model id as given, or a one-line ``TypeError``/``ValueError`` for what cannot be one."""
+    if not isinstance(model_id, str):
+        raise TypeError(f"a model id is a string, not {type(model_id).__name__}")
+    if not model_id:
+        raise ValueError("a model id cannot be empty")
+    try:
+        model_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"model id {model_id!r} is not valid text (it cannot be encoded)"
+        ) from None
+    return model_id
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
