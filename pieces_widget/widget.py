@@ -353,22 +353,11 @@ class ModelManager(anywidget.AnyWidget):
     def _on_command(self, _: Any, content: Any, buffers: Any) -> None:
         if not isinstance(content, dict) or content.get("action") not in COMMANDS:
             return
-        action, model_id = content["action"], content.get("id")
+        action = content["action"]
         fields = content.get("fields") if isinstance(content.get("fields"), dict) else {}
         try:
-            if action == "refresh":
-                self.refresh()
-            elif action == "unload_all":
-                self.unload_all()
-            elif action == "add":
-                self.add_model(fields.get("name", ""), fields.get("url", ""), fields.get("sha256"))
-            elif action == "update":
-                editable = {k: v for k, v in fields.items() if k in ("name", "description")}
-                self.update_model(model_id, **editable)
-            else:
-                method = {"remove": "remove_model"}.get(action, action)
-                getattr(self, method)(model_id)
-        except (TypeError, ValueError) as exc:  # a bad command from the page: say so, go on
+            COMMAND_TABLE[action](self, content.get("id"), fields)
+        except (TypeError, ValueError) as exc:  # a bad command from the page: said, not raised
             if action == "add":
                 self._state.set(_add={"busy": False, "error": str(exc)})
             self._state.set(error=str(exc))
@@ -384,6 +373,25 @@ class ModelManager(anywidget.AnyWidget):
         data["text/plain"] = reprs.text_repr(models, connection)
         data["text/html"] = reprs.html_repr(models, connection)
         return bundle
+
+
+Fields = dict[str, Any]
+COMMAND_TABLE: dict[str, Callable[[ModelManager, Any, Fields], object]] = {
+    "refresh": lambda mgr, _id, _f: mgr.refresh(),
+    "download": lambda mgr, model_id, _f: mgr.download(model_id),
+    "cancel": lambda mgr, model_id, _f: mgr.cancel(model_id),
+    "load": lambda mgr, model_id, _f: mgr.load(model_id),
+    "unload": lambda mgr, model_id, _f: mgr.unload(model_id),
+    "details": lambda mgr, model_id, _f: mgr.details(model_id),
+    "update": lambda mgr, model_id, f: mgr.update_model(
+        model_id, **{k: v for k, v in f.items() if k in ("name", "description")}
+    ),
+    "delete": lambda mgr, model_id, _f: mgr.delete(model_id),
+    "remove": lambda mgr, model_id, _f: mgr.remove_model(model_id),
+    "unload_all": lambda mgr, _id, _f: mgr.unload_all(),
+    "add": lambda mgr, _id, f: mgr.add_model(f.get("name", ""), f.get("url", ""), f.get("sha256")),
+}
+assert set(COMMAND_TABLE) == COMMANDS, "wire.COMMANDS and the table agree"
 
 
 def _forget_file_watch(widget: anywidget.AnyWidget) -> None:
