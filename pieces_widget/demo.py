@@ -177,6 +177,7 @@ class Demo:
         print(f"reference server  {server}  (demo catalog; its store in {data}/server)")
         print(f"notebook          {_shown(copy)}  (a working copy; make demo-reset starts over)")
         print(f"logs              {data}/jupyterlab.log  {data}/server.log")
+        print("Notebook 7        the same URL with /notebooks/ in place of /lab/tree/")
         print("Open the demo notebook (Ctrl-C stops the demo):")
         print(url, flush=True)  # last, on a line of its own
 
