@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         for sig in (signal.SIGTERM, signal.SIGHUP):  # stop the children on kill or hang-up too
             signal.signal(sig, lambda signum, _: sys.exit(128 + signum))
         return demo.run()
-    except DemoError as exc:
+    except (DemoError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
