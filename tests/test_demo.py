@@ -86,8 +86,9 @@ def test_demo_url_working_copy_and_clean_stop(tmp_path: Path) -> None:
         assert _refuses(lab_port) and _refuses(server_port)
         assert not (data / "demo.pid").exists()
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:  # a failed check: stop it the way that stops its children too
+            proc.terminate()
+            proc.wait(30)
     assert main(["--reset", "--data-dir", str(data)]) == 0
     assert not data.exists()
     assert TRACKED.read_bytes() == before
