@@ -289,7 +289,7 @@ def cmd_cancel(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     model = _model(client, args.id)
     if model.downloading:
         model = client.cancel_download(model.id)
-        out.say(f"{clean(model.id)}: download canceled (`{PROG} pull` resumes it)")
+        out.say(f"{clean(model.id)}: download canceled (the next `{PROG} pull` resumes from there)")
     else:
         out.say(f"{clean(model.id)}: no download in flight")
     out.data(model_record(model))

@@ -35,7 +35,7 @@ CANCEL_WAIT = 5.0  # s to wait for the server to confirm a cancel after Ctrl-C
 # tqdm puts ", " before a postfix; sizes in decimal units like readable_bytes (B, KB, MB).
 BAR_BYTES = "{desc}  {percentage:3.0f}%|{bar}| {n_fmt}{unit}/{total_fmt}{unit}{postfix}"
 BAR_PERCENT = "{desc}  {percentage:3.0f}%|{bar}|{postfix}"  # size unknown
-RESUME_HINT = "`pieces-models pull` resumes it"
+RESUME_HINT = "the next `pieces-models pull` resumes from there"
 
 
 class ServerGone(Exception):
@@ -111,6 +111,8 @@ class BarView:
     def __init__(self, models: Sequence[Model], out: Output) -> None:
         from tqdm import tqdm
 
+        self.format_interval = tqdm.format_interval
+        self.ended: set[str] = set()
         width = max(len(clean(m.id)) for m in models)
         self.in_bytes = {m.id: m.bytes is not None for m in models}
         self.bars = {
@@ -131,11 +133,19 @@ class BarView:
 
     def update(self, jobs: Sequence[DownloadJob]) -> None:
         for job in jobs:
+            if job.model_id in self.ended:
+                continue  # its last frame is drawn
             bar = self.bars[job.model_id]
             done = job.bytes_done if self.in_bytes[job.model_id] else job.percentage
             if done is not None:
                 bar.n = done
-            bar.set_postfix_str(progress_text(job), refresh=False)
+            text = progress_text(job)
+            if job.done:
+                self.ended.add(job.model_id)
+                if job.status == COMPLETED:
+                    took = self.format_interval(bar.format_dict["elapsed"])
+                    text = f"done in {took}"
+            bar.set_postfix_str(text, refresh=False)
             bar.refresh()
 
     def close(self) -> None:
@@ -179,7 +189,7 @@ class Watchdog:
             if now - self._down_since >= self.give_up_after:
                 raise ServerGone(
                     f"Pieces OS at {self.client.base_url} stopped answering during the pull "
-                    f"(unreachable for {self.give_up_after:g} s); {RESUME_HINT} when it is back"
+                    f"(unreachable for {self.give_up_after:g} s); {RESUME_HINT}"
                 ) from None
         else:
             self._down_since = None

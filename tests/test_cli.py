@@ -248,7 +248,7 @@ def test_tqdm_bars_in_a_terminal_and_rm_asks(server: ServerProcess) -> None:
     frames = output.replace("\r\n", "\r").split("\r")
     medium = [f for f in frames if f.startswith("medium ")]
     assert any("MB/s" in f and "ETA" in f and "%|" in f for f in medium), frames[:20]
-    assert medium[-1].startswith("medium  100%|") and "25.2MB/25.2MB, done" in medium[-1]
+    assert medium[-1].startswith("medium  100%|") and "25.2MB/25.2MB, done in 00:0" in medium[-1]
     assert any(f.startswith("small   100%|") for f in frames)
     output, code = run_in_pty(["rm", "small", "--url", server.url], answer=b"n\n")
     assert code == 1 and "Delete the weights of Small Model (small, 4.2 MB)?" in output
