@@ -183,9 +183,9 @@ class PiecesClient:
             self.session.headers["X-Application-ID"] = app_id
 
     # -- endpoints ---------------------------------------------------------------------------
-    def health(self) -> str:
+    def health(self, timeout: tuple[float, float] | None = None) -> str:
         """The health text, e.g. ``ok:<uuid>`` (``migrating`` while Pieces OS starts)."""
-        return self.request("GET", "/.well-known/health").text
+        return self.request("GET", "/.well-known/health", timeout=timeout).text
 
     def version(self) -> str:
         return self.request("GET", "/.well-known/version").text.strip().strip('"')
