@@ -10,6 +10,7 @@ A job keeps trying while the server is away (the widget wants that); a pull give
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -112,6 +113,7 @@ class BarView:
         from tqdm import tqdm
 
         self.format_interval = tqdm.format_interval
+        self.stdout = out.stdout
         self.ended: set[str] = set()
         width = max(len(clean(m.id)) for m in models)
         self.in_bytes = {m.id: m.bytes is not None for m in models}
@@ -125,7 +127,7 @@ class BarView:
                 leave=True,
                 file=out.stdout,
                 bar_format=BAR_BYTES if m.bytes is not None else BAR_PERCENT,
-                dynamic_ncols=True,
+                ncols=self.width(),
                 mininterval=0,
             )
             for i, m in enumerate(models)
@@ -136,6 +138,7 @@ class BarView:
             if job.model_id in self.ended:
                 continue  # its last frame is drawn
             bar = self.bars[job.model_id]
+            bar.ncols = self.width()
             done = job.bytes_done if self.in_bytes[job.model_id] else job.percentage
             if done is not None:
                 bar.n = done
@@ -147,6 +150,15 @@ class BarView:
                     text = f"done in {took}"
             bar.set_postfix_str(text, refresh=False)
             bar.refresh()
+
+    def width(self) -> int:
+        """The terminal's width (read on each draw: it may be resized) less 2 columns, so the
+        ``^C`` a terminal echoes on Ctrl-C does not wrap the line and break the redraw."""
+        try:
+            columns = os.get_terminal_size(self.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            columns = 0
+        return max(40, columns or 80) - 2
 
     def close(self) -> None:
         for bar in self.bars.values():
