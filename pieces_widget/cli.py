@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("show", "one model in detail", cmd_show).add_argument("id")
     p = command("pull", "download models, with a progress bar each (Ctrl-C cancels)", cmd_pull)
     p.add_argument("ids", nargs="+", metavar="ID")
-    _give_up_option(p)
+    _pull_options(p)
     command("cancel", "cancel a download in flight", cmd_cancel).add_argument("id")
     command("load", "load a downloaded model into memory", cmd_load).add_argument("id")
     p = command("unload", "free a model's memory (or every model's with --all)", cmd_unload)
@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("ensure", "download what is missing (and load with --load); idempotent", cmd_ensure)
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--load", action="store_true", help="also load the models into memory")
-    _give_up_option(p)
+    _pull_options(p)
     command("status", "connection, versions, disk and memory", cmd_status)
     p = sub.add_parser(
         "serve",
@@ -118,13 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _give_up_option(p: argparse.ArgumentParser) -> None:
+def _pull_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--give-up-after",
         type=float,
         default=10.0,
         metavar="S",
         help="end with exit code 3 when the server stays unreachable this long (default 10 s)",
+    )
+    p.add_argument(
+        "--stall-after",
+        type=float,
+        default=None,
+        metavar="S",
+        help='seconds without new bytes before a download reads "stalled" (default 10)',
     )
 
 
@@ -260,7 +267,7 @@ def cmd_pull(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
     for model in models:
         if model.cloud:
             raise CliFailure(f"{clean(model.id)} is a cloud model: there is nothing to download")
-    return pull(client, models, out, give_up_after=args.give_up_after)
+    return pull(client, models, out, args)
 
 
 def cmd_ensure(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
@@ -271,7 +278,7 @@ def cmd_ensure(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     for model in models:
         if model.cloud:
             out.say(f"{clean(model.id)}: cloud model, nothing to download")
-    code = pull(client, local, out, give_up_after=args.give_up_after, final_json=False)
+    code = pull(client, local, out, args, final_json=False)
     if code != 0:
         return code
     if args.load:

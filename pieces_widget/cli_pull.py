@@ -9,6 +9,7 @@ A job keeps trying while the server is away (the widget wants that); a pull give
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import threading
@@ -237,8 +238,8 @@ def pull(
     client: PiecesClient,
     models: Sequence[Model],
     out: Output,
+    options: argparse.Namespace,
     *,
-    give_up_after: float = 10.0,
     final_json: bool = True,
 ) -> int:
     """Download ``models`` (already-downloaded ones are skipped); the command's exit code."""
@@ -257,11 +258,16 @@ def pull(
     if todo:
         view = BarView(todo, out) if out.bars else LineView(out) if out.chatty else QuietView()
         ended = threading.Event()
-        watchdog = Watchdog(client, give_up_after)
+        watchdog = Watchdog(client, options.give_up_after)
         try:
             for model in todo:
                 jobs.append(
-                    DownloadJob(client, model.id, on_update=lambda j: j.done and ended.set())
+                    DownloadJob(
+                        client,
+                        model.id,
+                        on_update=lambda j: j.done and ended.set(),
+                        stall_after=options.stall_after,
+                    )
                 )
             while not all(job.done for job in jobs):
                 ended.wait(REFRESH)

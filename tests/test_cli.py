@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 import requests
 from conftest import DEMO_LIKE
+from faultserver import FaultServer
 from serverproc import REPO, MiB, ServerProcess, write_catalog
 from test_server_transfers import hub_requests
 
@@ -212,6 +214,21 @@ def test_server_gone_mid_pull_is_exit_3(server: ServerProcess) -> None:
     assert time.monotonic() - began < 6
     (line,) = err.splitlines()
     assert f"Pieces OS at {server.url} stopped answering during the pull" in line
+
+
+def test_stall_is_reported_then_the_end(fault: FaultServer) -> None:
+    fault.frames = [json.dumps({"status": "IN-PROGRESS", "percentage": p}) for p in (10, 20, 30)]
+    fault.frame_interval = 0.2
+    fault.close_after_frames = False  # then silence, while the model stays "downloading"
+    proc = _popen(["pull", "m", "--stall-after", "1"], fault.url)
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline() for _ in range(2)]
+    assert lines[0].startswith("m: downloading, ") and lines[0].endswith("% of 1.0 KB\n")
+    assert re.fullmatch(r"m: stalled at 30%, no bytes for \d+ s\n", lines[1]), lines
+    fault.model.update(downloaded=True, downloading=False)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0 and err == "", err
+    assert out.startswith("m: downloaded 1.0 KB in ")
 
 
 def run_in_pty(args: list[str], answer: bytes = b"", timeout: float = 30) -> tuple[str, int]:
