@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .models import Model
 
+PROG = "pieces-models"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -119,7 +120,7 @@ class Output:
         )
 
     def error(self, message: str) -> None:
-        print(f"pieces-models: error: {' '.join(message.split())}", file=self.stderr, flush=True)
+        print(f"{PROG}: error: {' '.join(message.split())}", file=self.stderr, flush=True)
 
     def confirm(self, question: str) -> bool:
         self.stderr.write(f"{question} [y/N] ")
