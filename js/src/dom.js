@@ -1,0 +1,110 @@
+// @ts-check
+/** Small DOM helpers: create, write only what changed, and reorder with the fewest moves. */
+
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag @param {string} [className] @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+/**
+ * A button for the delegated click listener: `data-action` says what it does.
+ * @param {string} action @param {string} text @param {string} ariaLabel
+ */
+export function actionButton(action, text, ariaLabel) {
+  const b = el("button", "pw-button", text);
+  b.type = "button";
+  b.dataset.action = action;
+  b.setAttribute("aria-label", ariaLabel);
+  return b;
+}
+
+/** @param {Node} node @param {string} text */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/** @param {Element} node @param {string} name @param {string | null} value null removes it */
+export function setAttr(node, name, value) {
+  if (value == null) {
+    if (node.hasAttribute(name)) node.removeAttribute(name);
+  } else if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+}
+
+/** @param {HTMLElement} node @param {boolean} hidden */
+export function setHidden(node, hidden) {
+  if (node.hidden !== hidden) node.hidden = hidden;
+}
+
+/**
+ * Indices (into `seq`) of one longest increasing subsequence, O(n log n).
+ * @param {number[]} seq
+ */
+function longestIncreasing(seq) {
+  /** @type {number[]} */
+  const tails = []; // tails[k]: index in seq of the smallest tail of a run of length k+1
+  const prev = new Array(seq.length).fill(-1);
+  for (let i = 0; i < seq.length; i += 1) {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (seq[tails[mid]] < seq[i]) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) prev[i] = tails[lo - 1];
+    tails[lo] = i;
+  }
+  const keep = new Set();
+  for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = prev[i]) keep.add(seq[i]);
+  return keep;
+}
+
+/**
+ * Make `parent`'s children exactly `desired`, moving as few nodes as possible: a node that stays
+ * in the DOM keeps its focus, its hover and a mouse button held on it.
+ * @param {Element} parent @param {Element[]} desired
+ */
+export function syncChildren(parent, desired) {
+  const current = parent.children;
+  if (current.length === desired.length && desired.every((n, i) => current[i] === n)) return;
+  if (current.length === 0) {
+    parent.append(...desired);
+    return;
+  }
+  const position = new Map(desired.map((n, i) => [n, i]));
+  for (const child of [...current]) if (!position.has(child)) child.remove();
+  const stay = longestIncreasing([...parent.children].map((n) => position.get(n) ?? -1));
+  /** @type {Element | null} */
+  let next = null;
+  for (let i = desired.length - 1; i >= 0; i -= 1) {
+    const node = desired[i];
+    if (!stay.has(i)) parent.insertBefore(node, next);
+    next = node;
+  }
+}
+
+/**
+ * Put an optional part of a container in its place among its siblings (parts carry
+ * `data-part`; `order` lists the part names in document order), or take it out.
+ * @param {HTMLElement} parent @param {HTMLElement} node @param {boolean} present
+ * @param {readonly string[]} order
+ */
+export function placePart(parent, node, present, order) {
+  if (!present) {
+    if (node.parentNode === parent) node.remove();
+    return;
+  }
+  if (node.parentNode === parent) return;
+  const rank = order.indexOf(node.dataset.part ?? "");
+  const after = [...parent.children].find(
+    (c) => order.indexOf(/** @type {HTMLElement} */ (c).dataset.part ?? "") > rank,
+  );
+  parent.insertBefore(node, after ?? null);
+}
