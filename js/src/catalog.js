@@ -11,15 +11,27 @@ import { displayName } from "./state.js";
 /** @typedef {import("./types.js").ViewPrefs} ViewPrefs */
 
 /**
- * @typedef {{ model: ModelJson, id: string, name: string, search: string, size: number,
- *   ram: number }} Entry
+ * @typedef {{ model: ModelJson, id: string, name: string, nameKey: string, search: string,
+ *   size: number, ram: number }} Entry
  * @typedef {{ entries: Entry[], byId: Map<string, Entry> }} Catalog
  * @typedef {{ title: string | null, ids: string[] }} Section
  */
 
 /** @type {WeakMap<ModelJson[], Catalog>} */
 const cache = new WeakMap();
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+/**
+ * A key that sorts names as people expect with a plain string compare (far cheaper than a
+ * collator over 1,000 rows): case and accents folded, numbers by value ("Model 2" < "Model 10").
+ * @param {string} name
+ */
+function nameKey(name) {
+  return name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/\d+/g, (digits) => digits.padStart(12, "0"));
+}
 
 /** @param {ModelJson[]} models */
 export function catalogOf(models) {
@@ -45,6 +57,7 @@ export function catalogOf(models) {
         model,
         id: model.id,
         name,
+        nameKey: nameKey(name),
         search,
         size: model.bytes?.value ?? -1,
         ram: model.ram?.value ?? -1,
@@ -89,7 +102,7 @@ export function orderRows(catalog, { query, showCloud, prefs, active }) {
     (e) => (showCloud || !e.model.cloud) && (!q || e.search.includes(q)),
   );
   /** @type {(a: Entry, b: Entry) => number} */
-  const byName = (a, b) => collator.compare(a.name, b.name);
+  const byName = (a, b) => (a.nameKey < b.nameKey ? -1 : a.nameKey > b.nameKey ? 1 : 0);
   /** @type {Record<string, (a: Entry, b: Entry) => number>} */
   const compare = {
     name: byName,

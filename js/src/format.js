@@ -30,10 +30,10 @@ export function formatDuration(seconds) {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
-/** @param {number} pct 0-100 -> "42.5 %" (one decimal, none at the ends) */
+/** @param {number} pct 0-100 -> "42.5 %", "50 %" */
 export function formatPercent(pct) {
   const p = Math.min(100, Math.max(0, pct));
-  return `${p === 0 || p === 100 ? p : p.toFixed(1)} %`;
+  return `${p.toFixed(1).replace(/\.0$/, "")} %`;
 }
 
 /** @param {number | null | undefined} billions the spec's `parameters`: 3.8 -> "3.8 B params" */

@@ -147,6 +147,19 @@ export function humanize(token, sentence = false) {
  */
 export function foundationLabel(token) {
   if (!token) return "";
+  let label = foundationCache.get(token);
+  if (label === undefined) {
+    label = foundationWords(token);
+    foundationCache.set(token, label);
+  }
+  return label;
+}
+
+/** @type {Map<string, string>} enum tokens repeat across 1,000 rows: label each once */
+const foundationCache = new Map();
+
+/** @param {string} token */
+function foundationWords(token) {
   let t = token;
   for (const [pattern, joined] of JOINED) t = t.replace(pattern, joined);
   const words = t.split("_").filter(Boolean);

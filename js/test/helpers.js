@@ -1,5 +1,7 @@
 // Test helpers: a fake anywidget model (get/set/on/off/send/save_changes, like Backbone's) and
 // fixtures shaped like pieces_widget/wire.py.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import widget from "../src/widget.js";
 
 /** @param {Record<string, unknown>} state */
@@ -110,3 +112,13 @@ export const buttonTexts = (node) =>
 /** @param {ParentNode} node @param {string} action */
 export const button = (node, action) =>
   /** @type {HTMLButtonElement} */ (node.querySelector(`button[data-action="${action}"]`));
+
+/** The values of one enum schema of the spec the project tests against (tests/spec). */
+export function specEnum(/** @type {string} */ name) {
+  const spec = readFileSync(resolve(process.cwd(), "../tests/spec/openapi.yaml"), "utf8");
+  const start = spec.indexOf(`\n    ${name}:\n`);
+  if (start < 0) throw new Error(`${name} not in the spec`);
+  const block = spec.slice(start + 1).split(/\n {4}\S/)[0];
+  const list = block.slice(block.indexOf("enum:"));
+  return [...list.matchAll(/^\s+- (.+)$/gm)].map((m) => m[1].replace(/^['"]|['"]$/g, ""));
+}
