@@ -18,12 +18,18 @@ export function el(tag, className, text) {
  * @param {string} action @param {string} text @param {string} ariaLabel
  */
 export function actionButton(action, text, ariaLabel) {
-  const b = el("button", "pw-button", text);
-  b.type = "button";
-  b.dataset.action = action;
+  if (!buttonTemplate) {
+    buttonTemplate = el("button", "pw-button");
+    buttonTemplate.type = "button";
+  }
+  const b = /** @type {HTMLButtonElement} */ (buttonTemplate.cloneNode(false));
+  b.textContent = text;
+  b.setAttribute("data-action", action);
   b.setAttribute("aria-label", ariaLabel);
   return b;
 }
+/** @type {HTMLButtonElement | null} */
+let buttonTemplate = null;
 
 /** @param {Node} node @param {string} text */
 export function setText(node, text) {
@@ -102,9 +108,9 @@ export function placePart(parent, node, present, order) {
     return;
   }
   if (node.parentNode === parent) return;
-  const rank = order.indexOf(node.dataset.part ?? "");
+  const rank = order.indexOf(node.getAttribute("data-part") ?? "");
   const after = [...parent.children].find(
-    (c) => order.indexOf(/** @type {HTMLElement} */ (c).dataset.part ?? "") > rank,
+    (c) => order.indexOf(c.getAttribute("data-part") ?? "") > rank,
   );
   parent.insertBefore(node, after ?? null);
 }

@@ -116,8 +116,21 @@ export function needsConfirm(action, m, r) {
   return false;
 }
 
-/** @param {ModelJson} m */
+/** @type {WeakMap<ModelJson, string>} */
+const metaLines = new WeakMap();
+
+/** The line under a model's name, once per Model JSON object. @param {ModelJson} m */
 function metaLine(m) {
+  let line = metaLines.get(m);
+  if (line === undefined) {
+    line = metaParts(m);
+    metaLines.set(m, line);
+  }
+  return line;
+}
+
+/** @param {ModelJson} m */
+function metaParts(m) {
   const parts = [
     m.version ? `v${m.version}` : "",
     foundationLabel(m.foundation),

@@ -44,6 +44,15 @@ const ROW_COMMANDS = new Set(["download", "cancel", "load", "unload", "delete", 
 /** @type {ViewPrefs} */
 const DEFAULT_PREFS = { sort: "name", group: false };
 
+/**
+ * Whether a row drawn from Model JSON `before` needs no patch for `after`: the same object, or
+ * the same JSON (a re-sent list brings new objects; only the changed models are patched).
+ * @param {ModelJson | null} before @param {ModelJson} after
+ */
+function sameModel(before, after) {
+  return before === after || (before !== null && modelKey(before) === modelKey(after));
+}
+
 /** @type {WeakMap<object, string>} */
 const modelKeys = new WeakMap();
 /** A model's JSON as a string, once per object: rows compare it to know they changed. */
@@ -56,10 +65,17 @@ function modelKey(/** @type {ModelJson} */ m) {
   return key;
 }
 
-/** @param {Download | undefined} d */
-function downloadKey(d) {
+/** @type {WeakMap<object, string>} */
+const downloadKeys = new WeakMap();
+/** A downloads entry as a string, once per object (each tick compares it twice). */
+function downloadKey(/** @type {Download | undefined} */ d) {
   if (!d) return "";
-  return `${d.status}|${d.percentage}|${d.bytes_done}|${d.bytes_total}|${d.speed}|${d.eta}|${d.stalled}|${d.stalled_for}|${d.error}`;
+  let key = downloadKeys.get(d);
+  if (key === undefined) {
+    key = `${d.status}|${d.percentage}|${d.bytes_done}|${d.bytes_total}|${d.speed}|${d.eta}|${d.stalled}|${d.stalled_for}|${d.error}`;
+    downloadKeys.set(d, key);
+  }
+  return key;
 }
 
 /**
@@ -259,16 +275,18 @@ export function createView(model, host) {
         if (!add.error) {
           clearAddForm(header);
           ui.addOpen = false;
+          traits.add("add");
         }
       }
     }
-    patchAdd(
-      header,
-      Boolean(model.get("_capabilities")?.sources),
-      ui.addOpen,
-      model.get("_add") ?? { busy: false, error: "" },
-      isOffline,
-    );
+    if (changed("_capabilities") || changed("_add") || changed("connection") || traits.has("add"))
+      patchAdd(
+        header,
+        Boolean(model.get("_capabilities")?.sources),
+        ui.addOpen,
+        model.get("_add") ?? { busy: false, error: "" },
+        isOffline,
+      );
 
     if (changed("downloads")) {
       changedKeys(lastDownloads, downloads, ids, downloadKey);
@@ -335,7 +353,6 @@ export function createView(model, host) {
       };
       const local = `${+inputs.finishing}${+inputs.editing}${+inputs.details}${inputs.confirm ?? ""}:${inputs.lastAction ?? ""}`;
       const sig = [
-        modelKey(m),
         downloadKey(d),
         inputs.busy ?? "",
         inputs.rowError ?? "",
@@ -343,9 +360,10 @@ export function createView(model, host) {
         fitCheck(m, resources).hint,
         local,
       ].join("\u0001");
-      if (row.sig !== sig) {
+      if (row.sig !== sig || !sameModel(row.model, m)) {
         patchRow(row, m, inputs);
         row.sig = sig;
+        row.model = m;
       }
     }
     if (order) placeRows(order);
@@ -400,6 +418,7 @@ export function createView(model, host) {
       touchOrder();
     } else if (action === "toggle-add" || action === "close-add") {
       ui.addOpen = action === "toggle-add" ? !ui.addOpen : false;
+      dirtyTraits.add("add");
       schedule();
     }
   }
