@@ -73,27 +73,48 @@ function longestIncreasing(seq) {
 }
 
 /**
- * Make `parent`'s children exactly `desired`, moving as few nodes as possible: a node that stays
- * in the DOM keeps its focus, its hover and a mouse button held on it.
- * @param {Element} parent @param {Element[]} desired
+ * Move `node` before `next` in `parent`. Chromium's moveBefore keeps focus, hover and a held
+ * mouse button on a node that moves; insertBefore drops them (and is the fallback).
+ * @param {Element} parent @param {Element} node @param {Element | null} next
  */
-export function syncChildren(parent, desired) {
+function move(parent, node, next) {
+  const moveBefore = /** @type {any} */ (parent).moveBefore;
+  if (typeof moveBefore === "function" && node.isConnected && parent.isConnected) {
+    try {
+      moveBefore.call(parent, node, next);
+      return;
+    } catch {
+      // not movable atomically (another document or shadow root): insert instead
+    }
+  }
+  parent.insertBefore(node, next);
+}
+
+/**
+ * Make `parent`'s children `desired`, in order, moving as few nodes as possible (those off the
+ * longest run already in order), so a node that stays keeps its focus and a held mouse button.
+ * With `prune` false, children not in `desired` stay for now: a caller moving nodes between
+ * several parents prunes after all the moves, so no node leaves the document on its way.
+ * @param {Element} parent @param {Element[]} desired @param {boolean} [prune]
+ */
+export function syncChildren(parent, desired, prune = true) {
   const current = parent.children;
   if (current.length === desired.length && desired.every((n, i) => current[i] === n)) return;
-  if (current.length === 0) {
-    parent.append(...desired);
+  if (current.length === 0 && !desired.some((n) => n.isConnected)) {
+    parent.append(...desired); // a first render: one insertion
     return;
   }
   const position = new Map(desired.map((n, i) => [n, i]));
-  for (const child of [...current]) if (!position.has(child)) child.remove();
-  const stay = longestIncreasing([...parent.children].map((n) => position.get(n) ?? -1));
+  const inOrder = [...current].map((n) => position.get(n)).filter((i) => i !== undefined);
+  const stay = longestIncreasing(/** @type {number[]} */ (inOrder));
   /** @type {Element | null} */
   let next = null;
   for (let i = desired.length - 1; i >= 0; i -= 1) {
     const node = desired[i];
-    if (!stay.has(i)) parent.insertBefore(node, next);
+    if (!stay.has(i)) move(parent, node, next);
     next = node;
   }
+  if (prune) for (const child of [...current]) if (!position.has(child)) child.remove();
 }
 
 /**

@@ -223,14 +223,15 @@ export function createView(model, host) {
       }
       wanted.push(section.el);
     }
+    const lists = order.map((s, i) => ({
+      el: /** @type {HTMLElement} */ (wanted[i].lastElementChild),
+      rows: s.ids.map((id) => /** @type {Row} */ (rows.get(id)).el),
+    }));
+    // Moves first (a row may go from one section to another), then drop what is left over.
+    syncChildren(list, wanted, false);
+    for (const l of lists) syncChildren(l.el, l.rows, false);
+    for (const l of lists) syncChildren(l.el, l.rows);
     syncChildren(list, wanted);
-    order.forEach((s, i) => {
-      const rowsEl = /** @type {HTMLElement} */ (wanted[i].lastElementChild);
-      syncChildren(
-        rowsEl,
-        s.ids.map((id) => /** @type {Row} */ (rows.get(id)).el),
-      );
-    });
   }
 
   function draw() {

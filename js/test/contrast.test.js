@@ -110,7 +110,7 @@ function luminance(rgb) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 /** @param {RGBA} fg @param {RGBA} bg */
-export function contrast(fg, bg) {
+function contrast(fg, bg) {
   const solidBg = /** @type {RGBA} */ (over(bg, [255, 255, 255, 1]).concat(1));
   const a = luminance(over(fg, solidBg));
   const b = luminance(solidBg);
@@ -145,7 +145,10 @@ describe("colour contrast (WCAG AA, 4.5:1)", () => {
   for (const [theme, { pw, jp }] of Object.entries(THEMES)) {
     it(`meets 4.5:1 in ${theme}`, () => {
       for (const [fg, bg, where] of PAIRS) {
-        const ratio = contrast(resolveColor(`var(${fg})`, pw, jp), resolveColor(`var(${bg})`, pw, jp));
+        const ratio = contrast(
+          resolveColor(`var(${fg})`, pw, jp),
+          resolveColor(`var(${bg})`, pw, jp),
+        );
         expect(ratio, `${where} (${fg} on ${bg}) in ${theme}`).toBeGreaterThanOrEqual(4.5);
       }
       // the alert reads as red: its background is tinted towards the error colour
