@@ -66,6 +66,7 @@ export function createHeader() {
   filter.type = "search";
   filter.placeholder = "Filter by name, foundation, provider";
   filter.setAttribute("aria-label", "Filter models");
+  filter.dataset.control = "filter";
   const cloud = el("input");
   cloud.type = "checkbox";
   cloud.checked = true;

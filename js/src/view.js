@@ -7,6 +7,7 @@
  */
 import { catalogOf, orderRows } from "./catalog.js";
 import { actionButton, el, setHidden, setText, syncChildren } from "./dom.js";
+import { listen } from "./events.js";
 import {
   addFormValues,
   clearAddForm,
@@ -424,88 +425,42 @@ export function createView(model, host) {
     }
   }
 
-  // One delegated listener for every button: a held mouse button is checked against the
-  // action the button had when it went down, so a row that changed under the press (Cancel
-  // turned into Load as the download finished) does nothing rather than the wrong thing.
-  /** @type {{ button: Element | null, action: string }} */
-  let pressed = { button: null, action: "" };
-  /** @param {EventTarget | null} target */
-  function buttonOf(target) {
-    const b = target instanceof Element ? target.closest("button[data-action]") : null;
-    return b && root.contains(b) ? /** @type {HTMLButtonElement} */ (b) : null;
-  }
-  /** @param {MouseEvent} event */
-  function onMouseDown(event) {
-    const b = buttonOf(event.target);
-    pressed = { button: b, action: b?.dataset.action ?? "" };
-  }
-  function onKeyDown() {
-    pressed = { button: null, action: "" };
-  }
-  /** @param {MouseEvent} event */
-  function onClick(event) {
-    const b = buttonOf(event.target);
-    const held = pressed;
-    pressed = { button: null, action: "" };
-    if (!b || b.disabled) return;
-    const action = b.dataset.action ?? "";
-    if (held.button === b && held.action !== action) return;
-    const row = /** @type {HTMLElement | null} */ (b.closest("[data-model-id]"));
-    if (row?.dataset.modelId != null)
-      rowCommand(row.dataset.modelId, action, b.dataset.confirmed === "1");
-    else headerCommand(action);
-  }
-  /** @param {SubmitEvent} event */
-  function onSubmit(event) {
-    const form = event.target;
-    if (!(form instanceof HTMLFormElement)) return;
-    event.preventDefault();
-    if (form.dataset.form === "edit") {
-      const row = /** @type {HTMLElement | null} */ (form.closest("[data-model-id]"));
-      const id = row?.dataset.modelId;
-      if (id == null || offline()) return;
-      const field = (/** @type {string} */ name) =>
-        /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value;
-      send({
-        action: "update",
-        id,
-        fields: { name: field("name"), description: field("description") },
-      });
-      ui.editing.delete(id);
-      ui.lastAction.set(id, "update");
-      touchRow(id);
-    } else if (form.dataset.form === "add" && !offline()) {
-      const { name, url, sha256 } = addFormValues(header);
-      if (!name || !url) return;
-      send({ action: "add", fields: sha256 ? { name, url, sha256 } : { name, url } });
-      ui.addPending = true;
-    }
-  }
-  /** @param {Event} event */
-  function onChange(event) {
-    const target = /** @type {HTMLElement} */ (event.target);
-    const control = target.dataset.control;
-    if (control === "cloud") {
-      ui.showCloud = header.cloud.checked;
+  const unlisten = listen(root, {
+    row: rowCommand,
+    header: headerCommand,
+    submit(form, id) {
+      if (offline()) return;
+      const kind = form.getAttribute("data-form");
+      if (kind === "edit" && id !== null) {
+        const field = (/** @type {string} */ name) =>
+          /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value;
+        send({
+          action: "update",
+          id,
+          fields: { name: field("name"), description: field("description") },
+        });
+        ui.editing.delete(id);
+        ui.lastAction.set(id, "update");
+        touchRow(id);
+      } else if (kind === "add") {
+        const { name, url, sha256 } = addFormValues(header);
+        if (!name || !url) return;
+        send({ action: "add", fields: sha256 ? { name, url, sha256 } : { name, url } });
+        ui.addPending = true;
+      }
+    },
+    control(name) {
+      if (name === "filter") ui.query = header.filter.value;
+      else if (name === "cloud") ui.showCloud = header.cloud.checked;
+      else if (name === "sort" || name === "group") {
+        const next = { ...prefs(), sort: header.sort.value, group: header.group.checked };
+        model.set("_view", /** @type {ViewPrefs} */ (next));
+        model.save_changes();
+      }
       touchOrder();
-    } else if (control === "sort" || control === "group") {
-      const next = { ...prefs(), sort: header.sort.value, group: header.group.checked };
-      model.set("_view", /** @type {ViewPrefs} */ (next));
-      model.save_changes();
-      touchOrder();
-    }
-  }
-  function onFilter() {
-    ui.query = header.filter.value;
-    touchOrder();
-  }
+    },
+  });
 
-  root.addEventListener("mousedown", onMouseDown);
-  root.addEventListener("keydown", onKeyDown);
-  root.addEventListener("click", onClick);
-  root.addEventListener("submit", onSubmit);
-  root.addEventListener("change", onChange);
-  header.filter.addEventListener("input", onFilter);
   /** @type {[string, () => void][]} */
   const handlers = TRAITS.map((name) => {
     const handler = () => {
@@ -521,6 +476,7 @@ export function createView(model, host) {
 
   return () => {
     for (const [event, handler] of handlers) model.off(event, handler);
+    unlisten();
     if (frame) cancelAnimationFrame(frame);
     frame = 0;
     for (const timer of ui.finishing.values()) clearTimeout(timer);

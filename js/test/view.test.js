@@ -459,6 +459,7 @@ describe("sort, group, filter, add", () => {
     expect(order(host)).toEqual(["b", "c", "s"]);
     const sort = /** @type {HTMLSelectElement} */ (host.querySelector("select.pw-sort"));
     sort.value = "size";
+    sort.dispatchEvent(new Event("input", { bubbles: true })); // a browser fires both
     sort.dispatchEvent(new Event("change", { bubbles: true }));
     expect(model.get("_view")).toEqual({ sort: "size", group: false });
     expect(model.saved).toBe(1);
