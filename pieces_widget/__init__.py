@@ -2,32 +2,49 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .client import PiecesClient
-from .errors import (
-    ModelNotFoundError,
-    PiecesConnectionError,
-    PiecesError,
-    PiecesServerError,
-    PiecesTimeoutError,
-)
-from .jobs import DownloadJob
-from .models import DownloadProgress, Model
-
 if TYPE_CHECKING:
+    from .client import PiecesClient
+    from .errors import (
+        ModelNotFoundError,
+        PiecesConnectionError,
+        PiecesError,
+        PiecesServerError,
+        PiecesTimeoutError,
+    )
+    from .jobs import DownloadJob
+    from .models import DownloadProgress, Model
+    from .summary import Summary
     from .widget import ModelManager
+
+# Imported on first use (PEP 562), so `import pieces_widget` and the CLI's start-up stay cheap
+# and the widget's anywidget/ipywidgets load only when a ModelManager is asked for.
+_HOMES = {
+    "PiecesClient": "client",
+    "DownloadJob": "jobs",
+    "DownloadProgress": "models",
+    "Model": "models",
+    "ModelManager": "widget",
+    "Summary": "summary",
+    **dict.fromkeys(
+        ["ModelNotFoundError", "PiecesConnectionError", "PiecesError", "PiecesServerError",
+         "PiecesTimeoutError"],
+        "errors",
+    ),
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
-    # The widget pulls in anywidget/ipywidgets: import it only when asked for.
-    if name == "ModelManager":
-        from .widget import ModelManager
-
-        return ModelManager
-    raise AttributeError(name)
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pieces_widget' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
@@ -41,5 +58,6 @@ __all__ = [
     "PiecesError",
     "PiecesServerError",
     "PiecesTimeoutError",
+    "Summary",
     "__version__",
 ]

@@ -22,7 +22,7 @@ from .errors import (
     PiecesServerError,
     PiecesTimeoutError,
 )
-from .models import DownloadProgress, Model
+from .models import DownloadProgress, Model, check_id
 
 APPLICATION_NAME = "JUPYTER_HUB"
 
@@ -148,6 +148,7 @@ class PiecesClient:
             ) from None
 
     def _model(self, method: str, model_id: str, action: str = "", **kwargs: Any) -> Model:
+        check_id(model_id)
         data = self._json(method, self.model_path(model_id, action), model_id=model_id, **kwargs)
         try:
             return Model.from_json(data)
@@ -182,9 +183,9 @@ class PiecesClient:
             self.session.headers["X-Application-ID"] = app_id
 
     # -- endpoints ---------------------------------------------------------------------------
-    def health(self) -> str:
+    def health(self, timeout: tuple[float, float] | None = None) -> str:
         """The health text, e.g. ``ok:<uuid>`` (``migrating`` while Pieces OS starts)."""
-        return self.request("GET", "/.well-known/health").text
+        return self.request("GET", "/.well-known/health", timeout=timeout).text
 
     def version(self) -> str:
         return self.request("GET", "/.well-known/version").text.strip().strip('"')
@@ -220,6 +221,42 @@ class PiecesClient:
         whole = {**self.model(model_id).raw, **fields}
         data = self._json("POST", "/model/update", json=whole, model_id=model_id)
         return Model.from_json(data)
+
+    def delete_weights(self, model_id: str) -> dict[str, Any]:
+        """Delete the downloaded weights (and any partial file): ``ModelDeleteCacheOutput``."""
+        check_id(model_id)
+        path = f"/models/{quote(model_id, safe='')}/delete/cache"
+        data = self._json("POST", path, json={}, model_id=model_id)
+        return data if isinstance(data, dict) else {}
+
+    def unload_all(self) -> None:
+        """Unload every loaded model (``POST /models/unload``)."""
+        self.request("POST", "/models/unload")
+
+    def create_model(self, seeded: Mapping[str, Any]) -> Model:
+        """Create a custom model from a ``SeededModel`` (the reference server also takes a
+        ``source``: ``{"url", "sha256"?, "bytes"?}``)."""
+        if not isinstance(seeded, Mapping):
+            raise TypeError("create_model needs a SeededModel dict")
+        data = self._json("POST", "/models/create", json=dict(seeded))
+        try:
+            return Model.from_json(data)
+        except ValueError as exc:
+            raise PiecesServerError(200, str(data)[:200], f"unexpected answer: {exc}") from None
+
+    def delete_model(self, model_id: str) -> None:
+        """Remove a custom model (``POST /models/{id}/delete``; custom models only)."""
+        check_id(model_id)
+        self.request("POST", f"/models/{quote(model_id, safe='')}/delete", model_id=model_id)
+
+    def capabilities(self) -> dict[str, Any]:
+        """What the server offers beyond the spec (the reference server's
+        ``/.well-known/capabilities``); ``{}`` for a server without that route (Pieces OS)."""
+        try:
+            data = self._json("GET", "/.well-known/capabilities")
+        except PiecesServerError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
     def watch_download(
         self, model_id: str, timeout: float | None = None

@@ -12,16 +12,29 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import PiecesError
-from .models import CANCELED, COMPLETED, FAILED, INITIALIZED, DownloadProgress, Model
+from .models import (
+    CANCELED,
+    COMPLETED,
+    FAILED,
+    INITIALIZED,
+    DownloadProgress,
+    Model,
+    check_id,
+)
 from .progress import ProgressStream
+from .wire import DownloadEntry
 
 if TYPE_CHECKING:
     from .client import PiecesClient
 
 log = logging.getLogger("pieces_widget.jobs")
+
+# How a quiet download reads (the widget and the CLI draw these, they never re-derive them):
+ETA_UNKNOWN_AFTER = 5.0  # s without new bytes before the ETA reads unknown ("—")
+STALL_AFTER = 10.0  # s without new bytes before a download reads "stalled for N s"
 
 
 class RateWindow:
@@ -50,7 +63,6 @@ class DownloadJob:
     """
 
     TICK = 0.5  # s between timer samples
-    STALL_AFTER = 15.0  # s without new bytes before a download reads "stalled"
 
     def __init__(
         self,
@@ -64,7 +76,7 @@ class DownloadJob:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
-        self.model_id = model_id
+        self.model_id = check_id(model_id)
         self.status = INITIALIZED
         self.percentage: float | None = None
         self.bytes_total: int | None = None
@@ -73,7 +85,8 @@ class DownloadJob:
         self._on_update = on_update
         self._attach_only = attach_only
         self._clock = clock
-        self._stall_after = self.STALL_AFTER if stall_after is None else stall_after
+        self._stall_after = STALL_AFTER if stall_after is None else stall_after
+        self._eta_unknown_after = min(ETA_UNKNOWN_AFTER, self._stall_after)
         self._rate = RateWindow(window)
         self._last_progress_at = clock()
         self._lock = threading.Lock()
@@ -101,30 +114,38 @@ class DownloadJob:
         return None if self.done else self._rate.speed()
 
     @property
+    def idle_for(self) -> float:
+        """Seconds since the last new bytes (0 once done)."""
+        return 0.0 if self.done else self._clock() - self._last_progress_at
+
+    @property
     def eta(self) -> float | None:
+        """Seconds left at the current speed; None when unknown or no bytes came for a while."""
         speed, done = self.speed, self.bytes_done
+        if self.idle_for >= self._eta_unknown_after:
+            return None
         if not speed or done is None or self.bytes_total is None:
             return None
         return max(0.0, (self.bytes_total - done) / speed)
 
     @property
     def stalled(self) -> bool:
-        return not self.done and self._clock() - self._last_progress_at >= self._stall_after
+        return self.idle_for >= self._stall_after
 
     @property
     def stalled_for(self) -> float:
-        return 0.0 if not self.stalled else self._clock() - self._last_progress_at
+        return self.idle_for if self.stalled else 0.0
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> DownloadEntry:
         """The widget's ``downloads[model_id]`` entry."""
-        speed = self.speed
+        speed, eta = self.speed, self.eta
         return {
             "status": self.status,
             "percentage": None if self.percentage is None else round(self.percentage, 2),
             "bytes_done": self.bytes_done,
             "bytes_total": self.bytes_total,
             "speed": None if speed is None else round(speed),
-            "eta": None if self.eta is None else round(self.eta, 1),
+            "eta": None if eta is None else round(eta, 1),
             "stalled": self.stalled,
             "stalled_for": round(self.stalled_for),
             "error": self.error,
@@ -205,8 +226,7 @@ class DownloadJob:
             self.status = progress.status
             self._sample(now)
         if progress.terminal:
-            error = self._stream.tracker.error if self._stream else None
-            self._end(progress.status, progress.percentage, error)
+            self._end(progress.status, progress.percentage, progress.error)
         else:
             self._notify()
 
@@ -217,10 +237,18 @@ class DownloadJob:
 
     def _run(self) -> None:
         try:
-            if self._start() is None:
-                return
+            self._follow()
         except PiecesError as exc:
             self._end(FAILED, None, str(exc))
+        except Exception as exc:  # a job never dies silently: it ends FAILED, with the reason
+            log.exception("download job for %r crashed", self.model_id)
+            self._end(FAILED, None, f"unexpected error: {type(exc).__name__}: {exc}")
+        finally:
+            if self._stream is not None:
+                self._stream.stop()
+
+    def _follow(self) -> None:
+        if self._start() is None:
             return
         self._last_progress_at = self._clock()
         self._notify()
@@ -234,7 +262,6 @@ class DownloadJob:
             with self._lock:
                 self._sample(self._clock())
             self._notify()  # a tick moves speed, ETA and "stalled" even without frames
-        self._stream.stop()
 
     def __repr__(self) -> str:
         pct = "?" if self.percentage is None else f"{self.percentage:.1f}%"

@@ -22,6 +22,21 @@ RESET = "RESET"
 TERMINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED})
 
 
+def check_id(model_id: object) -> str:
+    """A model id as given, or a one-line ``TypeError``/``ValueError`` for what cannot be one."""
+    if not isinstance(model_id, str):
+        raise TypeError(f"a model id is a string, not {type(model_id).__name__}")
+    if not model_id:
+        raise ValueError("a model id cannot be empty")
+    try:
+        model_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"model id {model_id!r} is not valid text (it cannot be encoded)"
+        ) from None
+    return model_id
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -119,6 +134,19 @@ class Model:
     def ram(self) -> int | None:
         return _byte_value(self.raw.get("ram"))
 
+    @property
+    def error(self) -> str | None:
+        """Why the last download failed (reference server extension; None from Pieces OS)."""
+        return _str_or_none(self.raw.get("error")) or None
+
+    @property
+    def partial_bytes(self) -> int | None:
+        """Bytes of a partial download kept for a resume (reference server extension)."""
+        value = self.raw.get("partialBytes")
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            return None
+        return value
+
 
 def clamp_percentage(value: Any) -> float | None:
     """A wire percentage as a float in 0-100, or None when absent or not a finite number."""
@@ -129,13 +157,18 @@ def clamp_percentage(value: Any) -> float | None:
     return min(100.0, max(0.0, float(value)))
 
 
+NO_REASON = "Pieces OS reported the download as failed (no reason given)"
+
+
 @dataclass(frozen=True)
 class DownloadProgress:
-    """One ``ModelDownloadProgress`` frame: the wire status string and a 0-100 percentage."""
+    """One ``ModelDownloadProgress`` frame: the wire status string, a 0-100 percentage and, for a
+    failure, the reason (the reference server's extra ``error`` field; Pieces OS sends none)."""
 
     status: str
     percentage: float | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    error: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | str | bytes) -> DownloadProgress:
@@ -148,10 +181,12 @@ class DownloadProgress:
         if not isinstance(data, dict):
             raise ValueError("a ModelDownloadProgress frame is a JSON object")
         status = data.get("status")
+        error = data.get("error")
         return cls(
             status=status if isinstance(status, str) and status else UNKNOWN,
             percentage=clamp_percentage(data.get("percentage")),
             raw=data,
+            error=" ".join(error.split())[:500] or None if isinstance(error, str) else None,
         )
 
     @property

@@ -16,7 +16,7 @@ import select
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import websocket
 
@@ -26,16 +26,27 @@ from .models import (
     COMPLETED,
     FAILED,
     IN_PROGRESS,
+    NO_REASON,
     TERMINAL_STATUSES,
     DownloadProgress,
+    Model,
 )
-
-if TYPE_CHECKING:
-    from .client import PiecesClient
 
 log = logging.getLogger("pieces_widget.progress")
 MAX_SOCKET_FAILURES = 3  # failed connects in a row before polling instead
 IDLE_GRACE = 1.5  # s a model must look idle (neither downloading nor downloaded) to call it ended
+
+
+class ModelSource(Protocol):
+    """What the stream needs of a client (``PiecesClient`` is one)."""
+
+    timeout: tuple[float, float]
+
+    def ws_url(self, path: str) -> str: ...
+
+    def model_path(self, model_id: str, action: str = "") -> str: ...
+
+    def model(self, model_id: str) -> Model: ...
 
 
 class ProgressTracker:
@@ -44,7 +55,6 @@ class ProgressTracker:
     def __init__(self) -> None:
         self.last: DownloadProgress | None = None
         self.final: DownloadProgress | None = None
-        self.error: str | None = None
 
     @property
     def percentage(self) -> float | None:
@@ -57,10 +67,9 @@ class ProgressTracker:
             log.warning("ignoring a malformed progress frame %.80r: %s", text, exc)
             return None
 
-    def accept(
-        self, progress: DownloadProgress, error: str | None = None
-    ) -> DownloadProgress | None:
-        """The progress to report, or None when the frame must be ignored."""
+    def accept(self, progress: DownloadProgress) -> DownloadProgress | None:
+        """The progress to report, or None when the frame must be ignored; a FAILED always
+        carries a reason."""
         if self.final is not None:
             return None
         percentage = progress.percentage
@@ -69,11 +78,13 @@ class ProgressTracker:
             percentage = before
         if progress.status == COMPLETED:
             percentage = 100.0
-        accepted = DownloadProgress(progress.status, percentage, progress.raw)
+        error = progress.error
+        if progress.status == FAILED and not error:
+            error = NO_REASON
+        accepted = DownloadProgress(progress.status, percentage, progress.raw, error)
         self.last = accepted
         if accepted.terminal:
             self.final = accepted
-            self.error = error
         return accepted
 
 
@@ -82,7 +93,7 @@ class ProgressStream:
 
     def __init__(
         self,
-        client: PiecesClient,
+        client: ModelSource,
         model_id: str,
         on_progress: Callable[[DownloadProgress], None],
         *,
@@ -130,8 +141,8 @@ class ProgressStream:
     def finished(self) -> bool:
         return self.tracker.final is not None
 
-    def _emit(self, progress: DownloadProgress, error: str | None = None) -> None:
-        accepted = self.tracker.accept(progress, error)
+    def _emit(self, progress: DownloadProgress) -> None:
+        accepted = self.tracker.accept(progress)
         if accepted is not None:
             try:
                 self._on_progress(accepted)
@@ -139,7 +150,7 @@ class ProgressStream:
                 log.exception("progress callback failed")
 
     def _finish(self, status: str, error: str | None = None) -> None:
-        self._emit(DownloadProgress(status, self.tracker.percentage), error)
+        self._emit(DownloadProgress(status, self.tracker.percentage, error=error))
 
     def _wait(self, seconds: float) -> bool:
         """Sleep unless stopped; True when stopped."""
@@ -258,7 +269,7 @@ class ProgressStream:
         if self._canceled():
             self._finish(CANCELED)
         else:
-            self._finish(FAILED, "the download stopped without completing")
+            self._finish(FAILED, model.error or "the download stopped without completing")
         return True
 
     def _poll_until_done(self) -> None:
@@ -291,7 +302,7 @@ def _more_waiting(ws: websocket.WebSocket) -> bool:
 
 
 def iterate_progress(
-    client: PiecesClient, model_id: str, timeout: float | None = None
+    client: ModelSource, model_id: str, timeout: float | None = None
 ) -> Iterator[DownloadProgress]:
     """Yield progress until a terminal status; ``TimeoutError`` if ``timeout`` runs out first."""
     updates: queue.Queue[DownloadProgress] = queue.Queue()

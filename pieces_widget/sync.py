@@ -1,6 +1,7 @@
-"""One writer per widget: background threads hand state to ``Coalescer``, which applies it at most
-``rate`` times a second (Jupyter Server drops iopub messages above ~1000/s, so a flood would lose
-the final 100 %). The last state handed in is always applied; no thread lives while idle.
+"""One writer per widget: background threads hand state to ``WidgetState``, which keeps the
+latest value of every synced trait and applies changes through a ``Coalescer``, at most ``rate``
+times a second (Jupyter Server drops iopub messages above ~1000/s, so a flood would lose the
+final 100 %). The last state handed in is always applied; no thread lives while idle.
 """
 
 from __future__ import annotations
@@ -52,3 +53,70 @@ class Coalescer:
         if timer is not None:
             timer.cancel()
         self.flush()
+
+
+class WidgetState:
+    """The latest value of each synced trait, as the browser will see it; every change goes
+    through here. Values are replaced, never mutated, so a value handed to ``apply`` stays valid.
+    """
+
+    def __init__(
+        self, initial: dict[str, Any], apply: Callable[[dict[str, Any]], None], rate: float = 10.0
+    ) -> None:
+        self._values = dict(initial)
+        self._lock = threading.Lock()
+        self._coalescer = Coalescer(apply, rate)
+
+    def get(self, name: str) -> Any:
+        with self._lock:
+            return self._values[name]
+
+    def set(self, **values: Any) -> None:
+        """Set whole trait values, sending only those that changed."""
+        with self._lock:
+            changed = {k: v for k, v in values.items() if self._values.get(k) != v}
+            self._values.update(changed)
+        if changed:
+            self._coalescer.put(**changed)
+
+    def set_entry(self, trait: str, key: str, value: Any) -> None:
+        """Set (or with None, drop) one key of a dict trait."""
+        with self._lock:
+            entries = dict(self._values[trait])
+            if value is None:
+                if key not in entries:
+                    return
+                entries.pop(key)
+            else:
+                if entries.get(key) == value:
+                    return
+                entries[key] = value
+            self._values[trait] = entries
+        self._coalescer.put(**{trait: entries})
+
+    def put_model(self, model: dict[str, Any]) -> None:
+        """Replace the model with the same id in ``models``, or append it."""
+        with self._lock:
+            models = list(self._values["models"])
+            for index, existing in enumerate(models):
+                if existing.get("id") == model.get("id"):
+                    if existing == model:
+                        return
+                    models[index] = model
+                    break
+            else:
+                models.append(model)
+            self._values["models"] = models
+        self._coalescer.put(models=models)
+
+    def drop_model(self, model_id: str) -> None:
+        with self._lock:
+            models = [m for m in self._values["models"] if m.get("id") != model_id]
+            self._values["models"] = models
+        self._coalescer.put(models=models)
+
+    def flush(self) -> None:
+        self._coalescer.flush()
+
+    def close(self) -> None:
+        self._coalescer.close()

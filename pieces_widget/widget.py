@@ -1,13 +1,12 @@
-"""ModelManager: the anywidget. Traits hold state, custom messages carry commands, and every piece
-of network work runs off the kernel's main thread; state reaches the browser through one
-coalescing writer (``sync.Coalescer``), at most ~10 times a second, the final state always.
+"""ModelManager: the anywidget. Traits hold state, custom messages carry commands (``wire.py``),
+and every piece of network work runs off the kernel's main thread. Threads hand state to one
+writer (``sync.WidgetState``), which reaches the browser at most ~10 times a second.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import html
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -17,48 +16,86 @@ from typing import Any
 import anywidget
 import traitlets
 
+from . import reprs
 from .client import PiecesClient
-from .errors import PiecesConnectionError, PiecesError
+from .errors import PiecesError
 from .jobs import DownloadJob
-from .models import COMPLETED, Model, readable_bytes
-from .sync import Coalescer
+from .models import COMPLETED, Model, check_id
+from .summary import Summary, machine_resources, summarize
+from .sync import WidgetState
+from .watch import Ticker, connection_message
+from .wire import COMMANDS, Connection
 
 log = logging.getLogger("pieces_widget.widget")
 STATIC = Path(__file__).parent / "static"
-ACTIONS = frozenset({"download", "cancel", "load", "unload", "refresh", "details", "update"})
+SORTS = ("name", "size", "ram", "state")
+# Traits the Python side writes (``_view`` is the browser's: sort and grouping).
+WRITTEN = ("models", "downloads", "connection", "error", "_busy", "_row_errors", "_resources",
+           "_capabilities", "_add")  # fmt: skip
+HEALTH_TIMEOUT = (1.0, 3.0)  # s (connect, read) for the watch's health check
 
 
 class ModelManager(anywidget.AnyWidget):
-    """Manage the local AI models of Pieces OS from a notebook cell."""
+    """Manage the local AI models of Pieces OS from a notebook cell.
+
+    ``ModelManager()`` discovers Pieces OS; ``ModelManager(base_url=...)`` or
+    ``ModelManager(client=...)`` name it. It never raises because Pieces OS is down: the banner
+    says so and a background watch (every ``watch_interval`` s) reconnects when it returns.
+    """
 
     _esm = STATIC / "widget.js"
     _css = STATIC / "widget.css"
 
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """The Model JSON of every model, as the server sent it (camelCase keys). Default ``[]``."""
     downloads = traitlets.Dict().tag(sync=True)
+    """model id -> ``wire.DownloadEntry``: progress lives here, so a tick never re-sends models."""
     connection = traitlets.Dict().tag(sync=True)
+    """``wire.Connection``: state (connected, connecting, unreachable, error), base_url,
+    version, message."""
     error = traitlets.Unicode("").tag(sync=True)
-    _busy = traitlets.Dict().tag(sync=True)  # model id -> "loading" | "unloading" | "saving"
-    _row_errors = traitlets.Dict().tag(sync=True)  # model id -> message
-    _details = traitlets.Dict().tag(sync=True)  # model id -> snapshot JSON
+    """The latest error message ("" when none), for code; the browser shows it in place."""
+    _busy = traitlets.Dict().tag(sync=True)
+    _row_errors = traitlets.Dict().tag(sync=True)
+    _resources = traitlets.Dict().tag(sync=True)
+    _capabilities = traitlets.Dict({"sources": False}).tag(sync=True)
+    _view = traitlets.Dict({"sort": "name", "group": False}).tag(sync=True)
+    _add = traitlets.Dict({"busy": False, "error": ""}).tag(sync=True)
 
     def __init__(
-        self, client: PiecesClient | None = None, base_url: str | None = None, **kwargs: Any
+        self,
+        client: PiecesClient | None = None,
+        base_url: str | None = None,
+        *,
+        watch_interval: float | None = 3.0,
+        first_answer_timeout: float = 2.0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._owns_client = client is None
         self.client = client or PiecesClient(base_url)
         self._jobs: dict[str, DownloadJob] = {}
-        self._lock = threading.Lock()
-        # What the writer will send: row dicts by trait name, and the model list.
-        self._rows: dict[str, dict[str, Any]] = {
-            name: {} for name in ("downloads", "_busy", "_row_errors", "_details")
-        }
-        self._models: list[dict[str, Any]] = []
+        self._jobs_lock = threading.Lock()
         self._closed = False
-        self._sync = Coalescer(self._apply)
-        self.connection = {"state": "connecting", "base_url": "", "version": "", "message": ""}
+        self._capabilities_raw: dict[str, Any] = {}
+        self.connection = _connection("connecting", "", "", "")
+        self._state = WidgetState({name: getattr(self, name) for name in WRITTEN}, self._apply)
         self.on_msg(self._on_command)
-        self.refresh()
+        first = self.refresh()
+        # The first answer (or failure) before the cell ends, so the saved reprs are true.
+        with contextlib.suppress(Exception):
+            first.result(first_answer_timeout)
+        self._state.flush()
+        self._watch = None if watch_interval is None else Ticker(
+            self._check_connection, watch_interval, "pieces-widget-watch"
+        )  # fmt: skip
+
+    @traitlets.validate("_view")
+    def _valid_view(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        view = proposal["value"]
+        if view.get("sort") not in SORTS or not isinstance(view.get("group"), bool):
+            raise traitlets.TraitError(f"_view needs sort in {SORTS} and a bool group")
+        return {"sort": view["sort"], "group": view["group"]}
 
     # -- the one writer ----------------------------------------------------------------------
     def _apply(self, updates: dict[str, Any]) -> None:
@@ -68,141 +105,141 @@ class ModelManager(anywidget.AnyWidget):
             for name, value in updates.items():
                 setattr(self, name, value)
 
-    def _put_row(self, trait: str, model_id: str, value: Any) -> None:
-        """Set (or with None, drop) one model's entry of a dict trait, through the writer."""
-        with self._lock:
-            rows = dict(self._rows[trait])
-            if value is None:
-                rows.pop(model_id, None)
-            else:
-                rows[model_id] = value
-            self._rows[trait] = rows
-        self._sync.put(**{trait: rows})
-
-    def _put_model(self, model: Model) -> None:
-        with self._lock:
-            models = list(self._models)
-            for index, existing in enumerate(models):
-                if existing.get("id") == model.id:
-                    models[index] = model.raw
-                    break
-            else:
-                models.append(model.raw)
-            self._models = models
-        self._sync.put(models=models)
-
-    # -- background work ---------------------------------------------------------------------
     def _background(
-        self, work: Callable[[], Any], model_id: str | None = None
+        self, work: Callable[[], Any], model_id: str | None = None, busy: str = ""
     ) -> concurrent.futures.Future[Any]:
-        """Run ``work`` in a short-lived thread; its PiecesError shows in the row or banner."""
+        """Run ``work`` in a short-lived thread; a failure shows in the row (or is kept in
+        ``error``) and is set on the returned future."""
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
         def run() -> None:
+            if model_id is not None:
+                self._state.set_entry("_row_errors", model_id, None)
+                if busy:
+                    self._state.set_entry("_busy", model_id, busy)
             try:
                 future.set_result(work())
-            except PiecesError as exc:
-                self._report(str(exc), model_id)
-                future.set_exception(exc)
             except Exception as exc:
-                log.exception("widget action failed")
-                self._report(f"unexpected error: {exc}", model_id)
+                if not isinstance(exc, PiecesError):
+                    log.exception("widget action failed")
+                message = str(exc) if isinstance(exc, PiecesError) else f"unexpected error: {exc}"
+                self._state.set(error=message)
+                if model_id is not None:
+                    self._state.set_entry("_row_errors", model_id, message)
+                    with contextlib.suppress(Exception):  # show what the server has now
+                        self._state.put_model(self.client.model(model_id).raw)
                 future.set_exception(exc)
+            finally:
+                if model_id is not None and busy:
+                    self._state.set_entry("_busy", model_id, None)
 
         threading.Thread(target=run, name="pieces-widget-action", daemon=True).start()
         return future
 
-    def _report(self, message: str, model_id: str | None) -> None:
-        self._sync.put(error=message)
-        if model_id is not None:
-            self._put_row("_row_errors", model_id, message)
-
-    # -- public API --------------------------------------------------------------------------
+    # -- connection --------------------------------------------------------------------------
     def refresh(self) -> concurrent.futures.Future[list[Model]]:
         """Reload the model list (and reconnect) in the background."""
         return self._background(self._refresh)
 
     def _refresh(self) -> list[Model]:
-        self._sync.put(connection={**self.connection, "state": "connecting", "message": ""})
         try:
             version = self.client.version()
             models = self.client.models()
-        except PiecesConnectionError as exc:
-            self._sync.put(connection=self._connection("unreachable", str(exc)))
-            raise
+            capabilities = self.client.capabilities()
         except PiecesError as exc:
-            self._sync.put(connection=self._connection("error", str(exc)))
+            self._disconnected(exc)
             raise
-        with self._lock:
-            self._models = [m.raw for m in models]
-        self._sync.put(
-            models=self._models,
-            connection=self._connection("connected", "", version),
-            error="",
+        reconnected = self._state.get("connection")["state"] != "connected"
+        self._state.set(
+            models=[m.raw for m in models],
+            connection=_connection("connected", self._base_url(), version, ""),
+            _capabilities={"sources": capabilities.get("sources") is True},
+            _resources=machine_resources(capabilities),
         )
+        if reconnected:  # row alerts and the last error end when the connection comes back
+            self._state.set(_row_errors={}, error="")
+        self._capabilities_raw = capabilities
         for model in models:
             if model.downloading:
                 self._start_job(model.id, attach_only=True)  # re-attach to downloads in flight
         return models
 
-    def _connection(self, state: str, message: str, version: str = "") -> dict[str, str]:
-        try:
-            base_url = self.client.base_url
-        except PiecesError:
-            base_url = ""
-        return {"state": state, "base_url": base_url, "version": version, "message": message}
+    def _disconnected(self, exc: PiecesError) -> None:
+        base_url = self._base_url()
+        state = "error" if getattr(exc, "status", None) in (401, 593) else "unreachable"
+        self._state.set(
+            connection=_connection(state, base_url, "", connection_message(exc, base_url)),
+            error=str(exc),
+        )
 
+    def _check_connection(self) -> None:
+        """The watch's tick: a cheap health check; a full refresh when the state changed or to
+        pick up other clients' changes (the writer sends only what differs)."""
+        if self._closed:
+            return
+        try:
+            self.client.health(timeout=HEALTH_TIMEOUT)
+        except PiecesError as exc:
+            self._disconnected(exc)
+            return
+        with contextlib.suppress(PiecesError):
+            self._refresh()
+
+    def _base_url(self) -> str:
+        try:
+            return self.client.base_url
+        except PiecesError:
+            return ""
+
+    # -- downloads ---------------------------------------------------------------------------
     def _start_job(self, model_id: str, attach_only: bool = False) -> DownloadJob:
-        with self._lock:
+        with self._jobs_lock:
             job = self._jobs.get(model_id)
             if job is not None and not job.done:
                 return job
+            self._state.set_entry("_row_errors", model_id, None)
             job = DownloadJob(
                 self.client, model_id, on_update=self._on_job_update, attach_only=attach_only
             )
             self._jobs[model_id] = job
-        self._put_row("_row_errors", model_id, None)
         return job
 
     def _on_job_update(self, job: DownloadJob) -> None:
-        self._put_row("downloads", job.model_id, job.snapshot())
+        self._state.set_entry("downloads", job.model_id, job.snapshot())
         if job.done:
             if job.error:
-                self._put_row("_row_errors", job.model_id, job.error)
-            self._background(lambda: self._put_model(self.client.model(job.model_id)), job.model_id)
+                self._state.set(error=job.error)
+            self._background(lambda: self._state.put_model(self.client.model(job.model_id).raw))
 
     def download(self, model_id: str) -> DownloadJob:
         """Start (or join) the download of ``model_id``; returns at once."""
-        return self._start_job(model_id)
+        return self._start_job(check_id(model_id))
 
     def cancel(self, model_id: str) -> concurrent.futures.Future[None]:
+        """Ask the server to stop the download; the row then offers Download (or Resume)."""
+        check_id(model_id)
+
         def work() -> None:
             job = self._jobs.get(model_id)
             if job is not None and not job.done:
                 job.cancel()
             else:
-                self._put_model(self.client.cancel_download(model_id))
+                self._state.put_model(self.client.cancel_download(model_id).raw)
 
         return self._background(work, model_id)
 
+    # -- other actions -----------------------------------------------------------------------
     def _model_action(
         self, model_id: str, busy: str, call: Callable[[str], Model]
     ) -> concurrent.futures.Future[Model]:
+        check_id(model_id)
+
         def work() -> Model:
-            self._put_row("_busy", model_id, busy)
-            self._put_row("_row_errors", model_id, None)
-            try:
-                model = call(model_id)
-            except PiecesError:
-                with contextlib.suppress(PiecesError):  # show what the server has now
-                    self._put_model(self.client.model(model_id))
-                raise
-            finally:
-                self._put_row("_busy", model_id, None)
-            self._put_model(model)
+            model = call(model_id)
+            self._state.put_model(model.raw)
             return model
 
-        return self._background(work, model_id)
+        return self._background(work, model_id, busy)
 
     def load(self, model_id: str) -> concurrent.futures.Future[Model]:
         """Load into memory in the background; the returned future holds the Model."""
@@ -211,25 +248,81 @@ class ModelManager(anywidget.AnyWidget):
     def unload(self, model_id: str) -> concurrent.futures.Future[Model]:
         return self._model_action(model_id, "unloading", self.client.unload)
 
+    def details(self, model_id: str) -> concurrent.futures.Future[Model]:
+        """Fetch the model's snapshot (``GET /model/{id}``) into the list."""
+        return self._model_action(model_id, "", self.client.model)
+
     def update_model(self, model_id: str, **fields: Any) -> concurrent.futures.Future[Model]:
         """Edit a custom model (the whole Model is sent, with ``fields`` merged in)."""
         return self._model_action(
             model_id, "saving", lambda i: self.client.update({"id": i, **fields})
         )
 
-    def details(self, model_id: str) -> concurrent.futures.Future[Model]:
+    def delete(self, model_id: str) -> concurrent.futures.Future[Model]:
+        """Delete the model's weights from disk (unloading it first; a download in flight is
+        canceled by the server)."""
+
+        def delete(i: str) -> Model:
+            self.client.delete_weights(i)
+            self._state.set_entry("downloads", i, None)
+            return self.client.model(i)
+
+        return self._model_action(model_id, "deleting", delete)
+
+    def remove_model(self, model_id: str) -> concurrent.futures.Future[None]:
+        """Remove a custom model (``POST /models/{id}/delete``)."""
+        check_id(model_id)
+
+        def work() -> None:
+            self.client.delete_model(model_id)
+            self._state.drop_model(model_id)
+            for trait in ("downloads", "_row_errors"):
+                self._state.set_entry(trait, model_id, None)
+
+        return self._background(work, model_id, "removing")
+
+    def unload_all(self) -> concurrent.futures.Future[list[Model]]:
+        """Unload every loaded model, then reload the list."""
+
+        def work() -> list[Model]:
+            self.client.unload_all()
+            return self._refresh()
+
+        return self._background(work)
+
+    def add_model(
+        self, name: str, url: str, sha256: str | None = None, **fields: Any
+    ) -> concurrent.futures.Future[Model]:
+        """Add a custom model whose weights are at ``url`` (servers that accept sources)."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("a model needs a name")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ValueError(f"the model's URL must be http(s)://..., got {url!r}")
+        source = {"url": url, **({"sha256": sha256} if sha256 else {})}
+
         def work() -> Model:
-            model = self.client.model(model_id)
-            self._put_row("_details", model_id, model.raw)
+            self._state.set(_add={"busy": True, "error": ""})
+            try:
+                model = self.client.create_model({"name": name.strip(), "source": source, **fields})
+            except Exception as exc:
+                self._state.set(_add={"busy": False, "error": str(exc)})
+                raise
+            self._state.set(_add={"busy": False, "error": ""})
+            self._state.put_model(model.raw)
             return model
 
-        return self._background(work, model_id)
+        return self._background(work)
+
+    def summary(self) -> Summary:
+        """On-device count and bytes, loaded count and RAM, free disk and available memory."""
+        models = [Model.from_json(m) for m in self._state.get("models")]
+        return summarize(models, machine_resources(self._capabilities_raw))
 
     def ensure(
         self, model_ids: str | Iterable[str], load: bool = False, timeout: float | None = None
     ) -> list[Model]:
         """Download what is missing, wait, and load if asked; idempotent. Blocks until done."""
-        ids = [model_ids] if isinstance(model_ids, str) else list(model_ids)
+        ids = [check_id(model_ids)] if isinstance(model_ids, str) else list(model_ids)
         jobs = [self.download(i) for i in ids if not self.client.model(i).downloaded]
         failed = []
         for job in jobs:
@@ -240,80 +333,83 @@ class ModelManager(anywidget.AnyWidget):
             raise PiecesError("ensure failed for " + "; ".join(failed))
         models = [self.client.load(i) if load else self.client.model(i) for i in ids]
         for model in models:
-            self._put_model(model)
+            self._state.put_model(model.raw)
         return models
 
     def close(self) -> None:
         """Stop every thread and socket this manager started, then close the widget."""
         self._closed = True
+        if self._watch is not None:
+            self._watch.stop()
         for job in list(self._jobs.values()):
             job.stop()
-        self._sync.close()
+        self._state.close()
+        if self._owns_client:
+            self.client.close()
         super().close()
+        _forget_file_watch(self)
 
-    # -- commands from the front end ---------------------------------------------------------
+    # -- commands from the front end (wire.COMMANDS) -----------------------------------------
     def _on_command(self, _: Any, content: Any, buffers: Any) -> None:
-        if not isinstance(content, dict) or content.get("action") not in ACTIONS:
+        if not isinstance(content, dict) or content.get("action") not in COMMANDS:
             return
-        action, model_id = content["action"], content.get("id")
-        if action == "refresh":
-            self.refresh()
-        elif not isinstance(model_id, str):
-            return
-        elif action == "download":
-            self.download(model_id)
-        elif action == "cancel":
-            self.cancel(model_id)
-        elif action == "load":
-            self.load(model_id)
-        elif action == "unload":
-            self.unload(model_id)
-        elif action == "details":
-            self.details(model_id)
-        elif action == "update":
-            fields = {
-                k: v for k, v in content.get("fields", {}).items() if k in ("name", "description")
-            }
-            self.update_model(model_id, **fields)
+        action = content["action"]
+        fields = content.get("fields") if isinstance(content.get("fields"), dict) else {}
+        try:
+            COMMAND_TABLE[action](self, content.get("id"), fields)
+        except (TypeError, ValueError) as exc:  # a bad command from the page: said, not raised
+            if action == "add":
+                self._state.set(_add={"busy": False, "error": str(exc)})
+            self._state.set(error=str(exc))
 
     # -- reprs for hosts without widgets -----------------------------------------------------
-    def _summary(self) -> tuple[str, list[Model]]:
-        models = [Model.from_json(m) for m in self.models if isinstance(m, dict) and "id" in m]
-        state = self.connection.get("state", "connecting")
-        where = self.connection.get("base_url") or "Pieces OS"
-        downloaded = sum(m.downloaded for m in models)
-        loaded = sum(m.loaded for m in models)
-        head = (
-            f"Pieces models at {where} ({state}): {len(models)} models, "
-            f"{downloaded} downloaded, {loaded} loaded"
-        )
-        return head, models
-
     def __repr__(self) -> str:
-        head, models = self._summary()
-        lines = [head]
-        for model in models:
-            flags = [
-                f for f, on in (("cloud", model.cloud), ("downloaded", model.downloaded),
-                                ("loaded", model.loaded), ("custom", model.custom)) if on
-            ]  # fmt: skip
-            size = f" {readable_bytes(model.bytes)}" if model.bytes else ""
-            lines.append(f"  {model.name} [{model.id}]{size} {' '.join(flags)}".rstrip())
-        return "\n".join(lines)
+        return reprs.text_repr(self._state.get("models"), self._state.get("connection"))
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs) or {}
         data = bundle[0] if isinstance(bundle, tuple) else bundle
-        head, models = self._summary()
-        rows = "".join(
-            f"<tr><td>{html.escape(m.name)}</td><td>{html.escape(m.id)}</td>"
-            f"<td>{'cloud' if m.cloud else 'downloaded' if m.downloaded else 'not downloaded'}"
-            f"{', loaded' if m.loaded else ''}</td></tr>"
-            for m in models
-        )
-        data["text/plain"] = repr(self)
-        data["text/html"] = (
-            f'<div class="pieces-widget-static"><p>{html.escape(head)}</p>'
-            f"<table><tr><th>Model</th><th>Id</th><th>State</th></tr>{rows}</table></div>"
-        )
+        models, connection = self._state.get("models"), self._state.get("connection")
+        data["text/plain"] = reprs.text_repr(models, connection)
+        data["text/html"] = reprs.html_repr(models, connection)
         return bundle
+
+
+Fields = dict[str, Any]
+COMMAND_TABLE: dict[str, Callable[[ModelManager, Any, Fields], object]] = {
+    "refresh": lambda mgr, _id, _f: mgr.refresh(),
+    "download": lambda mgr, model_id, _f: mgr.download(model_id),
+    "cancel": lambda mgr, model_id, _f: mgr.cancel(model_id),
+    "load": lambda mgr, model_id, _f: mgr.load(model_id),
+    "unload": lambda mgr, model_id, _f: mgr.unload(model_id),
+    "details": lambda mgr, model_id, _f: mgr.details(model_id),
+    "update": lambda mgr, model_id, f: mgr.update_model(
+        model_id, **{k: v for k, v in f.items() if k in ("name", "description")}
+    ),
+    "delete": lambda mgr, model_id, _f: mgr.delete(model_id),
+    "remove": lambda mgr, model_id, _f: mgr.remove_model(model_id),
+    "unload_all": lambda mgr, _id, _f: mgr.unload_all(),
+    "add": lambda mgr, _id, f: mgr.add_model(f.get("name", ""), f.get("url", ""), f.get("sha256")),
+}
+assert set(COMMAND_TABLE) == COMMANDS, "wire.COMMANDS and the table agree"
+
+
+def _forget_file_watch(widget: anywidget.AnyWidget) -> None:
+    """anywidget connects a lambda holding each instance to the class's ``_esm``/``_css`` file
+    signal and never disconnects it, so no widget is ever collected (anywidget#929). Drop ours."""
+    signals = [
+        klass.__dict__[key].changed
+        for klass in type(widget).__mro__  # add_traits put a subclass in front of ours
+        for key in ("_esm", "_css")
+        if hasattr(klass.__dict__.get(key), "changed")
+    ]
+    for changed in signals:
+        for slot in list(getattr(changed, "_slots", [])):
+            func = getattr(slot, "dereference", lambda: None)()
+            cells = getattr(func, "__closure__", None) or ()
+            if any(getattr(cell, "cell_contents", None) is widget for cell in cells):
+                changed.disconnect(func)  # type: ignore[union-attr]
+
+
+def _connection(state: str, base_url: str, version: str, message: str) -> Connection:
+    return {"state": state, "base_url": base_url, "version": version, "message": message}  # type: ignore[typeddict-item]

@@ -12,6 +12,7 @@ from serverproc import MiB, ServerProcess
 
 from pieces_widget import DownloadJob, PiecesClient
 from pieces_widget.jobs import RateWindow
+from pieces_widget.models import NO_REASON
 
 
 def test_download_reports_bytes_speed_eta(server: ServerProcess) -> None:
@@ -101,3 +102,39 @@ def test_rate_window_decays_without_new_bytes() -> None:
     for t in range(11, 25):
         window.add(float(t), 1000)
     assert window.speed() == 0
+
+
+@pytest.mark.parametrize(
+    ("terminal", "reason"),
+    [
+        ({"status": "FAILED", "percentage": 40, "error": "disk full"}, "disk full"),
+        ({"status": "FAILED", "percentage": 40}, NO_REASON),  # Pieces OS sends no reason
+    ],
+)
+def test_failure_reason_reaches_the_job(fault: FaultServer, terminal: dict, reason: str) -> None:
+    fault.frames = [json.dumps({"status": "IN-PROGRESS", "percentage": 40}), json.dumps(terminal)]
+    job = DownloadJob(PiecesClient(fault.url), "m")
+    assert job.wait(10) == "FAILED"
+    assert job.error == reason and job.snapshot()["error"] == reason
+    assert job.percentage == 40  # a failure never claims more than was reported
+
+
+def test_a_job_whose_thread_raises_ends_failed(fault: FaultServer) -> None:
+    class BrokenClient(PiecesClient):  # a fault no real server makes: a bug below the job
+        def model(self, model_id: str):  # type: ignore[override]
+            raise KeyError("boom")
+
+    job = DownloadJob(BrokenClient(fault.url), "m")
+    assert job.wait(5) == "FAILED"
+    assert job.error is not None and "KeyError" in job.error and "\n" not in job.error
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"), [(None, TypeError), ("", ValueError), ("\udcff", ValueError), (7, TypeError)]
+)
+def test_bad_ids_fail_at_once_in_one_line(bad: object, error: type) -> None:
+    client = PiecesClient("http://127.0.0.1:9")
+    for call in (lambda: DownloadJob(client, bad), lambda: client.model(bad)):  # type: ignore[arg-type]
+        with pytest.raises(error) as info:
+            call()
+        assert "\n" not in str(info.value) and "subscriptable" not in str(info.value)

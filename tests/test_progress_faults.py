@@ -90,14 +90,14 @@ def test_silent_socket_falls_back_to_polling(fault: FaultServer) -> None:
 def test_download_that_vanishes_is_failed(fault: FaultServer) -> None:
     fault.ws = "silent"
     threading.Timer(0.5, lambda: fault.model.update(downloaded=False, downloading=False)).start()
-    seen, elapsed, stream = collect(PiecesClient(fault.url), "m", silence=0.5, poll_interval=0.3)
-    assert seen[-1].status == "FAILED" and stream.tracker.error and elapsed < 6
+    seen, elapsed, _stream = collect(PiecesClient(fault.url), "m", silence=0.5, poll_interval=0.3)
+    assert seen[-1].status == "FAILED" and seen[-1].error and elapsed < 6
 
 
 def test_gone_model_on_the_socket_is_failed(fault: FaultServer) -> None:
     fault.ws = "gone"
-    seen, _elapsed, stream = collect(PiecesClient(fault.url), "m")
-    assert seen[-1].status == "FAILED" and "not found" in (stream.tracker.error or "")
+    seen, _elapsed, _stream = collect(PiecesClient(fault.url), "m")
+    assert seen[-1].status == "FAILED" and "not found" in (seen[-1].error or "")
 
 
 def test_server_answers_410_500_401_593_then_recovers(fault: FaultServer) -> None:

@@ -14,7 +14,7 @@ from faultserver import FaultServer
 from recordingcomm import recording, updates
 from serverproc import ServerProcess
 
-from pieces_widget import ModelManager, PiecesError
+from pieces_widget import ModelManager, PiecesClient, PiecesError
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +73,7 @@ def test_download_load_unload_through_the_widget(
 
 
 def test_command_messages_from_the_front_end(server: ServerProcess) -> None:
-    mgr = ModelManager(base_url=server.url)
+    mgr = ModelManager(base_url=server.url, watch_interval=None)
     mgr.refresh().result(10)
     mgr._on_command(None, {"action": "download", "id": "small"}, [])
     wait_for(lambda: mgr.downloads.get("small", {}).get("status") == "COMPLETED")
@@ -81,10 +81,18 @@ def test_command_messages_from_the_front_end(server: ServerProcess) -> None:
         None, {"action": "update", "id": "small", "fields": {"name": "Edited", "id": "x"}}, []
     )
     wait_for(lambda: next(m for m in mgr.models if m["id"] == "small")["name"] == "Edited")
-    mgr._on_command(None, {"action": "details", "id": "small"}, [])
-    wait_for(lambda: "small" in mgr._details)
+    PiecesClient(server.url).load("small")  # another client's change...
+    mgr._on_command(None, {"action": "details", "id": "small"}, [])  # ...seen through Details
+    wait_for(lambda: next(m for m in mgr.models if m["id"] == "small")["loaded"])
+    mgr._on_command(None, {"action": "unload_all"}, [])
+    wait_for(lambda: not next(m for m in mgr.models if m["id"] == "small")["loaded"])
+    mgr._on_command(None, {"action": "delete", "id": "small"}, [])
+    wait_for(lambda: not next(m for m in mgr.models if m["id"] == "small")["downloaded"])
+    assert "small" not in mgr.downloads  # no bar, no "Downloaded" for deleted weights
     mgr._on_command(None, {"action": "explode", "id": "small"}, [])  # ignored
     mgr._on_command(None, "not a dict", [])  # ignored
+    mgr._on_command(None, {"action": "load", "id": None}, [])  # a bad id: said, not raised
+    wait_for(lambda: "string" in mgr.error)
     mgr.close()
 
 
@@ -108,8 +116,8 @@ def test_server_down_never_raises_and_recovers(tmp_path, catalog_path) -> None:
     url = server.url
     server.stop()
     mgr = ModelManager(base_url=url)
-    wait_for(lambda: mgr.connection.get("state") == "unreachable")
-    assert url in mgr.connection["message"]
+    assert mgr.connection.get("state") == "unreachable"  # known before the cell ends
+    assert mgr.connection["message"] == f"Can't reach Pieces OS at {url[7:]}. Is it running?"
     port = int(url.rsplit(":", 1)[1])
     with ServerProcess(tmp_path / "d", catalog_path, port=port):
         mgr.refresh().result(10)

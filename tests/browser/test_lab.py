@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from jupyterlab import IDLE, JupyterLab, launch_chromium
-from playwright.sync_api import Page, expect, sync_playwright
+from browserhosts import IDLE, JupyterLab, launch_chromium
+from playwright.sync_api import expect, sync_playwright
 from serverproc import ServerProcess, write_catalog
+from widgetpage import progress_values as _progress_values
+from widgetpage import row as _row
 
 from pieces_widget.server.catalog import DEMO_CATALOG
 
@@ -40,26 +42,6 @@ def lab(tmp_path: Path, demo_server: ServerProcess) -> Iterator[str]:
     shutil.copy(ROOT / "notebooks" / "demo.ipynb", work / "demo.ipynb")
     with JupyterLab(work, tmp_path, env={"PIECES_OS_URL": demo_server.url}) as lab:
         yield lab.url("demo.ipynb")
-
-
-def _row(page: Page, model_id: str):
-    return page.locator(f'.pieces-widget [data-model-id="{model_id}"]').first
-
-
-def _progress_values(page: Page, model_id: str, until: float = 60) -> list[float]:
-    """aria-valuenow of a row's progress bar, sampled until it reaches 100."""
-    bar = _row(page, model_id).locator('[role="progressbar"]')
-    values: list[float] = []
-    deadline = time.monotonic() + until
-    while time.monotonic() < deadline:
-        if bar.count():
-            value = bar.get_attribute("aria-valuenow")
-            if value is not None and (not values or float(value) != values[-1]):
-                values.append(float(value))
-            if values and values[-1] >= 100:
-                break
-        time.sleep(0.05)
-    return values
 
 
 def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess) -> None:

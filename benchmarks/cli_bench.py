@@ -1,0 +1,134 @@
+"""The command line: ``pieces-models pull`` end to end vs ``curl -o``, and start-up time.
+
+``pieces-models`` is run as the console script pip generates (written to a temp dir, so the
+benchmark does not depend on how the package was installed), with this checkout first on
+PYTHONPATH. A pull is timed from the process start to its exit: start-up, discovery of the
+model, the server's transfer (sha256 + fsync + rename) and the progress stream's end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from .common import MiB, Row, ServerProcess, local_model, median_of, write_catalog
+from .server_bench import _wait_downloaded
+
+REPO = Path(__file__).resolve().parent.parent
+BLOB = 256 * MiB
+PULL_RUNS = 6
+START_RUNS = 15
+CONSOLE_SCRIPT = f"""#!{sys.executable}
+import re
+import sys
+from pieces_widget.cli import run
+if __name__ == "__main__":
+    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+    sys.exit(run())
+"""
+
+
+def console_script(tmp: Path) -> Path:
+    path = tmp / "pieces-models"
+    path.write_text(CONSOLE_SCRIPT)
+    path.chmod(0o755)
+    return path
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("PIECES_OS_URL", None)
+    return env
+
+
+def _timed_run(args: list[str]) -> float:
+    began = time.perf_counter()
+    subprocess.run(args, check=True, env=_env(), stdout=subprocess.DEVNULL)
+    return time.perf_counter() - began
+
+
+def pull_vs_curl(tmp: Path, script: Path, startup_s: float) -> Row:
+    hub_catalog = write_catalog(tmp / "hub.json", [local_model("blob", BLOB, blob="blob.bin")])
+    with ServerProcess(tmp / "hub", hub_catalog, hub_rate=0) as hub:
+        digest = (hub.data_dir / "hub" / "blob.bin.sha256").read_text().strip()
+        source = {"url": f"{hub.url}/hub/blob.bin", "sha256": digest, "bytes": BLOB}
+        catalog = write_catalog(tmp / "c.json", [{"id": "big", "name": "Big", "source": source}])
+        with ServerProcess(tmp / "srv", catalog) as server:
+            ours: list[float] = []
+            curl: list[float] = []
+            api: list[float] = []  # the same transfer through the bare API: what the CLI adds
+            out = tmp / "curl.bin"
+
+            def run_curl() -> None:
+                curl.append(_timed_run(["curl", "-s", "-o", str(out), source["url"]]))
+                out.unlink()
+
+            def delete() -> None:
+                requests.post(f"{server.url}/models/big/delete/cache", json={}, timeout=10)
+
+            def run_api() -> None:
+                began = time.perf_counter()
+                requests.post(f"{server.url}/model/big/download", timeout=10)
+                _wait_downloaded(server.url, "big")
+                api.append(time.perf_counter() - began)
+                delete()
+
+            def run_ours() -> None:
+                ours.append(_timed_run([str(script), "pull", "big", "-q", "--url", server.url]))
+                model = requests.get(f"{server.url}/model/big", timeout=10).json()
+                assert model["downloaded"], model
+                delete()
+
+            run_ours()  # warm-up: page cache of the blob and of the Python modules
+            run_curl()
+            ours.clear()
+            curl.clear()
+            order = [run_ours, run_curl, run_api]
+            for i in range(PULL_RUNS):  # rotate who goes first (writeback of the last file)
+                for run in order[i % 3 :] + order[: i % 3]:
+                    run()
+                    subprocess.run(["sync"], check=True)
+    ours_rate, curl_rate = BLOB / median_of(ours) / MiB, BLOB / median_of(curl) / MiB
+    ratio = ours_rate / curl_rate
+    return Row(
+        "pieces-models pull 256 MiB, process start to exit (MiB/s)",
+        f"{ours_rate:.0f} ({median_of(ours) * 1000:.0f} ms, of which start-up "
+        f"{startup_s * 1000:.0f} ms)",
+        f"curl -o {curl_rate:.0f} ({median_of(curl) * 1000:.0f} ms); the bare API through "
+        f"the same server {BLOB / median_of(api) / MiB:.0f} ({median_of(api) * 1000:.0f} ms)",
+        ratio,
+        ">= 0.85x",
+        ratio >= 0.85,
+    )
+
+
+def startup(script: Path) -> tuple[Row, float]:
+    """``pieces-models --help`` vs ``python -c "import requests"``, interleaved, medians."""
+    ours: list[float] = []
+    base: list[float] = []
+    for _ in range(START_RUNS):
+        ours.append(_timed_run([str(script), "--help"]))
+        base.append(_timed_run([sys.executable, "-c", "import requests"]))
+    ratio = median_of(ours) / median_of(base)
+    row = Row(
+        "pieces-models --help start-up (ms, median of 15)",
+        f"{median_of(ours) * 1000:.0f}",
+        f'python -c "import requests" {median_of(base) * 1000:.0f}',
+        ratio,
+        "<= 1.5x",
+        ratio <= 1.5,
+    )
+    return row, median_of(ours)
+
+
+def run() -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        script = console_script(Path(tmp))
+        started, startup_s = startup(script)
+        return [pull_vs_curl(Path(tmp), script, startup_s), started]

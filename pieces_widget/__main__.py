@@ -1,0 +1,8 @@
+"""``python -m pieces_widget``: the ``pieces-models`` command line."""
+
+from __future__ import annotations
+
+from .cli import run
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,106 @@
+"""Disk and memory from Python, against the real reference server: delete weights, unload all,
+add and remove custom models (persisting across a restart), and the summary's figures."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from recordingcomm import recording
+from serverproc import MiB, ServerProcess
+
+from pieces_widget import ModelManager, ModelNotFoundError, PiecesClient, PiecesServerError
+
+
+@pytest.fixture(autouse=True)
+def recording_comm() -> Iterator[list]:
+    with recording() as log:
+        yield log
+
+
+def weights(server: ServerProcess) -> list[Path]:
+    return sorted((server.data_dir / "models").glob("*.bin"))
+
+
+def test_delete_weights_unloads_first_and_frees_the_file(fast_server: ServerProcess) -> None:
+    client = PiecesClient(fast_server.url)
+    client.download("small")
+    while not client.model("small").downloaded:
+        time.sleep(0.05)
+    assert client.load("small").loaded and len(weights(fast_server)) == 1
+    out = client.delete_weights("small")
+    assert out["model"]["id"] == "small"
+    model = client.model("small")
+    assert not model.loaded and not model.downloaded and weights(fast_server) == []
+    with pytest.raises(ModelNotFoundError):
+        client.delete_weights("no-such-model")
+
+
+def test_delete_during_a_download_cancels_it(server: ServerProcess) -> None:
+    client = PiecesClient(server.url)
+    client.download("medium")
+    time.sleep(0.5)
+    client.delete_weights("medium")
+    model = client.model("medium")
+    assert not model.downloading and not model.downloaded
+    assert not list((server.data_dir / "models").iterdir())  # no partial file left either
+
+
+def test_unload_all(fast_server: ServerProcess) -> None:
+    client = PiecesClient(fast_server.url)
+    mgr = ModelManager(client=client, watch_interval=None)
+    mgr.ensure(["small", "medium"], load=True, timeout=30)
+    assert sum(m.loaded for m in client.models()) == 2
+    mgr.unload_all().result(10)
+    assert not any(m.loaded for m in client.models())
+    assert not any(m["loaded"] for m in mgr.models)
+    mgr.close()
+
+
+def test_summary_matches_psutil_and_the_files(fast_server: ServerProcess) -> None:
+    mgr = ModelManager(base_url=fast_server.url, watch_interval=None)
+    mgr.ensure(["small", "medium"], timeout=30)
+    mgr.load("small").result(30)
+    summary = mgr.summary()
+    on_disk = sum(p.stat().st_size for p in weights(fast_server))
+    assert summary.on_device == 2 and summary.on_device_bytes == on_disk == 28 * MiB
+    assert summary.loaded == 1 and summary.loaded_ram == 4 * MiB
+    assert summary.total_memory == psutil.virtual_memory().total
+    assert abs(summary.available_memory - psutil.virtual_memory().available) < 512 * MiB
+    free = shutil.disk_usage(fast_server.data_dir).free
+    assert abs(summary.free_disk - free) < 256 * MiB
+    text = str(summary)
+    assert text.startswith("On device 2 models · 29.4 MB · Loaded 1 · 4.2 MB RAM of ")
+    assert text.endswith(" free")
+    mgr.close()
+
+
+def test_add_download_remove_a_custom_model(
+    fast_server: ServerProcess, tmp_path: Path, catalog_path: Path
+) -> None:
+    url = f"{fast_server.url}/hub/small-4194304.bin"  # a blob of the server's own hub
+    mgr = ModelManager(base_url=fast_server.url, watch_interval=None)
+    assert mgr._capabilities == {"sources": True}
+    model = mgr.add_model("My GGUF", url).result(10)
+    assert model.custom and model.name == "My GGUF" and not model.downloaded
+    assert mgr.download(model.id).wait(30) == "COMPLETED"
+    assert PiecesClient(fast_server.url).model(model.id).downloaded
+
+    fast_server.stop()  # created models persist across a restart
+    with ServerProcess(fast_server.data_dir, catalog_path, port=fast_server.port) as again:
+        client = PiecesClient(again.url)
+        kept = client.model(model.id)
+        assert kept.name == "My GGUF" and kept.custom and kept.downloaded
+        mgr.remove_model(model.id).result(10)
+        with pytest.raises(ModelNotFoundError):
+            client.model(model.id)
+        assert all(m["id"] != model.id for m in mgr.models)
+        with pytest.raises(PiecesServerError, match="custom"):
+            client.delete_model("medium")  # catalog models cannot be removed
+    with pytest.raises(ValueError, match="http"):
+        mgr.add_model("x", "file:///etc/passwd")
+    mgr.close()

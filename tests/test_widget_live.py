@@ -1,0 +1,122 @@
+"""ModelManager while things move: the server dying and returning with no click, other clients'
+changes, many managers created and closed, bad ids, and the reprs a saved notebook keeps."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from recordingcomm import recording
+from serverproc import ServerProcess
+
+from pieces_widget import ModelManager, PiecesClient
+
+
+@pytest.fixture(autouse=True)
+def recording_comm() -> Iterator[list]:
+    with recording() as log:
+        yield log
+
+
+def wait_for(predicate, timeout: float = 20) -> float:
+    began = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - began < timeout, "timed out"
+        time.sleep(0.05)
+    return time.monotonic() - began
+
+
+def model(mgr: ModelManager, model_id: str) -> dict:
+    return next(m for m in mgr.models if m["id"] == model_id)
+
+
+def test_banner_follows_the_server_with_no_click(tmp_path: Path, catalog_path: Path) -> None:
+    server = ServerProcess(tmp_path / "d", catalog_path).start()
+    port = server.port
+    mgr = ModelManager(base_url=server.url, watch_interval=1.0)
+    assert mgr.connection["state"] == "connected" and len(mgr.models) == 4
+
+    PiecesClient(server.url).download("small")  # another client's change shows by itself
+    wait_for(lambda: model(mgr, "small")["downloaded"], timeout=10)
+
+    server.stop()
+    down = wait_for(lambda: mgr.connection["state"] == "unreachable", timeout=10)
+    assert mgr.connection["message"] == f"Can't reach Pieces OS at 127.0.0.1:{port}. Is it running?"
+    with ServerProcess(tmp_path / "d", catalog_path, port=port) as again:
+        PiecesClient(again.url).load("small")
+        up = wait_for(lambda: mgr.connection["state"] == "connected", timeout=10)
+        wait_for(lambda: model(mgr, "small")["loaded"], timeout=5)  # the list refreshed
+    assert down < 10 and up < 10
+    mgr.close()
+
+
+def test_row_alert_ends_on_success_and_on_reconnect(server: ServerProcess) -> None:
+    mgr = ModelManager(base_url=server.url, watch_interval=None)
+    mgr.load("medium")  # not downloaded: the server refuses
+    wait_for(lambda: "not downloaded" in mgr._row_errors.get("medium", ""))
+    mgr.download("medium").wait(30)
+    mgr.load("medium").result(30)
+    wait_for(lambda: "medium" not in mgr._row_errors)
+    mgr.close()
+
+
+def _open_sockets() -> int:
+    return len(psutil.Process().net_connections(kind="tcp"))
+
+
+def test_fifty_managers_leave_nothing_behind(server: ServerProcess) -> None:
+    before_fds, before_socks = psutil.Process().num_fds(), _open_sockets()
+    refs = []
+    for _ in range(50):
+        mgr = ModelManager(base_url=server.url, watch_interval=0.2)
+        mgr.refresh().result(10)
+        mgr.close()
+        refs.append(weakref.ref(mgr))
+    del mgr
+    gc.collect()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("pieces-")]
+    assert _open_sockets() <= before_socks and psutil.Process().num_fds() <= before_fds + 2
+    assert sum(r() is not None for r in refs) == 0, "closed managers are garbage collected"
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"), [(None, TypeError), ("", ValueError), ("\udcff", ValueError)]
+)
+def test_bad_ids_are_one_line_errors(server: ServerProcess, bad: object, error: type) -> None:
+    mgr = ModelManager(base_url=server.url, watch_interval=None)
+    for call in (mgr.download, mgr.load, mgr.cancel, mgr.delete, mgr.remove_model, mgr.ensure):
+        with pytest.raises(error) as info:
+            call(bad)  # type: ignore[arg-type]
+        assert "\n" not in str(info.value) and "subscriptable" not in str(info.value)
+    mgr.close()
+
+
+def test_saved_notebook_shows_the_real_list(server: ServerProcess, tmp_path: Path) -> None:
+    """nbconvert runs a real kernel; the saved text/plain and text/html say 4 models."""
+    source = f"from pieces_widget import ModelManager\nModelManager(base_url={server.url!r})"
+    cell = {"cell_type": "code", "id": "c0", "metadata": {}, "source": source,
+            "execution_count": None, "outputs": []}  # fmt: skip
+    kernel = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb = {"cells": [cell], "metadata": {"kernelspec": kernel}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "saved.ipynb"
+    path.write_text(json.dumps(nb))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+         "--inplace", str(path)],
+        check=True, capture_output=True, timeout=120, env=env,
+    )  # fmt: skip
+    data = json.loads(path.read_text())["cells"][0]["outputs"][0]["data"]
+    text, page = "".join(data["text/plain"]), "".join(data["text/html"])
+    assert "(connected): 4 models, 0 downloaded, 0 loaded" in text
+    assert "Small Model [small]" in text and "<td>Medium Model</td>" in page

@@ -1,0 +1,99 @@
+"""What every host's browser test does with the widget on the page, through the contract hooks
+of DESIGN.md 4 only (``.pieces-widget``, ``[data-model-id]``, buttons by their exact text,
+``role=progressbar`` with ``aria-valuenow``), so a new front end needs no new selectors."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+WIDGET = ".pieces-widget"
+
+
+class ConsoleErrors:
+    """Console errors and uncaught exceptions of a page, minus host noise: ``ignore`` holds
+    substrings of a message or of where it comes from (the console message's script URL, an
+    exception's innermost stack frame), e.g. a missing favicon or a host's own bundle."""
+
+    def __init__(self, page: Page, ignore: tuple[str, ...] = ()) -> None:
+        self.ignore = ("favicon", *ignore)
+        self.seen: list[tuple[str, str]] = []  # (message, where)
+        page.on("console", self._console)
+        page.on("pageerror", self._exception)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.seen.append((message.text, message.location.get("url", "")))
+
+    def _exception(self, error: Any) -> None:
+        frames = [
+            ln.strip() for ln in (error.stack or "").splitlines() if ln.strip().startswith("at ")
+        ]
+        self.seen.append((f"uncaught: {error}", frames[0] if frames else ""))
+
+    def real(self) -> list[str]:
+        return [
+            f"{text} ({where})"
+            for text, where in self.seen
+            if not any(noise in text or noise in where for noise in self.ignore)
+        ]
+
+
+def row(page: Page, model_id: str) -> Locator:
+    return page.locator(f'{WIDGET} [data-model-id="{model_id}"]').first
+
+
+def button(scope: Locator, text: str) -> Locator:
+    """The button whose text is exactly ``text`` (its aria-label also names the model)."""
+    return scope.locator("button").filter(has_text=re.compile(rf"^\s*{re.escape(text)}\s*$"))
+
+
+def expect_rows(page: Page, models: dict[str, str], timeout: float = 60_000) -> None:
+    """Every model id has a row showing its name, and there are no other rows."""
+    widget = page.locator(WIDGET).first
+    expect(widget).to_be_visible(timeout=timeout)
+    expect(widget.locator("[data-model-id]")).to_have_count(len(models), timeout=timeout)
+    for model_id, name in models.items():
+        expect(row(page, model_id)).to_contain_text(name)
+
+
+def progress_values(page: Page, model_id: str, until: float = 60) -> list[float]:
+    """aria-valuenow of a row's progress bar, each change sampled, until it reaches 100."""
+    bar = row(page, model_id).locator('[role="progressbar"]')
+    values: list[float] = []
+    deadline = time.monotonic() + until
+    while time.monotonic() < deadline:
+        if bar.count():
+            value = bar.first.get_attribute("aria-valuenow")
+            if value is not None and (not values or float(value) != values[-1]):
+                values.append(float(value))
+            if values and values[-1] >= 100:
+                break
+        time.sleep(0.05)
+    return values
+
+
+def download_load_unload(page: Page, model_id: str) -> list[float]:
+    """Download ``model_id`` with the bar rising to 100, then Load, then Unload it; returns the
+    bar's values."""
+    target = row(page, model_id)
+    button(target, "Download").click()
+    values = progress_values(page, model_id)
+    assert values and values[-1] == 100, values
+    assert len([v for v in values if 0 < v < 100]) >= 3, values  # the bar moved on the way
+    assert values == sorted(values), values
+    load = button(target, "Load")
+    expect(load).to_be_visible(timeout=20_000)
+    load.click()
+    unload = button(target, "Unload")
+    expect(unload).to_be_visible(timeout=30_000)
+    unload.click()
+    expect(load).to_be_visible(timeout=30_000)
+    return values
+
+
+def catalog_names(catalog: list[dict[str, Any]]) -> dict[str, str]:
+    return {m["id"]: m["name"] for m in catalog}
