@@ -42,6 +42,13 @@ const TRAITS = /** @type {const} */ ([
 ]);
 /** Row actions that go to Python as commands (after a confirmation where one is due). */
 const ROW_COMMANDS = new Set(["download", "cancel", "load", "unload", "delete", "remove"]);
+/** Timings, in one place; tests shorten them. */
+export const timing = {
+  /** The least time between two draws caused by progress ticks alone (ms). */
+  progressMs: 200,
+};
+/** Rows per chunk: the unit the browser skips when out of view (1,000 rows: 20 chunks). */
+const CHUNK = 50;
 /** @type {ViewPrefs} */
 const DEFAULT_PREFS = { sort: "name", group: false };
 
@@ -122,7 +129,7 @@ export function createView(model, host) {
   };
   /** @type {Map<string, Row>} */
   const rows = new Map();
-  /** @type {Map<string, { el: HTMLElement, rows: HTMLElement }>} */
+  /** @type {Map<string, { el: HTMLElement, rows: HTMLElement, chunks: HTMLElement[] }>} */
   const sections = new Map();
   /** @type {string[]} */
   let visible = [];
@@ -145,6 +152,23 @@ export function createView(model, host) {
 
   function schedule() {
     if (!frame) frame = requestAnimationFrame(draw);
+  }
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let progressTimer;
+  let lastDraw = Number.NEGATIVE_INFINITY;
+  /**
+   * A progress tick draws at most every `timing.progressMs`: 10 downloads at 10 Hz then cost
+   * half the frames, and anything else (a click, a state change) still draws on the next frame.
+   */
+  function scheduleProgress() {
+    if (frame || progressTimer !== undefined) return;
+    const wait = lastDraw + timing.progressMs - performance.now();
+    if (wait <= 0) schedule();
+    else
+      progressTimer = setTimeout(() => {
+        progressTimer = undefined;
+        schedule();
+      }, wait);
   }
   /** @param {string} id */
   function touchRow(id) {
@@ -205,8 +229,14 @@ export function createView(model, host) {
     }
   }
 
-  /** Build the sections and put the visible rows in them, moving as few nodes as possible. */
+  /**
+   * Build the sections and put the visible rows in them, in chunks of CHUNK rows (the browser
+   * skips the chunks out of view: content-visibility in widget.css), moving as few nodes as
+   * possible: first every move (a row may go to another section or chunk), then the pruning.
+   */
   function placeRows(/** @type {import("./catalog.js").Section[]} */ order) {
+    /** @type {[Element, Element[]][]} */
+    const plan = [];
     /** @type {HTMLElement[]} */
     const wanted = [];
     for (const s of order) {
@@ -219,24 +249,29 @@ export function createView(model, host) {
         rowsEl.setAttribute("aria-label", s.title ?? "Models");
         if (s.title) sectionEl.append(el("h3", "pw-section-title", s.title));
         sectionEl.append(rowsEl);
-        section = { el: sectionEl, rows: rowsEl };
+        section = { el: sectionEl, rows: rowsEl, chunks: [] };
         sections.set(key, section);
       }
       wanted.push(section.el);
+      const count = Math.ceil(s.ids.length / CHUNK);
+      while (section.chunks.length < count) section.chunks.push(el("div", "pw-chunk"));
+      plan.push([section.rows, section.chunks.slice(0, count)]);
+      for (let k = 0; k < count; k += 1) {
+        const ids = s.ids.slice(k * CHUNK, (k + 1) * CHUNK);
+        plan.push([section.chunks[k], ids.map((id) => /** @type {Row} */ (rows.get(id)).el)]);
+      }
     }
-    const lists = order.map((s, i) => ({
-      el: /** @type {HTMLElement} */ (wanted[i].lastElementChild),
-      rows: s.ids.map((id) => /** @type {Row} */ (rows.get(id)).el),
-    }));
-    // Moves first (a row may go from one section to another), then drop what is left over.
     syncChildren(list, wanted, false);
-    for (const l of lists) syncChildren(l.el, l.rows, false);
-    for (const l of lists) syncChildren(l.el, l.rows);
+    for (const [parent, children] of plan) syncChildren(parent, children, false);
+    for (const [parent, children] of plan) syncChildren(parent, children);
     syncChildren(list, wanted);
   }
 
   function draw() {
     frame = 0;
+    lastDraw = performance.now();
+    clearTimeout(progressTimer);
+    progressTimer = undefined;
     const traits = dirtyTraits;
     const ids = dirtyRows;
     let reorder = dirtyOrder;
@@ -465,7 +500,8 @@ export function createView(model, host) {
   const handlers = TRAITS.map((name) => {
     const handler = () => {
       dirtyTraits.add(name);
-      schedule();
+      if (name === "downloads") scheduleProgress();
+      else schedule();
     };
     model.on(`change:${name}`, handler);
     return [`change:${name}`, handler];
@@ -479,6 +515,7 @@ export function createView(model, host) {
     unlisten();
     if (frame) cancelAnimationFrame(frame);
     frame = 0;
+    clearTimeout(progressTimer);
     for (const timer of ui.finishing.values()) clearTimeout(timer);
     ui.finishing.clear();
     root.remove();

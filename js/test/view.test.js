@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { timing } from "../src/view.js";
 import widget from "../src/widget.js";
 import {
   button,
@@ -23,7 +24,12 @@ function view(state) {
   cleanups.push(v.cleanup);
   return v;
 }
+const PROGRESS_MS = timing.progressMs;
+beforeEach(() => {
+  timing.progressMs = 0; // every tick draws on the next frame (the throttle has its own test)
+});
 afterEach(() => {
+  timing.progressMs = PROGRESS_MS;
   for (const c of cleanups) c();
   cleanups = [];
   document.body.replaceChildren();
@@ -557,6 +563,29 @@ describe("sort, group, filter, add", () => {
 });
 
 describe("views and cost", () => {
+  it("draws progress ticks at most every timing.progressMs, other changes at once", () => {
+    vi.useFakeTimers();
+    timing.progressMs = 200;
+    const { host, model } = view(traits({ models: [local(), local({ id: "m2", name: "Two" })] }));
+    const now = () => bar(row(host, "m1"))?.getAttribute("aria-valuenow");
+    vi.advanceTimersByTime(300); // the first draw is a while ago
+    model.set("downloads", { m1: dl({ percentage: 10 }) });
+    vi.advanceTimersByTime(20);
+    expect(now()).toBe("10");
+    for (let p = 11; p <= 15; p += 1) {
+      model.set("downloads", { m1: dl({ percentage: p }) });
+      vi.advanceTimersByTime(20); // 10 Hz would be every 100 ms; these come faster still
+    }
+    expect(now()).toBe("10");
+    vi.advanceTimersByTime(120);
+    expect(now()).toBe("15"); // the latest values, no later than 200 ms after the last draw
+    model.set("downloads", { m1: dl({ percentage: 16 }) });
+    press(button(row(host, "m2"), "details")); // a click draws on the next frame, ticks included
+    vi.advanceTimersByTime(20);
+    expect(now()).toBe("16");
+    expect(row(host, "m2").querySelector(".pw-details")).not.toBeNull();
+  });
+
   it("keeps two views consistent, each with its own panels, and cleans up", async () => {
     vi.useFakeTimers();
     const model = fakeModel(traits({ models: [local()], downloads: { m1: dl() } }));
