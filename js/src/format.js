@@ -1,0 +1,78 @@
+// @ts-check
+/** Numbers for people: decimal bytes, durations, percentages, parameters, context sizes. */
+
+/** @typedef {import("./types.js").Download} Download */
+
+/**
+ * Decimal units like disks and download tools: 33554432 -> "33.6 MB", 1.8e11 -> "180 GB".
+ * @param {number | null | undefined} n
+ */
+export function formatBytes(n) {
+  if (n == null || !Number.isFinite(n)) return "?";
+  const units = ["B", "KB", "MB", "GB", "TB", "PB"];
+  let value = n;
+  let unit = 0;
+  while (Math.abs(value) >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  if (unit === 0) return `${Math.round(value)} B`;
+  const digits = Math.abs(value) >= 99.95 ? 0 : 1;
+  return `${value.toFixed(digits).replace(/\.0$/, "")} ${units[unit]}`;
+}
+
+/** @param {number | null | undefined} seconds 125 -> "2 min 5 s" */
+export function formatDuration(seconds) {
+  if (seconds == null || !Number.isFinite(seconds)) return "?";
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** @param {number} pct 0-100 -> "42.5 %", "50 %" */
+export function formatPercent(pct) {
+  const p = Math.min(100, Math.max(0, pct));
+  return `${p.toFixed(1).replace(/\.0$/, "")} %`;
+}
+
+/** @param {number | null | undefined} billions the spec's `parameters`: 3.8 -> "3.8 B params" */
+export function formatParameters(billions) {
+  if (billions == null || !Number.isFinite(billions) || billions <= 0) return "";
+  const text = billions >= 10 ? String(Math.round(billions)) : String(Number(billions.toFixed(1)));
+  return `${text} B params`;
+}
+
+/**
+ * `maxTokens.total` as people say it: 4096 -> "4K context", 128000 and 131072 -> "128K context".
+ * @param {number | null | undefined} tokens
+ */
+export function formatContext(tokens) {
+  if (tokens == null || !Number.isFinite(tokens) || tokens <= 0) return "";
+  /** @param {number} unit @param {number} binary */
+  const scaled = (unit, binary) => {
+    const n = tokens % unit !== 0 && tokens % binary === 0 ? tokens / binary : tokens / unit;
+    return String(Number(n.toFixed(1)));
+  };
+  if (tokens >= 1e6) return `${scaled(1e6, 1048576)}M context`;
+  if (tokens >= 1000) return `${scaled(1000, 1024)}K context`;
+  return `${tokens} tokens context`;
+}
+
+/**
+ * The line under a progress bar: percent, bytes, speed and ETA, or how long it has stalled.
+ * `eta` is null while unknown (no speed yet, or no bytes for a few seconds): "ETA —".
+ * @param {Download} d
+ */
+export function progressText(d) {
+  const parts = [d.percentage == null ? "…" : formatPercent(d.percentage)];
+  if (d.bytes_total != null)
+    parts.push(`${formatBytes(d.bytes_done ?? 0)} / ${formatBytes(d.bytes_total)}`);
+  if (d.stalled) {
+    parts.push(`stalled for ${formatDuration(d.stalled_for)}`);
+  } else {
+    if (d.speed != null && d.speed > 0) parts.push(`${formatBytes(d.speed)}/s`);
+    parts.push(`ETA ${d.eta == null ? "—" : formatDuration(d.eta)}`);
+  }
+  return parts.join(" · ");
+}

@@ -1,0 +1,199 @@
+// @ts-check
+/**
+ * The header: the one connection banner, the disk and memory summary with Unload all, the list
+ * controls (filter, cloud toggle, sort, group, refresh) and the Add model form. Created once per
+ * view and patched; inputs the user types into are never written from the model.
+ */
+import { actionButton, el, setAttr, setHidden, setText } from "./dom.js";
+
+/** @typedef {import("./types.js").Connection} Connection */
+/** @typedef {import("./types.js").ViewPrefs} ViewPrefs */
+/** @typedef {import("./types.js").AddState} AddState */
+
+export const SORTS = /** @type {const} */ ([
+  ["name", "Name"],
+  ["size", "Size"],
+  ["ram", "RAM"],
+  ["state", "State"],
+]);
+
+/**
+ * What the banner says: the Python side's own words when it sent some.
+ * @param {Partial<Connection>} c
+ */
+export function connectionText(c) {
+  if (c.message) return c.message;
+  switch (c.state) {
+    case "connected":
+      return ["Connected to Pieces OS", c.version, c.base_url && `at ${c.base_url}`]
+        .filter(Boolean)
+        .join(" ");
+    case "unreachable":
+      return `Can't reach Pieces OS${c.base_url ? ` at ${c.base_url}` : ""}. Is it running?`;
+    case "error":
+      return "Pieces OS answered with an error.";
+    default:
+      return "Connecting to Pieces OS…";
+  }
+}
+
+/** @param {string} text @param {HTMLElement} control */
+function labelled(text, control) {
+  const label = el("label", "pw-field", text);
+  label.append(control);
+  return label;
+}
+
+export function createHeader() {
+  const header = el("div", "pw-header");
+
+  const banner = el("div", "pieces-connection");
+  banner.setAttribute("role", "status");
+  banner.dataset.state = "connecting";
+  const bannerText = el("span", "pw-banner-text");
+  const retry = actionButton("refresh", "Retry", "Retry connecting to Pieces OS");
+  retry.hidden = true;
+  banner.append(bannerText, retry);
+
+  const summaryLine = el("div", "pw-summary-line");
+  const summary = el("span", "pw-summary");
+  const unloadAll = actionButton("unload_all", "Unload all", "Unload all models");
+  unloadAll.hidden = true;
+  summaryLine.append(summary, unloadAll);
+
+  const controls = el("div", "pw-controls");
+  const filter = el("input", "pw-filter");
+  filter.type = "search";
+  filter.placeholder = "Filter by name, foundation, provider";
+  filter.setAttribute("aria-label", "Filter models");
+  filter.dataset.control = "filter";
+  const cloud = el("input");
+  cloud.type = "checkbox";
+  cloud.checked = true;
+  cloud.dataset.control = "cloud";
+  const sort = el("select", "pw-sort");
+  sort.dataset.control = "sort";
+  for (const [value, text] of SORTS) {
+    const option = el("option", "", text);
+    option.value = value;
+    sort.append(option);
+  }
+  const group = el("input");
+  group.type = "checkbox";
+  group.dataset.control = "group";
+  const refresh = actionButton("refresh", "Refresh", "Refresh the model list");
+  const addToggle = actionButton("toggle-add", "Add model", "Add a model from a URL");
+  addToggle.setAttribute("aria-expanded", "false");
+  addToggle.hidden = true;
+  controls.append(
+    filter,
+    labelled("Show cloud models", cloud),
+    labelled("Sort", sort),
+    labelled("Group", group),
+    refresh,
+    addToggle,
+  );
+
+  const add = el("form", "pw-add");
+  add.dataset.form = "add";
+  add.hidden = true;
+  add.setAttribute("aria-label", "Add a model");
+  const addName = el("input");
+  addName.name = "name";
+  addName.required = true;
+  addName.autocomplete = "off";
+  const addUrl = el("input");
+  addUrl.name = "url";
+  addUrl.type = "url";
+  addUrl.required = true;
+  addUrl.placeholder = "https://…/model.gguf";
+  const addSha = el("input");
+  addSha.name = "sha256";
+  addSha.pattern = "[0-9a-fA-F]{64}";
+  addSha.autocomplete = "off";
+  const addSubmit = el("button", "pw-button", "Add");
+  addSubmit.type = "submit";
+  const addStatus = el("span", "pw-add-status");
+  addStatus.setAttribute("role", "status");
+  const addError = el("div", "pw-alert");
+  addError.setAttribute("role", "alert");
+  addError.hidden = true;
+  add.append(
+    labelled("Name", addName),
+    labelled("URL", addUrl),
+    labelled("SHA-256 (optional)", addSha),
+    addSubmit,
+    actionButton("close-add", "Close", "Close the Add model form"),
+    addStatus,
+    addError,
+  );
+
+  header.append(banner, summaryLine, controls, add);
+  return {
+    el: header,
+    banner,
+    bannerText,
+    retry,
+    summary,
+    unloadAll,
+    filter,
+    cloud,
+    sort,
+    group,
+    addToggle,
+    add,
+    addFields: { name: addName, url: addUrl, sha256: addSha },
+    addSubmit,
+    addStatus,
+    addError,
+  };
+}
+
+/** @typedef {ReturnType<typeof createHeader>} Header */
+
+/** @param {Header} h @param {Partial<Connection>} c */
+export function patchBanner(h, c) {
+  const state = c.state ?? "connecting";
+  if (h.banner.dataset.state !== state) h.banner.dataset.state = state;
+  setText(h.bannerText, connectionText(c));
+  setHidden(h.retry, state !== "unreachable" && state !== "error");
+}
+
+/** @param {Header} h @param {{ text: string, loaded: number }} s @param {boolean} offline */
+export function patchSummary(h, s, offline) {
+  setText(h.summary, s.text);
+  setHidden(h.unloadAll, s.loaded === 0);
+  if (h.unloadAll.disabled !== offline) h.unloadAll.disabled = offline;
+}
+
+/** @param {Header} h @param {ViewPrefs} prefs */
+export function patchControls(h, prefs) {
+  if (h.sort.value !== prefs.sort) h.sort.value = prefs.sort;
+  if (h.group.checked !== prefs.group) h.group.checked = prefs.group;
+}
+
+/**
+ * @param {Header} h @param {boolean} available the server accepts sources
+ * @param {boolean} open @param {AddState} state @param {boolean} offline
+ */
+export function patchAdd(h, available, open, state, offline) {
+  setHidden(h.addToggle, !available);
+  setAttr(h.addToggle, "aria-expanded", String(available && open));
+  setHidden(h.add, !(available && open));
+  const blocked = offline || Boolean(state.busy);
+  if (h.addSubmit.disabled !== blocked) h.addSubmit.disabled = blocked;
+  setText(h.addStatus, state.busy ? "Adding…" : "");
+  setText(h.addError, state.error || "");
+  setHidden(h.addError, !state.error);
+}
+
+/** @param {Header} h */
+export function addFormValues(h) {
+  const { name, url, sha256 } = h.addFields;
+  return { name: name.value.trim(), url: url.value.trim(), sha256: sha256.value.trim() };
+}
+
+/** @param {Header} h */
+export function clearAddForm(h) {
+  for (const input of Object.values(h.addFields)) input.value = "";
+}

@@ -1,0 +1,350 @@
+// @ts-check
+/**
+ * What a row shows for a model in a given state (badges, actions, status, bar, alert, hints,
+ * confirmation), the header summary, and the labelled details. Pure functions of the synced
+ * traits and the view's own state; row.js only writes what these return into the DOM.
+ */
+import {
+  formatBytes,
+  formatContext,
+  formatParameters,
+  formatPercent,
+  progressText,
+} from "./format.js";
+import { enumLabel, foundationLabel, providerLabel, quantizationLabel } from "./labels.js";
+
+/** @typedef {import("./types.js").ModelJson} ModelJson */
+/** @typedef {import("./types.js").Download} Download */
+/** @typedef {import("./types.js").Resources} Resources */
+
+/** Download statuses that mean a transfer is running (the rest are terminal or absent). */
+export const ACTIVE = new Set(["INITIALIZED", "IN-PROGRESS", "UNKNOWN", "RESET"]);
+/** How long a view keeps a finished download's full bar before it collapses (ms). */
+export const FINISHED_BAR_MS = 2000;
+
+/** Actions that ask in the row before they are sent (always, or when the model does not fit). */
+/** @typedef {"delete" | "remove" | "load" | "download"} ConfirmKind */
+
+/**
+ * Everything a row depends on besides its Model JSON. The view keeps `finishing`, `confirm`,
+ * `editing`, `details` and `lastAction` per view; the rest comes from the synced traits.
+ * @typedef {{
+ *   download?: Download, busy?: string, rowError?: string, offline?: boolean,
+ *   resources?: Resources | null, finishing?: boolean, confirm?: ConfirmKind | null,
+ *   editing?: boolean, details?: boolean, lastAction?: string,
+ * }} RowInputs
+ */
+
+/**
+ * One button of a row. `slot` keeps the element across state changes (Download -> Cancel ->
+ * Load is one element, so keyboard focus stays put); `action` is its data-action.
+ * @typedef {{ slot: string, action: string, label: string, disabled: boolean,
+ *   expanded?: boolean }} RowAction
+ */
+
+/**
+ * @typedef {{
+ *   name: string, badges: string[], meta: string, hint: string, actions: RowAction[],
+ *   status: string, active: boolean,
+ *   bar: { pct: number, stalled: boolean, text: string } | null,
+ *   alert: { text: string, retry: string | null } | null,
+ *   confirm: Confirmation | null,
+ * }} RowView
+ * @typedef {{ kind: ConfirmKind, text: string, label: string, aria: string, keep: string,
+ *   keepAria: string }} Confirmation
+ */
+
+const BUSY_TEXT = /** @type {Record<string, string>} */ ({
+  loading: "Loading…",
+  unloading: "Unloading…",
+  saving: "Saving…",
+  deleting: "Deleting…",
+  removing: "Removing…",
+});
+
+/** @param {ModelJson} m */
+export function displayName(m) {
+  return m.name || m.id;
+}
+
+/** @param {ModelJson} m @param {Download | undefined} d */
+export function isActive(m, d) {
+  return d ? ACTIVE.has(d.status) : Boolean(m.downloading);
+}
+
+/**
+ * Percent of a partial download kept for a resume, from the server's `partialBytes` or else a
+ * canceled download's last percentage; null when there is nothing to resume.
+ * @param {ModelJson} m @param {Download | undefined} d
+ */
+export function resumePercent(m, d) {
+  if (m.cloud || m.downloaded) return null;
+  const total = m.bytes?.value;
+  if (m.partialBytes && total) return Math.min(99, Math.floor((m.partialBytes / total) * 100));
+  if (d?.status === "CANCELED" && d.percentage) return Math.min(99, Math.floor(d.percentage));
+  return null;
+}
+
+/**
+ * Whether the model fits this machine: RAM to load it, disk to download the rest of it.
+ * @param {ModelJson} m @param {Resources | null | undefined} r
+ */
+export function fitCheck(m, r) {
+  const ram = m.ram?.value;
+  const freeRam = r?.available_memory;
+  const ramShort = !m.cloud && !m.loaded && ram != null && freeRam != null && ram > freeRam;
+  const disk = m.bytes?.value == null ? null : m.bytes.value - (m.partialBytes ?? 0);
+  const freeDisk = r?.free_disk;
+  const diskShort =
+    !m.cloud && !m.downloaded && disk != null && freeDisk != null && disk > freeDisk;
+  /** @type {string[]} */
+  const hints = [];
+  if (ramShort) hints.push(`needs ${formatBytes(ram)} RAM, ${formatBytes(freeRam)} free`);
+  if (diskShort) hints.push(`needs ${formatBytes(disk)} disk, ${formatBytes(freeDisk)} free`);
+  return { ramShort, diskShort, hint: hints.join(" · ") };
+}
+
+/**
+ * Whether an action asks first in the row.
+ * @param {string} action @param {ModelJson} m @param {Resources | null | undefined} r
+ * @returns {action is ConfirmKind}
+ */
+export function needsConfirm(action, m, r) {
+  if (action === "delete" || action === "remove") return true;
+  if (action === "load") return fitCheck(m, r).ramShort;
+  if (action === "download") return fitCheck(m, r).diskShort;
+  return false;
+}
+
+/** @type {WeakMap<ModelJson, string>} */
+const metaLines = new WeakMap();
+
+/** The line under a model's name, once per Model JSON object. @param {ModelJson} m */
+function metaLine(m) {
+  let line = metaLines.get(m);
+  if (line === undefined) {
+    line = metaParts(m);
+    metaLines.set(m, line);
+  }
+  return line;
+}
+
+/** @param {ModelJson} m */
+function metaParts(m) {
+  const parts = [
+    m.version ? `v${m.version}` : "",
+    foundationLabel(m.foundation),
+    providerLabel(m.provider),
+    quantizationLabel(m.quantization),
+    formatParameters(m.parameters),
+    formatContext(m.maxTokens?.total),
+    m.bytes?.value != null ? `size ${formatBytes(m.bytes.value)}` : "",
+    m.ram?.value != null ? `RAM ${formatBytes(m.ram.value)}` : "",
+  ];
+  return parts.filter(Boolean).join(" · ");
+}
+
+/**
+ * The buttons of a row, in order: main (Download/Resume/Cancel/Load/Unload), Edit, Details,
+ * Delete, Remove.
+ * @param {ModelJson} m @param {RowInputs} inputs @param {boolean} active
+ * @returns {RowAction[]}
+ */
+function rowActions(m, inputs, active) {
+  const blocked = Boolean(inputs.busy) || Boolean(inputs.offline);
+  /** @type {RowAction[]} */
+  const actions = [];
+  /** @param {string} slot @param {string} action @param {string} label @param {boolean} [off] */
+  const add = (slot, action, label, off = blocked) =>
+    actions.push({ slot, action, label, disabled: off });
+  if (active) add("main", "cancel", "Cancel", Boolean(inputs.offline));
+  else if (!m.cloud && !m.downloaded) {
+    const resume = resumePercent(m, inputs.download);
+    add("main", "download", resume == null ? "Download" : `Resume (${resume} %)`);
+  } else if (!m.cloud) add("main", m.loaded ? "unload" : "load", m.loaded ? "Unload" : "Load");
+  if (m.custom) {
+    add("edit", "edit", "Edit");
+    actions[actions.length - 1].expanded = Boolean(inputs.editing);
+  }
+  add("details", "details", inputs.details ? "Hide" : "Details", false);
+  actions[actions.length - 1].expanded = Boolean(inputs.details);
+  if (!m.cloud && m.downloaded && !active) add("delete", "delete", "Delete");
+  if (m.custom) add("remove", "remove", "Remove");
+  return actions;
+}
+
+/**
+ * The row's one alert: its own failed action, else the failed download's reason. Retry repeats
+ * what this view last asked for when the row still offers it, else the row's main action.
+ * @param {ModelJson} m @param {RowInputs} inputs @param {boolean} active @param {RowAction[]} actions
+ */
+function rowAlert(m, inputs, active, actions) {
+  const d = inputs.download;
+  let text = inputs.rowError || "";
+  if (!text && !active && !m.downloaded && !m.cloud) {
+    if (d?.status === "FAILED") text = d.error || m.error || "Download failed";
+    else if (!d && m.error) text = m.error;
+  }
+  if (!text) return null;
+  const offered = actions.filter((a) => a.slot !== "details" && a.slot !== "edit");
+  const again = offered.find((a) => a.action === inputs.lastAction) ?? offered[0];
+  return { text, retry: again && again.action !== "cancel" ? again.action : null };
+}
+
+/**
+ * The in-row question. `aria` names the model without repeating the row button's own name
+ * ("Delete Phi-3 Mini"), so a search for that button finds one element.
+ * @param {ConfirmKind} kind @param {ModelJson} m @param {Resources | null | undefined} r
+ * @returns {Confirmation}
+ */
+function confirmation(kind, m, r) {
+  const name = displayName(m);
+  const size = m.bytes?.value != null ? formatBytes(m.bytes.value) : "";
+  if (kind === "delete")
+    return {
+      kind,
+      text: size ? `Delete ${size} from disk?` : "Delete the weights from disk?",
+      label: "Delete",
+      aria: `Delete ${size || "the weights"} of ${name} from disk`,
+      keep: "Keep",
+      keepAria: `Keep ${name} on disk`,
+    };
+  if (kind === "remove")
+    return {
+      kind,
+      text: `Remove ${name}${m.downloaded && size ? ` and its ${size} on disk` : ""}?`,
+      label: "Remove",
+      aria: `Confirm: remove the custom model ${name}`,
+      keep: "Keep",
+      keepAria: `Keep the custom model ${name}`,
+    };
+  const verb = kind === "load" ? "Load" : "Download";
+  return {
+    kind,
+    text: `${fitCheck(m, r).hint}. ${verb} anyway?`,
+    label: `${verb} anyway`,
+    aria: `${verb} anyway: ${name}`,
+    keep: "Not now",
+    keepAria: `Not now: ${name}`,
+  };
+}
+
+/**
+ * What a row shows.
+ * @param {ModelJson} m @param {RowInputs} inputs
+ * @returns {RowView}
+ */
+export function rowState(m, inputs) {
+  const d = inputs.download;
+  const active = isActive(m, d);
+  const stalled = Boolean(active && d?.stalled);
+  /** @type {string[]} */
+  const badges = [];
+  if (m.cloud) badges.push("Cloud");
+  else if (m.downloaded) badges.push("On device");
+  if (active) badges.push(stalled ? "Stalled" : "Downloading");
+  if (m.loaded) badges.push("Loaded");
+  if (m.custom) badges.push("Custom");
+
+  let status = "";
+  if (inputs.busy) status = BUSY_TEXT[inputs.busy] ?? `${inputs.busy}…`;
+  else if (active) status = stalled ? "Stalled" : "Downloading";
+  else if (inputs.finishing) status = "Download complete";
+  else if (d?.status === "CANCELED") status = "Download canceled";
+
+  let bar = null;
+  if (active && d) {
+    bar = { pct: d.percentage ?? 0, stalled, text: progressText(d) };
+  } else if (inputs.finishing && d) {
+    const size = d.bytes_total ?? m.bytes?.value;
+    bar = {
+      pct: 100,
+      stalled: false,
+      text: [formatPercent(100), size != null ? formatBytes(size) : ""].filter(Boolean).join(" · "),
+    };
+  }
+
+  const actions = rowActions(m, inputs, active);
+  const r = inputs.resources;
+  const kind = inputs.confirm;
+  const confirm = kind && actions.some((a) => a.action === kind) ? confirmation(kind, m, r) : null;
+  return {
+    name: displayName(m),
+    badges,
+    meta: metaLine(m),
+    hint: active ? fitCheck({ ...m, bytes: undefined }, r).hint : fitCheck(m, r).hint,
+    actions,
+    status,
+    active,
+    bar,
+    alert: rowAlert(m, inputs, active, actions),
+    confirm,
+  };
+}
+
+/**
+ * The labelled fields of the Details panel, in words for people; empty fields are left out.
+ * @param {ModelJson} m
+ * @returns {[string, string][]}
+ */
+export function detailFields(m) {
+  const state = [
+    m.cloud ? "Cloud" : m.downloaded ? "On device" : "Not downloaded",
+    m.downloading ? "Downloading" : "",
+    m.loaded ? "Loaded" : "",
+    m.custom ? "Custom" : "",
+  ];
+  const size = m.bytes?.value != null ? formatBytes(m.bytes.value) : (m.bytes?.readable ?? "");
+  const ram = m.ram?.value != null ? formatBytes(m.ram.value) : (m.ram?.readable ?? "");
+  /** @type {[string, string][]} */
+  const fields = [
+    ["Name", m.name ?? ""],
+    ["State", state.filter(Boolean).join(" · ")],
+    ["Version", m.version ?? ""],
+    ["Foundation", foundationLabel(m.foundation)],
+    ["Provider", providerLabel(m.provider)],
+    ["Quantization", quantizationLabel(m.quantization)],
+    ["Parameters", formatParameters(m.parameters)],
+    ["Context", formatContext(m.maxTokens?.total)],
+    ["Size", size],
+    ["RAM", ram],
+    ["Partial download", m.partialBytes ? formatBytes(m.partialBytes) : ""],
+    ["Type", enumLabel(m.type)],
+    ["Usage", enumLabel(m.usage)],
+    ["Runs on", m.cpu == null ? "" : m.cpu ? "CPU" : "GPU"],
+    ["Created", m.created?.readable ?? m.created?.value ?? ""],
+    ["Description", m.description ?? ""],
+    ["Id", m.id],
+  ];
+  return fields.filter(([, value]) => value !== "");
+}
+
+/**
+ * The header summary: "On device 4 models · 12.3 GB · Loaded 2 · 6.1 GB RAM of 32 GB ·
+ * 180 GB free"; unknown parts are left out.
+ * @param {ModelJson[]} models @param {Resources | null | undefined} r
+ */
+export function summarize(models, r) {
+  let onDevice = 0;
+  let diskBytes = 0;
+  let loaded = 0;
+  let ramBytes = 0;
+  for (const m of models) {
+    if (!m.cloud && m.downloaded) {
+      onDevice += 1;
+      diskBytes += m.bytes?.value ?? 0;
+    }
+    if (m.loaded) {
+      loaded += 1;
+      ramBytes += m.ram?.value ?? 0;
+    }
+  }
+  const parts = [`On device ${onDevice} ${onDevice === 1 ? "model" : "models"}`];
+  if (onDevice) parts.push(formatBytes(diskBytes));
+  parts.push(`Loaded ${loaded}`);
+  const total = r?.total_memory;
+  if (loaded)
+    parts.push(`${formatBytes(ramBytes)} RAM${total != null ? ` of ${formatBytes(total)}` : ""}`);
+  if (r?.free_disk != null) parts.push(`${formatBytes(r.free_disk)} free`);
+  return { text: parts.join(" · "), loaded };
+}

@@ -1,0 +1,196 @@
+import { describe, expect, it } from "vitest";
+import {
+  detailFields,
+  fitCheck,
+  needsConfirm,
+  resumePercent,
+  rowState,
+  summarize,
+} from "../src/state.js";
+import { dl, GB, local } from "./helpers.js";
+
+const labels = (/** @type {{ actions: { label: string }[] }} */ v) => v.actions.map((a) => a.label);
+const roomy = { total_memory: 32 * GB, available_memory: 16 * GB, free_disk: 180 * GB };
+
+describe("rowState", () => {
+  it("offers the actions that fit the model's state", () => {
+    expect(labels(rowState(local(), {}))).toEqual(["Download", "Details"]);
+    expect(labels(rowState(local({ downloaded: true }), {}))).toEqual([
+      "Load",
+      "Details",
+      "Delete",
+    ]);
+    expect(labels(rowState(local({ downloaded: true, loaded: true }), {}))).toEqual([
+      "Unload",
+      "Details",
+      "Delete",
+    ]);
+    expect(labels(rowState(local({ cloud: true }), {}))).toEqual(["Details"]);
+    expect(labels(rowState(local({ custom: true }), {}))).toEqual([
+      "Download",
+      "Edit",
+      "Details",
+      "Remove",
+    ]);
+    expect(labels(rowState(local(), { download: dl() }))).toEqual(["Cancel", "Details"]);
+    expect(labels(rowState(local(), { details: true }))).toEqual(["Download", "Hide"]);
+  });
+
+  it("keeps one slot for the main action so its element survives state changes", () => {
+    const slots = (/** @type {any} */ v) => v.actions[0].slot;
+    expect(slots(rowState(local(), {}))).toBe("main");
+    expect(slots(rowState(local(), { download: dl() }))).toBe("main");
+    expect(slots(rowState(local({ downloaded: true }), {}))).toBe("main");
+  });
+
+  it("disables actions while busy or unreachable, never Details", () => {
+    const busy = rowState(local({ downloaded: true }), { busy: "loading" });
+    expect(busy.status).toBe("Loading…");
+    expect(busy.actions.map((a) => a.disabled)).toEqual([true, false, true]);
+    const off = rowState(local(), { offline: true, download: dl() });
+    expect(off.actions.map((a) => [a.label, a.disabled])).toEqual([
+      ["Cancel", true],
+      ["Details", false],
+    ]);
+  });
+
+  it("shows a bar only while downloading or just finished", () => {
+    expect(rowState(local(), { download: dl() }).bar).toMatchObject({ pct: 42.5 });
+    const done = dl({ status: "COMPLETED", percentage: 100 });
+    expect(rowState(local({ downloaded: true }), { download: done }).bar).toBeNull();
+    expect(rowState(local({ downloaded: true }), { download: done, finishing: true }).bar).toEqual({
+      pct: 100,
+      stalled: false,
+      text: "100 % · 33.6 MB",
+    });
+    expect(rowState(local({ downloaded: true }), { download: done, finishing: true }).status).toBe(
+      "Download complete",
+    );
+    const canceled = rowState(local(), { download: dl({ status: "CANCELED" }) });
+    expect(canceled.bar).toBeNull();
+    expect(canceled.status).toBe("Download canceled");
+    expect(rowState(local(), { download: dl({ status: "FAILED" }) }).bar).toBeNull();
+  });
+
+  it("says stalled in the badge, the status and the bar", () => {
+    const v = rowState(local(), { download: dl({ stalled: true, stalled_for: 12, eta: null }) });
+    expect(v.badges).toEqual(["Stalled"]);
+    expect(v.status).toBe("Stalled");
+    expect(v.bar?.stalled).toBe(true);
+    expect(v.bar?.text).toContain("stalled for 12 s");
+    const slow = rowState(local(), { download: dl({ eta: null }) });
+    expect(slow.badges).toEqual(["Downloading"]);
+    expect(slow.bar?.text).toContain("ETA —");
+  });
+
+  it("alerts a failed download with its reason and a Retry that downloads", () => {
+    const v = rowState(local(), { download: dl({ status: "FAILED", error: "disk full" }) });
+    expect(v.alert).toEqual({ text: "disk full", retry: "download" });
+    // the row's own error wins, shown once; Retry repeats what the view last asked for
+    const load = rowState(local({ downloaded: true }), {
+      rowError: "not enough memory",
+      lastAction: "load",
+    });
+    expect(load.alert).toEqual({ text: "not enough memory", retry: "load" });
+    // an action the row no longer offers falls back to the main one
+    const gone = rowState(local(), { rowError: "model is not downloaded", lastAction: "load" });
+    expect(gone.alert).toEqual({ text: "model is not downloaded", retry: "download" });
+    // the reference server's reason in the Model JSON, when this session saw no download
+    expect(rowState(local({ error: "checksum mismatch" }), {}).alert?.text).toBe(
+      "checksum mismatch",
+    );
+    expect(rowState(local({ downloaded: true, error: "old" }), {}).alert).toBeNull();
+  });
+
+  it("offers Resume (NN %) for a partial download", () => {
+    expect(resumePercent(local({ partialBytes: 0.37 * 4.9 * GB + 1 }), undefined)).toBe(37);
+    expect(resumePercent(local(), dl({ status: "CANCELED", percentage: 37.9 }))).toBe(37);
+    expect(resumePercent(local({ downloaded: true, partialBytes: 10 }), undefined)).toBeNull();
+    expect(labels(rowState(local({ partialBytes: 1.813 * GB }), {}))[0]).toBe("Resume (37 %)");
+  });
+
+  it("hints and asks when a model does not fit", () => {
+    const tight = { total_memory: 16 * GB, available_memory: 4.2 * GB, free_disk: 2 * GB };
+    const m = local();
+    expect(fitCheck(m, tight).hint).toBe(
+      "needs 6.1 GB RAM, 4.2 GB free · needs 4.9 GB disk, 2 GB free",
+    );
+    expect(fitCheck(m, roomy).hint).toBe("");
+    expect(fitCheck(local({ partialBytes: 3 * GB }), tight).diskShort).toBe(false); // 1.9 GB left
+    expect(fitCheck(local({ loaded: true, downloaded: true }), tight).hint).toBe("");
+    expect(needsConfirm("load", m, tight)).toBe(true);
+    expect(needsConfirm("load", m, roomy)).toBe(false);
+    expect(needsConfirm("download", m, tight)).toBe(true);
+    expect(needsConfirm("delete", m, roomy)).toBe(true);
+    expect(needsConfirm("cancel", m, tight)).toBe(false);
+    const v = rowState(local({ downloaded: true }), { resources: tight, confirm: "load" });
+    expect(v.hint).toBe("needs 6.1 GB RAM, 4.2 GB free");
+    expect(v.confirm?.text).toBe("needs 6.1 GB RAM, 4.2 GB free. Load anyway?");
+  });
+
+  it("names the size in the delete confirmation, and drops a moot one", () => {
+    const v = rowState(local({ downloaded: true }), { confirm: "delete" });
+    expect(v.confirm).toMatchObject({ text: "Delete 4.9 GB from disk?", label: "Delete" });
+    expect(v.confirm?.aria).not.toMatch(/delete model one/i); // one button answers to that name
+    expect(rowState(local(), { confirm: "delete" }).confirm).toBeNull();
+  });
+
+  it("writes the meta line with human labels", () => {
+    expect(rowState(local(), {}).meta).toBe(
+      "v1.0 · Phi-3 Mini · Microsoft · 4-bit (q4f16_1) · 3.8 B params · 4K context · size 4.9 GB · RAM 6.1 GB",
+    );
+  });
+});
+
+describe("details and summary", () => {
+  it("lists labelled fields in words", () => {
+    const fields = Object.fromEntries(
+      detailFields(
+        local({ downloaded: true, loaded: true, type: "BALANCED", usage: "CODE_GENERATION" }),
+      ),
+    );
+    expect(fields).toMatchObject({
+      Name: "Model One",
+      State: "On device · Loaded",
+      Foundation: "Phi-3 Mini",
+      Provider: "Microsoft",
+      Parameters: "3.8 B params",
+      Context: "4K context",
+      Size: "4.9 GB",
+      RAM: "6.1 GB",
+      Type: "Balanced",
+      Usage: "Code generation",
+      Id: "m1",
+    });
+    expect(Object.keys(fields)).not.toContain("Description");
+  });
+
+  it("sums disk and memory for the header", () => {
+    const models = [
+      local({
+        id: "a",
+        downloaded: true,
+        loaded: true,
+        bytes: { value: 4.9 * GB },
+        ram: { value: 3.05 * GB },
+      }),
+      local({
+        id: "b",
+        downloaded: true,
+        loaded: true,
+        bytes: { value: 4.9 * GB },
+        ram: { value: 3.05 * GB },
+      }),
+      local({ id: "c", downloaded: true, bytes: { value: 2.5 * GB } }),
+      local({ id: "d" }),
+      local({ id: "e", cloud: true, loaded: true, ram: undefined }),
+    ];
+    expect(summarize(models, roomy).text).toBe(
+      "On device 3 models · 12.3 GB · Loaded 3 · 6.1 GB RAM of 32 GB · 180 GB free",
+    );
+    expect(summarize([local()], null)).toEqual({
+      text: "On device 0 models · Loaded 0",
+      loaded: 0,
+    });
+  });
+});
