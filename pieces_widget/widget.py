@@ -60,7 +60,7 @@ class ModelManager(anywidget.AnyWidget):
     _resources = traitlets.Dict().tag(sync=True)
     _capabilities = traitlets.Dict({"sources": False}).tag(sync=True)
     _view = traitlets.Dict({"sort": "name", "group": False}).tag(sync=True)
-    _add = traitlets.Dict({"busy": False, "error": ""}).tag(sync=True)
+    _add = traitlets.Dict({"busy": False, "error": "", "added": ""}).tag(sync=True)
 
     def __init__(
         self,
@@ -301,13 +301,15 @@ class ModelManager(anywidget.AnyWidget):
         source = {"url": url, **({"sha256": sha256} if sha256 else {})}
 
         def work() -> Model:
-            self._state.set(_add={"busy": True, "error": ""})
+            added = self._state.get("_add")["added"]
+            self._state.set(_add={"busy": True, "error": "", "added": added})
             try:
                 model = self.client.create_model({"name": name.strip(), "source": source, **fields})
             except Exception as exc:
-                self._state.set(_add={"busy": False, "error": str(exc)})
+                self._state.set(_add={"busy": False, "error": str(exc), "added": added})
                 raise
-            self._state.set(_add={"busy": False, "error": ""})
+            # ``added`` changes, so the browser sees the end even when busy was coalesced away
+            self._state.set(_add={"busy": False, "error": "", "added": model.id})
             self._state.put_model(model.raw)
             return model
 
@@ -359,7 +361,8 @@ class ModelManager(anywidget.AnyWidget):
             COMMAND_TABLE[action](self, content.get("id"), fields)
         except (TypeError, ValueError) as exc:  # a bad command from the page: said, not raised
             if action == "add":
-                self._state.set(_add={"busy": False, "error": str(exc)})
+                added = self._state.get("_add")["added"]
+                self._state.set(_add={"busy": False, "error": str(exc), "added": added})
             self._state.set(error=str(exc))
 
     # -- reprs for hosts without widgets -----------------------------------------------------

@@ -86,6 +86,7 @@ MODEL_PARTIAL_FIELD = "partialBytes"
 # Other synced traits (private, free to change together with the JS):
 #   _busy: {model_id: "loading" | "unloading" | "saving" | "deleting" | "removing"}
 #   _row_errors: {model_id: str}  a row's own failed action, cleared on success or reconnect
-#   _add: {"busy": bool, "error": str}  the Add model form's state
+#   _add: {"busy": bool, "error": str, "added": str}  the Add model form's state; ``added`` is the
+#     id of the last model added, so the end of an add is a change even when busy was coalesced
 #   error (public): the latest error message, for code; the browser shows errors in the row or
 #     the banner, never a third time.

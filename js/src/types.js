@@ -60,7 +60,7 @@
 
 /**
  * `_add`: the Add model form's state.
- * @typedef {{ busy: boolean, error: string }} AddState
+ * @typedef {{ busy: boolean, error: string, added?: string }} AddState
  */
 
 /**

@@ -5,6 +5,7 @@ server going away and coming back, a hostile model name, screenshots in light an
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -44,7 +45,8 @@ def lab(tmp_path: Path, demo_server: ServerProcess) -> Iterator[str]:
         yield lab.url("demo.ipynb")
 
 
-def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess) -> None:
+def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess, tmp_path: Path) -> None:
+    shots = tmp_path  # looked at when a run fails; docs/ screenshots come from docs/screenshots.py
     errors: list[str] = []
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
@@ -88,14 +90,15 @@ def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess) -> None:
         unload.click()
         expect(load).to_be_visible(timeout=30_000)
 
-        # Cancel mid-way: the row says canceled and offers Download again.
+        # Cancel mid-way: the row says canceled and offers to resume the partial download.
         llama = _row(page, "demo-llama-3-8b")
         llama.get_by_role("button", name="Download Llama 3 8B Instruct").click()
         expect(llama.locator('[role="progressbar"]')).to_be_visible(timeout=20_000)
         time.sleep(1.0)
         llama.get_by_role("button", name="Cancel Llama 3 8B Instruct").click()
         expect(llama.locator('[role="status"]')).to_have_text("Download canceled", timeout=10_000)
-        expect(llama.get_by_role("button", name="Download Llama 3 8B Instruct")).to_be_visible()
+        resume = llama.get_by_role("button", name=re.compile(r"^Resume \(\d+ %\) Llama 3 8B"))
+        expect(resume).to_be_visible()
 
         # Load of a model that is not downloaded (deleted behind the widget's back): an alert.
         requests.post(
@@ -115,12 +118,12 @@ def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess) -> None:
         assert _row(page, "hostile").locator("img, b").count() == 0
         assert page.evaluate("window.__pwned") is None
 
-        page.screenshot(path=str(ROOT / "docs" / "screenshot-light.png"), full_page=False)
+        page.screenshot(path=str(shots / "screenshot-light.png"), full_page=False)
         page.get_by_role("menuitem", name="Settings", exact=True).click()
         page.get_by_text("Theme", exact=True).hover()
         page.get_by_text("JupyterLab Dark", exact=True).click()
         page.wait_for_timeout(1500)
-        page.screenshot(path=str(ROOT / "docs" / "screenshot-dark.png"), full_page=False)
+        page.screenshot(path=str(shots / "screenshot-dark.png"), full_page=False)
 
         # The server goes away: Refresh shows unreachable; it comes back: Retry reconnects.
         demo_server.stop()
