@@ -53,6 +53,7 @@ def hub_and_server(
     """A hub serving one ``size``-byte blob, and a server whose model ``big`` downloads it:
     yields the server and the blob's source (``url``, ``sha256``, ``bytes``), the baseline's URL.
     """
+    tmp.mkdir(parents=True, exist_ok=True)
     hub_catalog = write_catalog(tmp / "hub.json", [local_model("blob", size, blob="blob.bin")])
     with ServerProcess(tmp / "hub", hub_catalog, hub_rate=hub_rate) as hub:
         digest = (hub.data_dir / "hub" / "blob.bin.sha256").read_text().strip()
