@@ -13,13 +13,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 import websocket
 from faultserver import FaultHub
-from serverproc import REPO, MiB, ServerProcess, write_catalog
+from serverproc import REPO, MiB, ServerProcess, local_model, write_catalog
+from test_server_api import wait_downloaded
 from wsframes import progress_url, read_frames
 
 FAST_RETRY = ["--stall-timeout", "0.5", "--retry-backoff", "0.05"]
@@ -164,3 +166,59 @@ def test_read_only_data_dir(tmp_path: Path, small_fs: Path) -> None:
     finally:
         remount(small_fs, "rw")
         hub.close()
+
+
+@contextmanager
+def undeletable(folder: Path, how: str) -> Iterator[None]:
+    """Files in ``folder`` cannot be removed, even by root: ``"immutable"`` (chattr +i: EPERM)
+    or ``"read-only"`` (a read-only bind mount: EROFS). Skips where the system does not allow it."""
+    if how == "immutable":
+        on, off = [["chattr", "+i", str(folder)]], [["chattr", "-i", str(folder)]]
+    else:
+        on = [["mount", "--bind", str(folder), str(folder)]]
+        on.append(["mount", "-o", "remount,bind,ro", str(folder)])
+        off = [["umount", "-l", str(folder)]]
+    for step, command in enumerate(on):
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            for undo in off[: min(step, 1)]:
+                subprocess.run(undo, check=False)
+            pytest.skip(f"cannot make {how} files here: {done.stderr.strip()}")
+    try:
+        yield
+    finally:
+        for undo in off:
+            subprocess.run(undo, check=False)
+
+
+def test_weights_that_cannot_be_deleted(tmp_path: Path) -> None:
+    """delete/cache answers one plain 500 line; a custom model whose files cannot go is not
+    deleted at all (files first, then its record); nothing reaches the log as a traceback."""
+    catalog = write_catalog(
+        tmp_path / "c.json", [local_model("m", 64 * 1024, name="M", custom=True)]
+    )
+    with ServerProcess(tmp_path / "data", catalog) as server:
+        url, models = server.url, server.data_dir / "models"
+        requests.post(f"{url}/model/m/download", timeout=5)
+        wait_downloaded(url, "m")
+        for how, reason in (
+            ("immutable", f"permission denied writing to {models}"),
+            ("read-only", f"the data directory is read-only ({models})"),
+        ):
+            with undeletable(models, how):
+                cache = requests.post(f"{url}/models/m/delete/cache", timeout=5)
+                assert (cache.status_code, cache.text) == (
+                    500,
+                    f"cannot delete the weights of 'm': {reason}",
+                ), how
+                gone = requests.post(f"{url}/models/m/delete", timeout=5)
+                assert (gone.status_code, gone.text) == (500, f"cannot delete 'm': {reason}"), how
+                model = requests.get(f"{url}/model/m", timeout=5).json()
+                assert model["downloaded"] is True, how  # still listed, weights intact
+                assert [
+                    m["id"] for m in requests.get(f"{url}/models", timeout=5).json()["iterable"]
+                ] == ["m"]
+        assert requests.post(f"{url}/models/m/delete", timeout=5).status_code == 204
+        assert requests.get(f"{url}/model/m", timeout=5).status_code == 410
+        assert list(models.iterdir()) == []
+    assert "Traceback" not in server.log() and "Error handling request" not in server.log()

@@ -291,7 +291,11 @@ class ModelServer:
         async with self._model_lock(model_id):
             await self.transfers.cancel(model_id)
             self._drop_weights(model_id)
-            self.store.delete_weights(model_id)
+            try:
+                self.store.delete_weights(model_id)
+            except OSError as exc:
+                reason = _disk_reason(exc, self.store)
+                return text_error(500, f"cannot delete the weights of {model_id!r}: {reason}")
         return web.json_response({"model": {"id": model_id, "schema": SCHEMA}, "schema": SCHEMA})
 
     async def delete_model(self, model_id: str) -> web.Response:
@@ -308,7 +312,7 @@ class ModelServer:
             try:
                 self.store.remove(model_id)
             except OSError as exc:
-                reason = _state_error(exc, self.store)
+                reason = _disk_reason(exc, self.store)
                 return text_error(500, f"cannot delete {model_id!r}: {reason}")
             self.errors.pop(model_id, None)
             self.transfers.forget(model_id)
@@ -336,7 +340,7 @@ class ModelServer:
         try:
             self.store.save_edits(model_id, fields)
         except OSError as exc:
-            return text_error(500, f"cannot save the change: {_state_error(exc, self.store)}")
+            return text_error(500, f"cannot save the change: {_disk_reason(exc, self.store)}")
         return web.json_response(self.model_json(model_id))
 
     async def create(self, request: web.Request) -> web.Response:
@@ -366,7 +370,7 @@ class ModelServer:
         try:
             self.store.add_created(model_id, seed.model, source)
         except OSError as exc:
-            return text_error(500, f"cannot save the model: {_state_error(exc, self.store)}")
+            return text_error(500, f"cannot save the model: {_disk_reason(exc, self.store)}")
         return web.json_response(self.model_json(model_id))
 
     def _duplicate(self, model: dict[str, Any]) -> web.Response | None:
@@ -408,8 +412,10 @@ def _use_post() -> web.Response:
     return text_error(405, "use POST")
 
 
-def _state_error(exc: OSError, store: ModelStore) -> str:
-    return disk_error(exc, str(store.data_dir))
+def _disk_reason(exc: OSError, store: ModelStore) -> str:
+    """``exc`` in plain words, naming the folder of the file that failed (else the data dir)."""
+    where = Path(exc.filename).parent if isinstance(exc.filename, str) else store.data_dir
+    return disk_error(exc, str(where))
 
 
 def create_app(

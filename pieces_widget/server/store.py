@@ -235,7 +235,9 @@ class ModelStore:
         self.catalog[model_id] = CatalogEntry(entry.model, source, created=True)
 
     def remove(self, model_id: str) -> None:
-        """Forget a custom model (and its edits) for good; its files go too."""
+        """Forget a custom model (and its edits) for good. Its files go first: when they cannot
+        be deleted (OSError) the model stays, so no weights are left that nothing points to."""
+        self.delete_weights(model_id)
 
         def change(state: State) -> None:
             state.created.pop(model_id, None)
@@ -245,7 +247,6 @@ class ModelStore:
 
         self._save(change)
         del self.catalog[model_id]
-        self.delete_weights(model_id)
 
     def delete_weights(self, model_id: str) -> None:
         for path in (self.weights_path(model_id), self.part_path(model_id)):
