@@ -31,6 +31,7 @@ BAD_STATES = {
     "edits not an object": b'{"edits": ["small"]}',
     "an edit not an object": b'{"edits": {"small": "renamed"}}',
     "created not records": b'{"edits": {}, "created": {"x": 5}}',
+    "nested too deep": b"[" * 100000,
 }
 
 

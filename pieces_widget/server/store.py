@@ -133,7 +133,8 @@ def read_state(path: Path) -> State:
         return State()
     try:
         return State.parse(json.loads(raw.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError, StateError) as exc:
+    # RecursionError: nesting deeper than the decoder goes (e.g. 100000 '[').
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, StateError) as exc:
         aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
         reason = str(exc).splitlines()[0][:120] if raw else "empty file"
         try:
