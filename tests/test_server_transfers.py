@@ -88,6 +88,20 @@ def test_cancel_then_resume_uses_range(server: ServerProcess) -> None:
     assert not list((server.data_dir / "models").glob("*.part"))
 
 
+def test_a_canceled_throttled_download_leaves_no_traceback(server: ServerProcess) -> None:
+    """The throttled hub sees its client leave on every Cancel: it stops quietly."""
+    requests.post(f"{server.url}/model/medium/download", timeout=5)
+    while "partialBytes" not in requests.get(f"{server.url}/model/medium", timeout=5).json():
+        time.sleep(0.05)
+    requests.post(f"{server.url}/model/medium/download/cancel", timeout=5)
+    deadline = time.monotonic() + 5
+    while not hub_requests(server, "medium-25165824.bin"):  # logged once the handler ends
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.05)
+    assert "Error handling request" not in server.log()
+    assert "Traceback" not in server.log()
+
+
 def test_sigkill_mid_download_then_restart_resumes(server: ServerProcess) -> None:
     requests.post(f"{server.url}/model/medium/download", timeout=5)
     time.sleep(1.2)

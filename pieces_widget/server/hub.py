@@ -7,6 +7,7 @@ with Range, slow enough that a progress bar moves), without the internet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import random
 import re
@@ -102,6 +103,17 @@ async def _serve_throttled(request: web.Request, path: Path, rate: float) -> web
     await response.prepare(request)
     if request.method == "HEAD":
         return response
+    # A client that leaves (every Cancel) is no error; aiohttp says so with its
+    # ClientConnectionResetError, a ConnectionResetError.
+    with contextlib.suppress(ConnectionResetError):
+        await _write_throttled(response, path, start, end, rate)
+        await response.write_eof()
+    return response
+
+
+async def _write_throttled(
+    response: web.StreamResponse, path: Path, start: int, end: int, rate: float
+) -> None:
     slice_size = max(4096, int(rate / 20))  # ~20 writes a second keeps progress smooth
     began = time.monotonic()
     sent = 0
@@ -116,5 +128,3 @@ async def _serve_throttled(request: web.Request, path: Path, rate: float) -> web
             delay = began + sent / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-    await response.write_eof()
-    return response
