@@ -222,3 +222,23 @@ def test_weights_that_cannot_be_deleted(tmp_path: Path) -> None:
         assert requests.get(f"{url}/model/m", timeout=5).status_code == 410
         assert list(models.iterdir()) == []
     assert "Traceback" not in server.log() and "Error handling request" not in server.log()
+
+
+def test_hub_blobs_that_do_not_fit_stop_the_start_in_one_line(
+    tmp_path: Path, small_fs: Path
+) -> None:
+    catalog = write_catalog(tmp_path / "c.json", [local_model("big", 12 * MiB)])
+    args = ["--port", "0", "--data-dir", str(small_fs), "--catalog", str(catalog)]
+    started = subprocess.run(
+        [sys.executable, "-m", "pieces_widget.server", *args],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert started.returncode != 0 and started.stdout == ""
+    blob = "big-12582912.bin"
+    assert started.stderr == (
+        f"error: catalog entry 0 ('big'): cannot generate the hub blob {blob}: disk full\n"
+    )
+    assert list((small_fs / "hub").iterdir()) == []  # no half-written .tmp blob

@@ -25,6 +25,7 @@ from typing import Any
 from ..models import readable_bytes
 from .fields import EDITABLE, FieldError, editable_fields
 from .hub import ensure_blob
+from .sources import disk_error
 
 COMPUTED_FIELDS = ("downloaded", "downloading", "loaded")
 SCHEMA = {"migration": 0, "semantic": "MAJOR_0_MINOR_0_PATCH_1"}
@@ -78,6 +79,11 @@ def _source(raw: Any, where: str, server_url: str, hub_dir: Path) -> Source:
             digest = ensure_blob(hub_dir, str(raw["hub"]), size)
         except ValueError as exc:
             raise CatalogError(f"{where}: {exc}") from None
+        except OSError as exc:
+            reason = disk_error(exc, str(hub_dir))
+            raise CatalogError(
+                f"{where}: cannot generate the hub blob {raw['hub']}: {reason}"
+            ) from None
         url = f"{server_url}/hub/{raw['hub']}"
         return Source(url=url, sha256=str(raw.get("sha256") or digest).lower(), bytes=size)
     url = str(raw.get("url", "")).replace("{server}", server_url)

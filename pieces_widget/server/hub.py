@@ -29,7 +29,8 @@ def blob_path(hub_dir: Path, name: str) -> Path:
 def ensure_blob(hub_dir: Path, name: str, size: int) -> str:
     """Create ``name`` with ``size`` deterministic pseudo-random bytes if missing; return sha256.
 
-    The digest is cached next to the blob so a restart does not hash it again.
+    The digest is cached next to the blob so a restart does not hash it again. OSError when the
+    disk says no (full, read-only).
     """
     path = blob_path(hub_dir, name)
     digest_path = path.with_name(path.name + ".sha256")
@@ -39,14 +40,17 @@ def ensure_blob(hub_dir: Path, name: str, size: int) -> str:
     rng = random.Random(f"pieces-widget-hub:{name}")
     hasher = hashlib.sha256()
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        left = size
-        while left:
-            chunk = rng.randbytes(min(_GEN_CHUNK, left))
-            hasher.update(chunk)
-            f.write(chunk)
-            left -= len(chunk)
-    tmp.replace(path)
+    try:
+        with open(tmp, "wb") as f:
+            left = size
+            while left:
+                chunk = rng.randbytes(min(_GEN_CHUNK, left))
+                hasher.update(chunk)
+                f.write(chunk)
+                left -= len(chunk)
+        tmp.replace(path)
+    finally:  # a full disk leaves no half blob behind
+        tmp.unlink(missing_ok=True)
     digest = hasher.hexdigest()
     digest_path.write_text(digest + "\n")
     return digest
