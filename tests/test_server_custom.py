@@ -8,9 +8,12 @@ import hashlib
 import json
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import requests
 import websocket
+from faultserver import FaultServer
 from pieces_os_client.models.model import Model as SdkModel
 from serverproc import MiB, ServerProcess
 from test_server_api import wait_downloaded
@@ -18,6 +21,7 @@ from test_server_schema import validate
 from wsframes import progress_url, read_frames
 
 import pieces_widget
+from pieces_widget.server.custom import MAX_CUSTOM_MODELS
 
 SMALL_BLOB = f"small-{4 * MiB}.bin"
 
@@ -200,3 +204,29 @@ def test_capabilities(server: ServerProcess) -> None:
     assert body["disk"]["total"] == usage.total
     assert abs(body["disk"]["free"] - usage.free) < 64 * MiB
     assert set(body) == {"server", "version", "sources", "disk"}
+
+
+def test_the_custom_model_cap_holds_under_concurrent_creates(
+    tmp_path: Path, catalog_path: Path, fault: FaultServer
+) -> None:
+    """The cap is checked again after the (slow) size probe, like duplicates."""
+    data = tmp_path / "data"
+    data.mkdir()
+    created = {"value": "2024-05-01T12:00:00+00:00"}
+    near_full = {
+        f"c{i}": {"model": {"name": f"Cloud {i}", "cloud": True, "created": created}}
+        for i in range(MAX_CUSTOM_MODELS - 2)
+    }
+    (data / "state.json").write_text(json.dumps({"version": 1, "created": near_full}))
+    fault.status_for["/blob"] = (200, "x" * 1000)
+    fault.delay = 0.5  # every create waits in its probe at the same time
+    with ServerProcess(data, catalog_path) as server:
+        bodies = [{"name": f"Racer {i}", "source": {"url": f"{fault.url}/blob"}} for i in range(5)]
+        with ThreadPoolExecutor(len(bodies)) as pool:
+            answers = list(pool.map(lambda body: create(server, body), bodies))
+        assert sorted(a.status_code for a in answers) == [200, 200, 500, 500, 500]
+        refused = {a.text for a in answers if a.status_code == 500}
+        assert refused == {f"too many custom models: at most {MAX_CUSTOM_MODELS}"}
+        listed = requests.get(f"{server.url}/models", timeout=5).json()["iterable"]
+        catalog_ids = {m["id"] for m in json.loads(catalog_path.read_text())}
+        assert sum(m["id"] not in catalog_ids for m in listed) == MAX_CUSTOM_MODELS

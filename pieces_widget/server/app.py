@@ -351,10 +351,8 @@ class ModelServer:
             return exc.response
         except FieldError as exc:
             return text_error(400, str(exc))
-        if sum(entry.created for entry in self.catalog.values()) >= MAX_CUSTOM_MODELS:
-            return text_error(500, f"too many custom models: at most {MAX_CUSTOM_MODELS}")
-        if (duplicate := self._duplicate(seed.model)) is not None:
-            return duplicate
+        if (refused := self._refusal(seed.model)) is not None:
+            return refused
         size = seed.bytes
         if seed.url is not None and size is None:
             try:
@@ -363,8 +361,8 @@ class ModelServer:
                 )
             except SourceError as exc:
                 return text_error(500, f"cannot add the model: {exc}")
-        if (duplicate := self._duplicate(seed.model)) is not None:  # made while we asked
-            return duplicate
+        if (refused := self._refusal(seed.model)) is not None:  # others made while we asked
+            return refused
         model_id = str(uuid.uuid4())
         source = None if seed.url is None or size is None else Source(seed.url, seed.sha256, size)
         try:
@@ -372,6 +370,12 @@ class ModelServer:
         except OSError as exc:
             return text_error(500, f"cannot save the model: {_disk_reason(exc, self.store)}")
         return web.json_response(self.model_json(model_id))
+
+    def _refusal(self, model: dict[str, Any]) -> web.Response | None:
+        """Why ``model`` cannot be added now (the cap, a duplicate), or None."""
+        if sum(entry.created for entry in self.catalog.values()) >= MAX_CUSTOM_MODELS:
+            return text_error(500, f"too many custom models: at most {MAX_CUSTOM_MODELS}")
+        return self._duplicate(model)
 
     def _duplicate(self, model: dict[str, Any]) -> web.Response | None:
         """A model of the same name (or the same ``unique``) already exists: a clear 500."""
