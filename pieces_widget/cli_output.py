@@ -120,7 +120,9 @@ class Output:
         )
 
     def error(self, message: str) -> None:
-        print(f"{PROG}: error: {' '.join(message.split())}", file=self.stderr, flush=True)
+        """One line; a server's text in it cannot move the cursor or change colours."""
+        line = clean(" ".join(message.split()))
+        print(f"{PROG}: error: {line}", file=self.stderr, flush=True)
 
     def confirm(self, question: str) -> bool:
         self.stderr.write(f"{question} [y/N] ")

@@ -290,3 +290,11 @@ def test_serve_runs_the_reference_server(tmp_path: Path, catalog_path: Path) -> 
         assert proc.wait(10) == 0
     done = cli("serve", "--help")
     assert done.returncode == 0 and "--data-dir" in done.stdout and "--hub-rate" in done.stdout
+
+
+def test_server_error_text_reaches_the_terminal_without_escapes(fault: FaultServer) -> None:
+    fault.model.update(downloaded=True, downloading=False)
+    fault.status_for["/model/m/load"] = (500, "\x1b[31mred\x1b]0;title\x07 and\nmore\x9b2J")
+    done = cli("load", "m", url=fault.url)
+    line = one_error_line(done, 1, "red", "and more")
+    assert not any(c in line for c in "\x1b\x07\x9b"), repr(line)
