@@ -9,6 +9,7 @@ imported by the commands that use them.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
 EPILOG = f"""\
 exit codes:
   0    ok
-  {EXIT_FAILED}    failed (a download failed or was canceled elsewhere, the server refused)
-  {EXIT_USAGE}    usage (bad arguments; rm without --yes and without a terminal)
+  {EXIT_FAILED}    failed (a download failed or was canceled elsewhere, the server refused;
+       an internal error, its traceback shown with -v)
+  {EXIT_USAGE}    usage (bad arguments or a model id that cannot be one; rm without --yes
+       and without a terminal)
   {EXIT_UNREACHABLE}    Pieces OS (or the reference server) is not reachable
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C; a pull cancels its downloads on the server first)
 
@@ -142,6 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args.server_args)
     out = Output(json=getattr(args, "json", False), quiet=getattr(args, "quiet", False))
     _logging(getattr(args, "verbose", False))
+    if (bad := _bad_id(args)) is not None:
+        out.error(bad)
+        return EXIT_USAGE
     try:
         client = _client(getattr(args, "url", None))
         try:
@@ -161,17 +167,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except Exception as exc:
         code = _exit_code(exc)
-        if code is None:
-            raise
+        if code is None:  # a bug, or an answer nothing expected: one line, the trace with -v
+            logging.getLogger("pieces_widget.cli").error("internal error", exc_info=True)
+            out.error(f"internal error: {type(exc).__name__}: {exc}")
+            return EXIT_FAILED
         out.error(str(exc))
         return code
+
+
+def _bad_id(args: argparse.Namespace) -> str | None:
+    """Why an id on the command line cannot be a model id, or None; checked before any
+    request, so that exit code 2 (usage) means exactly this."""
+    from .models import check_id
+
+    given = getattr(args, "ids", None) or [getattr(args, "id", None)]
+    for model_id in (i for i in given if i is not None):
+        try:
+            check_id(model_id)
+        except (TypeError, ValueError) as exc:
+            return str(exc)
+    return None
 
 
 def _logging(verbose: bool) -> None:
     """The package's log (reconnects, skipped frames) on stderr only with --verbose: by
     default stderr carries the one-line errors and nothing else."""
-    import logging
-
     package = logging.getLogger("pieces_widget")
     package.propagate = False
     if verbose:
@@ -190,8 +210,6 @@ def _exit_code(exc: BaseException) -> int | None:
         return EXIT_UNREACHABLE
     if isinstance(exc, PiecesError):
         return EXIT_FAILED
-    if isinstance(exc, (TypeError, ValueError)):  # an id the client refused up front
-        return EXIT_USAGE
     return None
 
 

@@ -298,3 +298,17 @@ def test_server_error_text_reaches_the_terminal_without_escapes(fault: FaultServ
     done = cli("load", "m", url=fault.url)
     line = one_error_line(done, 1, "red", "and more")
     assert not any(c in line for c in "\x1b\x07\x9b"), repr(line)
+
+
+def test_only_a_bad_id_is_a_usage_error(fault: FaultServer) -> None:
+    """Exit 2 is for ids that cannot be ids (checked before any request); a ValueError from
+    anywhere else is an internal error: exit 1, one line."""
+    dead = "http://127.0.0.1:9"
+    empty, not_text = cli_all(
+        ["pull", "m", "", "--url", dead], ["show", os.fsdecode(b"m\xff"), "--url", dead]
+    )
+    one_error_line(empty, 2, "a model id cannot be empty")
+    one_error_line(not_text, 2, "is not valid text")
+    fault.model["id"] = 5  # the client refuses this answer with a ValueError
+    strange = cli("list", url=fault.url)
+    one_error_line(strange, 1, "internal error: ValueError: ", "string 'id'")
