@@ -26,6 +26,11 @@ from .errors import PiecesConnectionError
 DEMO_PORT = 39300
 LAB_PORT = 8888
 STARTUP_TIMEOUT = 120  # s; the first server start generates the demo hub's blobs
+MARKER = ".pieces-widget-demo"  # written in a folder the demo made: only such a folder is reset
+# What the demo writes in its folder: one holding nothing else is a demo folder from before MARKER.
+DEMO_ENTRIES = frozenset(
+    {MARKER, "server", "notebooks", "workspaces", "server.log", "jupyterlab.log", "demo.pid"}
+)
 
 
 def find_or_start_server(data_dir: str | Path | None = None, port: int = DEMO_PORT) -> str:
@@ -195,7 +200,9 @@ class Demo:
         pid = running_pid(self.data)
         if pid is not None:
             raise DemoError(f"a demo is already running on {_shown(self.data)} (pid {pid})")
-        self.data.mkdir(parents=True, exist_ok=True)
+        if not self.data.exists() or is_demo_folder(self.data):  # never mark a folder of yours
+            self.data.mkdir(parents=True, exist_ok=True)
+            (self.data / MARKER).write_text("made by python -m pieces_widget.demo (make demo)\n")
         pid_file = self.data / "demo.pid"
         pid_file.write_text(str(os.getpid()))
         try:
@@ -224,11 +231,27 @@ def running_pid(data_dir: Path) -> int | None:
     return pid
 
 
+def is_demo_folder(data_dir: Path) -> bool:
+    """The demo made ``data_dir``: it holds the demo's marker, or nothing but what it writes."""
+    if (data_dir / MARKER).is_file():
+        return True
+    return all(entry.name in DEMO_ENTRIES for entry in data_dir.iterdir())
+
+
 def reset(data_dir: Path) -> None:
-    """Delete the demo folder: downloads, partial files, the working copy and its edits, logs."""
+    """Delete the demo folder: downloads, partial files, the working copy and its edits, logs.
+    Any other folder (``make demo-reset DEMO_DATA=.`` in a checkout) is refused."""
+    if not data_dir.exists():
+        print(f"{data_dir} does not exist: nothing to remove")
+        return
     pid = running_pid(data_dir)
     if pid is not None:
         raise DemoError(f"a demo is running on {data_dir} (pid {pid}): stop it first (Ctrl-C)")
+    if not is_demo_folder(data_dir):
+        raise DemoError(
+            f"{data_dir.resolve()} is not a demo folder (no {MARKER} in it, and it holds more "
+            "than the demo writes): not deleting it"
+        )
     shutil.rmtree(data_dir, ignore_errors=True)
     print(f"removed {data_dir}: the next make demo starts from scratch")
 

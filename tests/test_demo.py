@@ -15,9 +15,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
-from pieces_widget.demo import main
+from pieces_widget.demo import MARKER, main
 
 REPO = Path(__file__).resolve().parents[1]
 TRACKED = REPO / "notebooks" / "demo.ipynb"
@@ -77,6 +78,7 @@ def test_demo_url_working_copy_and_clean_stop(tmp_path: Path) -> None:
         assert "edited in the demo" in (data / "notebooks" / "demo.ipynb").read_text()
         assert TRACKED.read_bytes() == before
         assert "JupyterLab" in (data / "jupyterlab.log").read_text()  # its log is a file
+        assert (data / MARKER).is_file()  # the demo made this folder: reset may delete it
 
         assert main(["--reset", "--data-dir", str(data)]) == 1  # not while it runs
         assert data.exists()
@@ -92,3 +94,31 @@ def test_demo_url_working_copy_and_clean_stop(tmp_path: Path) -> None:
     assert main(["--reset", "--data-dir", str(data)]) == 0
     assert not data.exists()
     assert TRACKED.read_bytes() == before
+
+
+def test_reset_deletes_only_a_demo_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make demo-reset DEMO_DATA=.` in a checkout deletes nothing: the folder must hold the
+    demo's marker, or (a folder from before the marker) nothing but what the demo writes."""
+    checkout = tmp_path / "checkout"
+    for name in ("notebooks/demo.ipynb", "server/keep.txt", "pyproject.toml", "Makefile"):
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / name).write_text("mine")
+    monkeypatch.chdir(checkout)
+    assert main(["--reset", "--data-dir", "."]) == 1
+    assert "not a demo folder" in capsys.readouterr().err
+    assert sorted(p.name for p in checkout.iterdir()) == [
+        "Makefile", "notebooks", "pyproject.toml", "server"
+    ]  # fmt: skip
+    legacy = tmp_path / "legacy"  # made by a demo before the marker
+    for name in ("server/models", "notebooks", "workspaces"):
+        (legacy / name).mkdir(parents=True)
+    (legacy / "server.log").write_text("log")
+    marked = tmp_path / "marked"  # made by a demo: its marker, and whatever was put there
+    marked.mkdir()
+    (marked / MARKER).write_text("")
+    (marked / "notes.txt").write_text("mine, but in the demo folder")
+    for folder in (legacy, marked, tmp_path / "absent"):
+        assert main(["--reset", "--data-dir", str(folder)]) == 0, capsys.readouterr().err
+        assert not folder.exists()
