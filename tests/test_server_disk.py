@@ -58,6 +58,20 @@ def remount(path: Path, mode: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=True)
 
 
+def failed_start(data_dir: Path, catalog: Path) -> str:
+    """Start a server that must not start: its stderr (it printed nothing on stdout)."""
+    args = ["--port", "0", "--data-dir", str(data_dir), "--catalog", str(catalog)]
+    started = subprocess.run(
+        [sys.executable, "-m", "pieces_widget.server", *args],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert started.returncode != 0 and started.stdout == "", started
+    return started.stderr
+
+
 def test_not_enough_disk_is_refused_before_any_byte(tmp_path: Path, small_fs: Path) -> None:
     hub = FaultHub(12 * MiB)
     try:
@@ -153,16 +167,8 @@ def test_read_only_data_dir(tmp_path: Path, small_fs: Path) -> None:
             )
             assert edit.status_code == 500 and "read-only" in edit.text, edit.text
         # A server that cannot even make its directory there says so in one line.
-        args = ["--port", "0", "--data-dir", str(small_fs / "other"), "--catalog", str(catalog)]
-        second = subprocess.run(
-            [sys.executable, "-m", "pieces_widget.server", *args],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-        )
-        assert second.returncode != 0 and second.stdout == ""
-        assert second.stderr.count("\n") == 1 and "read-only" in second.stderr, second.stderr
+        stderr = failed_start(small_fs / "other", catalog)
+        assert stderr.count("\n") == 1 and "read-only" in stderr, stderr
     finally:
         remount(small_fs, "rw")
         hub.close()
@@ -228,17 +234,8 @@ def test_hub_blobs_that_do_not_fit_stop_the_start_in_one_line(
     tmp_path: Path, small_fs: Path
 ) -> None:
     catalog = write_catalog(tmp_path / "c.json", [local_model("big", 12 * MiB)])
-    args = ["--port", "0", "--data-dir", str(small_fs), "--catalog", str(catalog)]
-    started = subprocess.run(
-        [sys.executable, "-m", "pieces_widget.server", *args],
-        capture_output=True,
-        text=True,
-        timeout=20,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert started.returncode != 0 and started.stdout == ""
     blob = "big-12582912.bin"
-    assert started.stderr == (
+    assert failed_start(small_fs, catalog) == (
         f"error: catalog entry 0 ('big'): cannot generate the hub blob {blob}: disk full\n"
     )
     assert list((small_fs / "hub").iterdir()) == []  # no half-written .tmp blob
