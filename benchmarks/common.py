@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from serverproc import MiB, ServerProcess, local_model, write_catalog
 
-__all__ = ["MiB", "Row", "ServerProcess", "local_model", "median_of", "write_catalog"]
+__all__ = [
+    "MiB",
+    "Row",
+    "ServerProcess",
+    "hub_and_server",
+    "local_model",
+    "median_of",
+    "write_catalog",
+]
 
 
 @dataclass
@@ -34,3 +44,20 @@ def timed(fn: Callable[[], object]) -> float:
     began = time.perf_counter()
     fn()
     return time.perf_counter() - began
+
+
+@contextlib.contextmanager
+def hub_and_server(
+    tmp: Path, size: int, hub_rate: float = 0
+) -> Iterator[tuple[ServerProcess, dict[str, Any]]]:
+    """A hub serving one ``size``-byte blob, and a server whose model ``big`` downloads it:
+    yields the server and the blob's source (``url``, ``sha256``, ``bytes``), the baseline's URL.
+    """
+    tmp.mkdir(parents=True, exist_ok=True)
+    hub_catalog = write_catalog(tmp / "hub.json", [local_model("blob", size, blob="blob.bin")])
+    with ServerProcess(tmp / "hub", hub_catalog, hub_rate=hub_rate) as hub:
+        digest = (hub.data_dir / "hub" / "blob.bin.sha256").read_text().strip()
+        source = {"url": f"{hub.url}/hub/blob.bin", "sha256": digest, "bytes": size}
+        catalog = write_catalog(tmp / "c.json", [{"id": "big", "name": "Big", "source": source}])
+        with ServerProcess(tmp / "srv", catalog) as server:
+            yield server, source

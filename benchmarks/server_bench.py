@@ -13,7 +13,7 @@ import psutil
 import requests
 import websocket
 
-from .common import MiB, Row, ServerProcess, local_model, median_of, write_catalog
+from .common import MiB, Row, ServerProcess, hub_and_server, local_model, median_of, write_catalog
 
 BLOB = 256 * MiB
 RUNS = 7
@@ -36,43 +36,38 @@ def throughput(tmp: Path) -> list[Row]:
     """Our transfer (stream + sha256 + fsync + rename) vs ``curl -o`` from the same hub, and
     vs ``curl -o`` followed by an fsync of its file (the same durability as ours: on a disk
     slower than loopback, both wait for the disk)."""
-    hub_catalog = write_catalog(tmp / "hub.json", [local_model("blob", BLOB, blob="blob.bin")])
-    with ServerProcess(tmp / "hub", hub_catalog, hub_rate=0) as hub:
-        digest = (hub.data_dir / "hub" / "blob.bin.sha256").read_text().strip()
-        source = {"url": f"{hub.url}/hub/blob.bin", "sha256": digest, "bytes": BLOB}
-        catalog = write_catalog(tmp / "c.json", [{"id": "big", "name": "Big", "source": source}])
-        with ServerProcess(tmp / "srv", catalog) as server:
-            ours: list[float] = []
-            curl: list[float] = []
-            curl_fsync: list[float] = []
+    with hub_and_server(tmp, BLOB) as (server, source):
+        ours: list[float] = []
+        curl: list[float] = []
+        curl_fsync: list[float] = []
 
-            def run_curl(durable: bool = False) -> None:
-                out = tmp / "curl.bin"
-                began = time.perf_counter()
-                subprocess.run(["curl", "-s", "-o", str(out), source["url"]], check=True)
-                if durable:
-                    fd = os.open(out, os.O_RDONLY)
-                    os.fsync(fd)
-                    os.close(fd)
-                (curl_fsync if durable else curl).append(time.perf_counter() - began)
-                out.unlink()
+        def run_curl(durable: bool = False) -> None:
+            out = tmp / "curl.bin"
+            began = time.perf_counter()
+            subprocess.run(["curl", "-s", "-o", str(out), source["url"]], check=True)
+            if durable:
+                fd = os.open(out, os.O_RDONLY)
+                os.fsync(fd)
+                os.close(fd)
+            (curl_fsync if durable else curl).append(time.perf_counter() - began)
+            out.unlink()
 
-            def run_ours() -> None:
-                began = time.perf_counter()
-                requests.post(f"{server.url}/model/big/download", timeout=10)
-                _wait_downloaded(server.url, "big")
-                ours.append(time.perf_counter() - began)
-                requests.post(f"{server.url}/models/big/delete/cache", json={}, timeout=10)
+        def run_ours() -> None:
+            began = time.perf_counter()
+            requests.post(f"{server.url}/model/big/download", timeout=10)
+            _wait_downloaded(server.url, "big")
+            ours.append(time.perf_counter() - began)
+            requests.post(f"{server.url}/models/big/delete/cache", json={}, timeout=10)
 
-            runners = [run_ours, run_curl, lambda: run_curl(durable=True)]
-            for runner in runners:  # warm-up: connection, threads, page cache of the blob
+        runners = [run_ours, run_curl, lambda: run_curl(durable=True)]
+        for runner in runners:  # warm-up: connection, threads, page cache of the blob
+            runner()
+        for times in (ours, curl, curl_fsync):
+            times.clear()
+        for i in range(RUNS):  # rotate who goes first; a sync after each, so the previous
+            for runner in runners[i % 3 :] + runners[: i % 3]:  # file costs no one
                 runner()
-            for times in (ours, curl, curl_fsync):
-                times.clear()
-            for i in range(RUNS):  # rotate who goes first; a sync after each, so the previous
-                for runner in runners[i % 3 :] + runners[: i % 3]:  # file costs no one
-                    runner()
-                    subprocess.run(["sync"], check=True)
+                subprocess.run(["sync"], check=True)
     ours_rate = BLOB / median_of(ours) / MiB
     rows = []
     for name, times in [("curl -o", curl), ("curl -o + fsync", curl_fsync)]:
