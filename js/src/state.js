@@ -7,6 +7,7 @@
 import {
   formatBytes,
   formatContext,
+  formatDate,
   formatParameters,
   formatPercent,
   progressText,
@@ -335,7 +336,7 @@ export function detailFields(m) {
     ["Type", enumLabel(m.type)],
     ["Usage", enumLabel(m.usage)],
     ["Runs on", m.cpu == null ? "" : m.cpu ? "CPU" : "GPU"],
-    ["Created", m.created?.readable ?? m.created?.value ?? ""],
+    ["Created", m.created?.readable ?? formatDate(m.created?.value)],
     ["Description", m.description ?? ""],
     ["Id", m.id],
   ];
