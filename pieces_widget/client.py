@@ -63,7 +63,7 @@ class PiecesClient:
     ) -> None:
         self._explicit_url = base_url.rstrip("/") if base_url else None
         self._base_url = self._explicit_url
-        self._how = "given" if base_url else ""
+        self._how = ""  # how a discovered URL was found: "port scan", "PIECES_OS_URL", ...
         self.timeout = (connect_timeout, read_timeout)
         self.application = application
         self.application_id: str | None = None
@@ -128,15 +128,21 @@ class PiecesClient:
             except requests.ConnectionError:
                 if attempt == 1 and self._rediscover():
                     continue
-                how = f" (found by {self._how})" if self._how else ""
-                raise PiecesConnectionError(
-                    f"Pieces OS is not reachable at {url}{how}: start Pieces OS, "
-                    "or point PIECES_OS_URL at it"
-                ) from None
+                raise PiecesConnectionError(self._unreachable(url)) from None
             if response.status_code >= 400:
                 raise _status_error(response, model_id)
             return response
         raise AssertionError("unreachable")
+
+    def _unreachable(self, url: str) -> str:
+        if self._how == "PIECES_OS_URL":
+            return f"Pieces OS is not reachable at {url} (from PIECES_OS_URL): is it running there?"
+        if self._how:
+            return (
+                f"Pieces OS is not reachable at {url} (found by {self._how}): start Pieces OS, "
+                "or point PIECES_OS_URL at it"
+            )
+        return f"Pieces OS is not reachable at {url}: is it running there?"
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)

@@ -82,6 +82,7 @@ class DownloadJob:
         self.bytes_total: int | None = None
         self.error: str | None = None
         self.cancel_requested = False
+        self.found_nothing = False  # an attach-only job that found no download in flight
         self._on_update = on_update
         self._attach_only = attach_only
         self._clock = clock
@@ -90,6 +91,7 @@ class DownloadJob:
         self._rate = RateWindow(window)
         self._last_progress_at = clock()
         self._lock = threading.Lock()
+        self._starting = threading.Lock()  # orders the download request and a cancel
         self._done = threading.Event()
         self._halt = threading.Event()
         self._stream: ProgressStream | None = None
@@ -161,10 +163,12 @@ class DownloadJob:
         return self.status
 
     def cancel(self) -> None:
-        """Ask the server to stop; the status becomes CANCELED when it has."""
+        """Ask the server to stop; the status becomes CANCELED when it has. A cancel that comes
+        before the job has asked for the download means it is never asked for."""
         if self.done:
             return
-        self.cancel_requested = True
+        with self._starting:  # a download request in flight lands first, then the cancel
+            self.cancel_requested = True
         try:
             self.client.cancel_download(self.model_id)
         except PiecesError as exc:
@@ -198,10 +202,15 @@ class DownloadJob:
             self._end(COMPLETED, 100.0)
             return None
         if not model.downloading:
-            if self._attach_only:
-                self._end(CANCELED, None, "no download in flight to attach to")
+            if self._attach_only:  # it ended between the list and now: say how, if we know
+                self.found_nothing = model.error is None
+                self._end(FAILED if model.error else CANCELED, None, model.error)
                 return None
-            model = self.client.download(self.model_id)
+            with self._starting:
+                if self.cancel_requested:
+                    self._end(CANCELED, None)
+                    return None
+                model = self.client.download(self.model_id)
             self.bytes_total = model.bytes or self.bytes_total
         return model
 

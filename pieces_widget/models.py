@@ -139,14 +139,6 @@ class Model:
         """Why the last download failed (reference server extension; None from Pieces OS)."""
         return _str_or_none(self.raw.get("error")) or None
 
-    @property
-    def partial_bytes(self) -> int | None:
-        """Bytes of a partial download kept for a resume (reference server extension)."""
-        value = self.raw.get("partialBytes")
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            return None
-        return value
-
 
 def clamp_percentage(value: Any) -> float | None:
     """A wire percentage as a float in 0-100, or None when absent or not a finite number."""

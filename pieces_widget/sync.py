@@ -19,6 +19,7 @@ class Coalescer:
         self._apply = apply
         self._interval = 1.0 / rate
         self._lock = threading.Lock()
+        self._applying = threading.Lock()  # one apply at a time, in the order values came
         self._pending: dict[str, Any] = {}
         self._timer: threading.Timer | None = None
         self._last_flush = 0.0
@@ -38,12 +39,14 @@ class Coalescer:
 
     def flush(self) -> None:
         """Apply what is pending now (the timer calls this; tests and close() may too)."""
-        with self._lock:
-            pending, self._pending = self._pending, {}
-            self._timer = None
-            self._last_flush = time.monotonic()
-        if pending:
-            self._apply(pending)
+        with self._applying:
+            with self._lock:
+                pending, self._pending = self._pending, {}
+                if threading.current_thread() is self._timer:
+                    self._timer = None
+                self._last_flush = time.monotonic()
+            if pending:
+                self._apply(pending)
 
     def close(self) -> None:
         """Apply what is pending, then accept nothing more."""
@@ -58,6 +61,9 @@ class Coalescer:
 class WidgetState:
     """The latest value of each synced trait, as the browser will see it; every change goes
     through here. Values are replaced, never mutated, so a value handed to ``apply`` stays valid.
+    A change is handed to the coalescer under the same lock that made it, so two threads' values
+    reach the browser in the order they were made (the last one wins, never an older one).
+    ``generation`` counts changes to single models, so a slow list refresh can tell it is stale.
     """
 
     def __init__(
@@ -66,18 +72,33 @@ class WidgetState:
         self._values = dict(initial)
         self._lock = threading.Lock()
         self._coalescer = Coalescer(apply, rate)
+        self.generation = 0
 
     def get(self, name: str) -> Any:
         with self._lock:
             return self._values[name]
 
+    def _put(self, name: str, value: Any) -> None:
+        """Record and hand on one value; the caller holds ``_lock``."""
+        self._values[name] = value
+        self._coalescer.put(**{name: value})
+
     def set(self, **values: Any) -> None:
         """Set whole trait values, sending only those that changed."""
         with self._lock:
-            changed = {k: v for k, v in values.items() if self._values.get(k) != v}
-            self._values.update(changed)
-        if changed:
-            self._coalescer.put(**changed)
+            for name, value in values.items():
+                if self._values.get(name) != value:
+                    self._put(name, value)
+
+    def set_models_unless_changed(self, models: list[dict[str, Any]], since: int) -> bool:
+        """Replace the list, unless a single model changed after generation ``since`` (the
+        list was fetched before that change and would undo it); True when it was set."""
+        with self._lock:
+            if self.generation != since:
+                return False
+            if self._values["models"] != models:
+                self._put("models", models)
+            return True
 
     def set_entry(self, trait: str, key: str, value: Any) -> None:
         """Set (or with None, drop) one key of a dict trait."""
@@ -91,12 +112,12 @@ class WidgetState:
                 if entries.get(key) == value:
                     return
                 entries[key] = value
-            self._values[trait] = entries
-        self._coalescer.put(**{trait: entries})
+            self._put(trait, entries)
 
     def put_model(self, model: dict[str, Any]) -> None:
         """Replace the model with the same id in ``models``, or append it."""
         with self._lock:
+            self.generation += 1
             models = list(self._values["models"])
             for index, existing in enumerate(models):
                 if existing.get("id") == model.get("id"):
@@ -106,14 +127,13 @@ class WidgetState:
                     break
             else:
                 models.append(model)
-            self._values["models"] = models
-        self._coalescer.put(models=models)
+            self._put("models", models)
 
     def drop_model(self, model_id: str) -> None:
         with self._lock:
+            self.generation += 1
             models = [m for m in self._values["models"] if m.get("id") != model_id]
-            self._values["models"] = models
-        self._coalescer.put(models=models)
+            self._put("models", models)
 
     def flush(self) -> None:
         self._coalescer.flush()

@@ -22,15 +22,18 @@ class Ticker:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.is_set():  # at once (a view just opened), then every interval
             try:
                 self._check()
             except Exception:  # the watch must outlive any one bad answer
                 log.exception("connection check failed")
+            if self._stop.wait(self._interval):
+                return
 
     def stop(self, timeout: float = 5.0) -> None:
+        """End the thread; wait up to ``timeout`` s for a check in progress (0: do not wait)."""
         self._stop.set()
-        if self._thread is not threading.current_thread():
+        if timeout and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
 

@@ -18,7 +18,7 @@ import traitlets
 
 from . import reprs
 from .client import PiecesClient
-from .errors import PiecesError
+from .errors import PiecesConnectionError, PiecesError
 from .jobs import DownloadJob
 from .models import COMPLETED, Model, check_id
 from .summary import Summary, machine_resources, summarize
@@ -77,7 +77,9 @@ class ModelManager(anywidget.AnyWidget):
         self._jobs: dict[str, DownloadJob] = {}
         self._jobs_lock = threading.Lock()
         self._closed = False
-        self._capabilities_raw: dict[str, Any] = {}
+        self._watch_interval = watch_interval
+        self._watch: Ticker | None = None
+        self._views: set[str] = set()  # views on the page now: the health watch runs for them
         self.connection = _connection("connecting", "", "", "")
         self._state = WidgetState({name: getattr(self, name) for name in WRITTEN}, self._apply)
         self.on_msg(self._on_command)
@@ -86,9 +88,6 @@ class ModelManager(anywidget.AnyWidget):
         with contextlib.suppress(Exception):
             first.result(first_answer_timeout)
         self._state.flush()
-        self._watch = None if watch_interval is None else Ticker(
-            self._check_connection, watch_interval, "pieces-widget-watch"
-        )  # fmt: skip
 
     @traitlets.validate("_view")
     def _valid_view(self, proposal: dict[str, Any]) -> dict[str, Any]:
@@ -105,11 +104,16 @@ class ModelManager(anywidget.AnyWidget):
             for name, value in updates.items():
                 setattr(self, name, value)
 
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this ModelManager is closed: create a new one")
+
     def _background(
         self, work: Callable[[], Any], model_id: str | None = None, busy: str = ""
     ) -> concurrent.futures.Future[Any]:
         """Run ``work`` in a short-lived thread; a failure shows in the row (or is kept in
         ``error``) and is set on the returned future."""
+        self._ensure_open()
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
         def run() -> None:
@@ -144,29 +148,30 @@ class ModelManager(anywidget.AnyWidget):
     def _refresh(self) -> list[Model]:
         try:
             version = self.client.version()
-            models = self.client.models()
             capabilities = self.client.capabilities()
+            since = self._state.generation  # a model changed after this: the list is stale
+            models = self.client.models()
         except PiecesError as exc:
             self._disconnected(exc)
             raise
         reconnected = self._state.get("connection")["state"] != "connected"
+        self._state.set_models_unless_changed([m.raw for m in models], since)
         self._state.set(
-            models=[m.raw for m in models],
             connection=_connection("connected", self._base_url(), version, ""),
             _capabilities={"sources": capabilities.get("sources") is True},
             _resources=machine_resources(capabilities),
         )
         if reconnected:  # row alerts and the last error end when the connection comes back
             self._state.set(_row_errors={}, error="")
-        self._capabilities_raw = capabilities
         for model in models:
-            if model.downloading:
-                self._start_job(model.id, attach_only=True)  # re-attach to downloads in flight
+            if model.downloading and not self._closed:
+                with contextlib.suppress(RuntimeError):  # closed meanwhile: nothing to attach
+                    self._start_job(model.id, attach_only=True)  # re-attach to one in flight
         return models
 
     def _disconnected(self, exc: PiecesError) -> None:
         base_url = self._base_url()
-        state = "error" if getattr(exc, "status", None) in (401, 593) else "unreachable"
+        state = "unreachable" if isinstance(exc, PiecesConnectionError) else "error"
         self._state.set(
             connection=_connection(state, base_url, "", connection_message(exc, base_url)),
             error=str(exc),
@@ -194,6 +199,7 @@ class ModelManager(anywidget.AnyWidget):
     # -- downloads ---------------------------------------------------------------------------
     def _start_job(self, model_id: str, attach_only: bool = False) -> DownloadJob:
         with self._jobs_lock:
+            self._ensure_open()
             job = self._jobs.get(model_id)
             if job is not None and not job.done:
                 return job
@@ -205,11 +211,20 @@ class ModelManager(anywidget.AnyWidget):
         return job
 
     def _on_job_update(self, job: DownloadJob) -> None:
+        if self._closed or job.found_nothing or self._jobs.get(job.model_id) is not job:
+            return  # a stale job (its model removed, a newer job started) says nothing
         self._state.set_entry("downloads", job.model_id, job.snapshot())
         if job.done:
             if job.error:
                 self._state.set(error=job.error)
-            self._background(lambda: self._state.put_model(self.client.model(job.model_id).raw))
+            threading.Thread(
+                target=self._refetch, args=(job.model_id,), name="pieces-widget-action"
+            ).start()
+
+    def _refetch(self, model_id: str) -> None:
+        """The model as the server has it now (after a download ended)."""
+        with contextlib.suppress(PiecesError):  # gone or unreachable: the watch tells
+            self._state.put_model(self.client.model(model_id).raw)
 
     def download(self, model_id: str) -> DownloadJob:
         """Start (or join) the download of ``model_id``; returns at once."""
@@ -274,6 +289,10 @@ class ModelManager(anywidget.AnyWidget):
         check_id(model_id)
 
         def work() -> None:
+            with self._jobs_lock:
+                job = self._jobs.pop(model_id, None)
+            if job is not None:
+                job.stop()  # the server cancels the download; its job has nothing more to say
             self.client.delete_model(model_id)
             self._state.drop_model(model_id)
             for trait in ("downloads", "_row_errors"):
@@ -318,7 +337,11 @@ class ModelManager(anywidget.AnyWidget):
     def summary(self) -> Summary:
         """On-device count and bytes, loaded count and RAM, free disk and available memory."""
         models = [Model.from_json(m) for m in self._state.get("models")]
-        return summarize(models, machine_resources(self._capabilities_raw))
+        try:
+            capabilities = self.client.capabilities()  # free disk now, not at the last refresh
+        except PiecesError:
+            capabilities = {}
+        return summarize(models, machine_resources(capabilities))
 
     def ensure(
         self, model_ids: str | Iterable[str], load: bool = False, timeout: float | None = None
@@ -338,9 +361,26 @@ class ModelManager(anywidget.AnyWidget):
             self._state.put_model(model.raw)
         return models
 
+    # -- the health watch: runs while a view is on the page --------------------------------
+    def _on_view(self, view_id: Any, is_open: bool) -> None:
+        if not isinstance(view_id, str) or self._closed:
+            return
+        if is_open:
+            self._views.add(view_id)
+        else:
+            self._views.discard(view_id)
+        if self._views and self._watch is None and self._watch_interval is not None:
+            self._watch = Ticker(
+                self._check_connection, self._watch_interval, "pieces-widget-watch"
+            )
+        elif not self._views and self._watch is not None:
+            self._watch.stop(timeout=0)  # never block the kernel: it ends after this tick
+            self._watch = None
+
     def close(self) -> None:
         """Stop every thread and socket this manager started, then close the widget."""
-        self._closed = True
+        with self._jobs_lock:
+            self._closed = True
         if self._watch is not None:
             self._watch.stop()
         for job in list(self._jobs.values()):
@@ -356,9 +396,8 @@ class ModelManager(anywidget.AnyWidget):
         if not isinstance(content, dict) or content.get("action") not in COMMANDS:
             return
         action = content["action"]
-        fields = content.get("fields") if isinstance(content.get("fields"), dict) else {}
         try:
-            COMMAND_TABLE[action](self, content.get("id"), fields)
+            COMMAND_TABLE[action](self, content)
         except (TypeError, ValueError) as exc:  # a bad command from the page: said, not raised
             if action == "add":
                 added = self._state.get("_add")["added"]
@@ -378,21 +417,30 @@ class ModelManager(anywidget.AnyWidget):
         return bundle
 
 
-Fields = dict[str, Any]
-COMMAND_TABLE: dict[str, Callable[[ModelManager, Any, Fields], object]] = {
-    "refresh": lambda mgr, _id, _f: mgr.refresh(),
-    "download": lambda mgr, model_id, _f: mgr.download(model_id),
-    "cancel": lambda mgr, model_id, _f: mgr.cancel(model_id),
-    "load": lambda mgr, model_id, _f: mgr.load(model_id),
-    "unload": lambda mgr, model_id, _f: mgr.unload(model_id),
-    "details": lambda mgr, model_id, _f: mgr.details(model_id),
-    "update": lambda mgr, model_id, f: mgr.update_model(
-        model_id, **{k: v for k, v in f.items() if k in ("name", "description")}
+def _fields(content: dict[str, Any]) -> dict[str, Any]:
+    fields = content.get("fields")
+    return fields if isinstance(fields, dict) else {}
+
+
+# The browser's messages (``wire.COMMANDS``) -> the public methods that carry them out.
+COMMAND_TABLE: dict[str, Callable[[ModelManager, dict[str, Any]], object]] = {
+    "refresh": lambda mgr, c: mgr.refresh(),
+    "download": lambda mgr, c: mgr.download(c.get("id")),  # type: ignore[arg-type]
+    "cancel": lambda mgr, c: mgr.cancel(c.get("id")),  # type: ignore[arg-type]
+    "load": lambda mgr, c: mgr.load(c.get("id")),  # type: ignore[arg-type]
+    "unload": lambda mgr, c: mgr.unload(c.get("id")),  # type: ignore[arg-type]
+    "details": lambda mgr, c: mgr.details(c.get("id")),  # type: ignore[arg-type]
+    "update": lambda mgr, c: mgr.update_model(
+        c.get("id"),  # type: ignore[arg-type]
+        **{k: v for k, v in _fields(c).items() if k in ("name", "description")},
     ),
-    "delete": lambda mgr, model_id, _f: mgr.delete(model_id),
-    "remove": lambda mgr, model_id, _f: mgr.remove_model(model_id),
-    "unload_all": lambda mgr, _id, _f: mgr.unload_all(),
-    "add": lambda mgr, _id, f: mgr.add_model(f.get("name", ""), f.get("url", ""), f.get("sha256")),
+    "delete": lambda mgr, c: mgr.delete(c.get("id")),  # type: ignore[arg-type]
+    "remove": lambda mgr, c: mgr.remove_model(c.get("id")),  # type: ignore[arg-type]
+    "unload_all": lambda mgr, c: mgr.unload_all(),
+    "add": lambda mgr, c: mgr.add_model(
+        _fields(c).get("name", ""), _fields(c).get("url", ""), _fields(c).get("sha256")
+    ),
+    "view": lambda mgr, c: mgr._on_view(c.get("view"), c.get("open") is True),
 }
 assert set(COMMAND_TABLE) == COMMANDS, "wire.COMMANDS and the table agree"
 

@@ -74,14 +74,14 @@ Command = Literal[
     "remove",  # {id}   remove a custom model (POST /models/{id}/delete)
     "unload_all",  # {}
     "add",  # {fields: {name, url, sha256?}}
+    "view",  # {open: bool, view: str}  a view was displayed / went away (runs the health watch)
 ]
 COMMANDS: frozenset[str] = frozenset(Command.__args__)  # type: ignore[attr-defined]
 
 # Extra fields the reference server adds to its Model JSON (the official SDK ignores them):
 #   "error": str         why the last download failed, kept until the next download starts
 #   "partialBytes": int  bytes of a partial download kept on disk for a resume
-MODEL_ERROR_FIELD = "error"
-MODEL_PARTIAL_FIELD = "partialBytes"
+# (``Model.error`` reads the first; the browser reads both.)
 
 # Other synced traits (private, free to change together with the JS):
 #   _busy: {model_id: "loading" | "unloading" | "saving" | "deleting" | "removing"}

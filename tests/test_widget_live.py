@@ -36,6 +36,15 @@ def wait_for(predicate, timeout: float = 20) -> float:
     return time.monotonic() - began
 
 
+def show(mgr: ModelManager, on: bool = True, view: str = "v1") -> None:
+    """What the browser sends when a view of the widget is displayed or goes away."""
+    mgr._on_command(None, {"action": "view", "open": on, "view": view}, [])
+
+
+def watching() -> bool:
+    return any(t.name == "pieces-widget-watch" for t in threading.enumerate())
+
+
 def model(mgr: ModelManager, model_id: str) -> dict:
     return next(m for m in mgr.models if m["id"] == model_id)
 
@@ -45,6 +54,9 @@ def test_banner_follows_the_server_with_no_click(tmp_path: Path, catalog_path: P
     port = server.port
     mgr = ModelManager(base_url=server.url, watch_interval=1.0)
     assert mgr.connection["state"] == "connected" and len(mgr.models) == 4
+    assert not watching()  # no view on a page yet: no watch
+    show(mgr)
+    wait_for(watching, timeout=5)
 
     PiecesClient(server.url).download("small")  # another client's change shows by itself
     wait_for(lambda: model(mgr, "small")["downloaded"], timeout=10)
@@ -57,6 +69,8 @@ def test_banner_follows_the_server_with_no_click(tmp_path: Path, catalog_path: P
         up = wait_for(lambda: mgr.connection["state"] == "connected", timeout=10)
         wait_for(lambda: model(mgr, "small")["loaded"], timeout=5)  # the list refreshed
     assert down < 10 and up < 10
+    show(mgr, False)  # the view went away (cell re-run, tab closed): the watch stops
+    wait_for(lambda: not watching(), timeout=5)
     mgr.close()
 
 
@@ -79,12 +93,13 @@ def test_fifty_managers_leave_nothing_behind(server: ServerProcess) -> None:
     refs = []
     for _ in range(50):
         mgr = ModelManager(base_url=server.url, watch_interval=0.2)
-        mgr.refresh().result(10)
+        show(mgr)
+        mgr.refresh()  # closed while this may still run
         mgr.close()
         refs.append(weakref.ref(mgr))
     del mgr
+    wait_for(lambda: not [t for t in threading.enumerate() if t.name.startswith("pieces-")], 5)
     gc.collect()
-    assert not [t.name for t in threading.enumerate() if t.name.startswith("pieces-")]
     assert _open_sockets() <= before_socks and psutil.Process().num_fds() <= before_fds + 2
     assert sum(r() is not None for r in refs) == 0, "closed managers are garbage collected"
 
@@ -120,3 +135,46 @@ def test_saved_notebook_shows_the_real_list(server: ServerProcess, tmp_path: Pat
     text, page = "".join(data["text/plain"]), "".join(data["text/html"])
     assert "(connected): 4 models, 0 downloaded, 0 loaded" in text
     assert "Small Model [small]" in text and "<td>Medium Model</td>" in page
+
+
+def test_cancel_right_after_download_wins(server: ServerProcess) -> None:
+    mgr = ModelManager(base_url=server.url, watch_interval=None)
+    for _ in range(3):
+        job = mgr.download("medium")
+        mgr.cancel("medium").result(10)
+        assert job.wait(10) == "CANCELED"
+        time.sleep(0.3)
+        assert not PiecesClient(server.url).model("medium").downloading
+    assert not PiecesClient(server.url).model("medium").downloaded
+    mgr.close()
+
+
+def test_a_closed_manager_starts_nothing(server: ServerProcess) -> None:
+    mgr = ModelManager(base_url=server.url, watch_interval=None)
+    mgr.close()
+    for call in (lambda: mgr.download("small"), lambda: mgr.load("small"), mgr.refresh):
+        with pytest.raises(RuntimeError, match="closed"):
+            call()
+    time.sleep(0.3)
+    assert not PiecesClient(server.url).model("small").downloading
+
+
+def test_removing_a_model_mid_download_leaves_nothing(fast_server: ServerProcess) -> None:
+    url = f"{fast_server.url}/hub/medium-25165824.bin"
+    mgr = ModelManager(base_url=fast_server.url, watch_interval=None)
+    added = mgr.add_model("Throwaway", url).result(10)
+    job = mgr.download(added.id)
+    mgr.remove_model(added.id).result(10)
+    time.sleep(1.0)
+    assert added.id not in mgr.downloads and all(m["id"] != added.id for m in mgr.models)
+    assert "not found" not in mgr.error
+    del job
+    mgr.close()
+
+
+def test_a_server_error_is_not_unreachable(fault) -> None:
+    fault.status_for["/models"] = (500, "database is locked")
+    mgr = ModelManager(base_url=fault.url, watch_interval=None)
+    assert mgr.connection["state"] == "error"
+    assert "database is locked" in mgr.connection["message"]
+    mgr.close()

@@ -97,3 +97,32 @@ def download_load_unload(page: Page, model_id: str) -> list[float]:
 
 def catalog_names(catalog: list[dict[str, Any]]) -> dict[str, str]:
     return {m["id"]: m["name"] for m in catalog}
+
+
+def human_click(page: Page, target: Locator, hold_ms: float = 150) -> None:
+    """Click as a person does: move to the centre, press, hold ``hold_ms``, release (Playwright's
+    own click is instantaneous and retries on a detached element, hiding a rebuilt button)."""
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    assert box is not None, f"{target} is not on screen"
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.wait_for_timeout(hold_ms)
+    page.mouse.up()
+
+
+def focused_row(page: Page) -> str | None:
+    """The ``data-model-id`` of the row holding keyboard focus, or None."""
+    return page.evaluate(
+        "() => document.activeElement?.closest('[data-model-id]')?.getAttribute('data-model-id')"
+        " ?? null"
+    )
+
+
+def lab_theme(page: Page, theme: str) -> None:
+    """Switch JupyterLab's theme ("JupyterLab Light" / "JupyterLab Dark") through its menu."""
+    page.get_by_role("menuitem", name="Settings", exact=True).click()
+    page.get_by_text("Theme", exact=True).hover()
+    page.get_by_text(theme, exact=True).click()
+    light = "false" if "Dark" in theme else "true"
+    expect(page.locator(f'body[data-jp-theme-light="{light}"]')).to_have_count(1, timeout=10_000)

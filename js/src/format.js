@@ -44,6 +44,17 @@ export function formatParameters(billions) {
 }
 
 /**
+ * A timestamp as people read it, in UTC so every viewer sees the same: "2026-11-27 15:50 UTC".
+ * @param {string | undefined} iso
+ */
+export function formatDate(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/**
  * `maxTokens.total` as people say it: 4096 -> "4K context", 128000 and 131072 -> "128K context".
  * @param {number | null | undefined} tokens
  */

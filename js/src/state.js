@@ -7,6 +7,7 @@
 import {
   formatBytes,
   formatContext,
+  formatDate,
   formatParameters,
   formatPercent,
   progressText,
@@ -186,6 +187,8 @@ function rowAlert(m, inputs, active, actions) {
     else if (!d && m.error) text = m.error;
   }
   if (!text) return null;
+  // A refused save is retried from the Edit form it left open, not with another action.
+  if (inputs.rowError && inputs.lastAction === "update") return { text, retry: null };
   const offered = actions.filter((a) => a.slot !== "details" && a.slot !== "edit");
   const again = offered.find((a) => a.action === inputs.lastAction) ?? offered[0];
   return { text, retry: again && again.action !== "cancel" ? again.action : null };
@@ -230,6 +233,27 @@ function confirmation(kind, m, r) {
 }
 
 /**
+ * Whether an open confirmation still makes sense: the row still offers its action and the action
+ * still asks first (a Delete question is moot once the weights are gone, a "Load anyway?" once
+ * the model fits).
+ * @param {ConfirmKind} kind @param {ModelJson} m @param {Resources | null | undefined} r
+ * @param {RowAction[]} actions
+ */
+function stands(kind, m, r, actions) {
+  return actions.some((a) => a.action === kind) && needsConfirm(kind, m, r);
+}
+
+/**
+ * Whether a view should keep a row's pending confirmation; when not, it drops it, so it does not
+ * come back by itself when the action is offered again (deleted, then downloaded again).
+ * @param {ConfirmKind} kind @param {ModelJson} m @param {RowInputs} inputs
+ */
+export function confirmStands(kind, m, inputs) {
+  const actions = rowActions(m, inputs, isActive(m, inputs.download));
+  return stands(kind, m, inputs.resources, actions);
+}
+
+/**
  * What a row shows.
  * @param {ModelJson} m @param {RowInputs} inputs
  * @returns {RowView}
@@ -267,7 +291,7 @@ export function rowState(m, inputs) {
   const actions = rowActions(m, inputs, active);
   const r = inputs.resources;
   const kind = inputs.confirm;
-  const confirm = kind && actions.some((a) => a.action === kind) ? confirmation(kind, m, r) : null;
+  const confirm = kind && stands(kind, m, r, actions) ? confirmation(kind, m, r) : null;
   return {
     name: displayName(m),
     badges,
@@ -312,7 +336,7 @@ export function detailFields(m) {
     ["Type", enumLabel(m.type)],
     ["Usage", enumLabel(m.usage)],
     ["Runs on", m.cpu == null ? "" : m.cpu ? "CPU" : "GPU"],
-    ["Created", m.created?.readable ?? m.created?.value ?? ""],
+    ["Created", m.created?.readable ?? formatDate(m.created?.value)],
     ["Description", m.description ?? ""],
     ["Id", m.id],
   ];

@@ -18,7 +18,15 @@ import {
   patchSummary,
 } from "./header.js";
 import { createRow, patchRow } from "./row.js";
-import { ACTIVE, FINISHED_BAR_MS, fitCheck, needsConfirm, summarize } from "./state.js";
+import { saveOutcome } from "./saves.js";
+import {
+  ACTIVE,
+  confirmStands,
+  FINISHED_BAR_MS,
+  fitCheck,
+  needsConfirm,
+  summarize,
+} from "./state.js";
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 /** @typedef {import("./types.js").ModelJson} ModelJson */
@@ -27,6 +35,7 @@ import { ACTIVE, FINISHED_BAR_MS, fitCheck, needsConfirm, summarize } from "./st
 /** @typedef {import("./types.js").Traits} Traits */
 /** @typedef {import("./state.js").ConfirmKind} ConfirmKind */
 /** @typedef {import("./row.js").Row} Row */
+/** @typedef {import("./saves.js").PendingSave} PendingSave */
 
 /** The traits a view draws from; `error` is for code only (errors show in a row or the banner). */
 const TRAITS = /** @type {const} */ ([
@@ -121,6 +130,8 @@ export function createView(model, host) {
     /** @type {Set<string>} */ editing: new Set(),
     /** @type {Set<string>} */ details: new Set(),
     /** @type {Map<string, ConfirmKind>} */ confirm: new Map(),
+    /** submitted Edit forms that stay open until the save is answered @type {Map<string, PendingSave>} */
+    saving: new Map(),
     /** @type {Map<string, string>} */ lastAction: new Map(),
     /** finished downloads whose full bar this view still shows @type {Map<string, ReturnType<typeof setTimeout>>} */
     finishing: new Map(),
@@ -348,9 +359,36 @@ export function createView(model, host) {
         if (!catalog.byId.has(id)) {
           rows.delete(id);
           for (const set of [ui.editing, ui.details]) set.delete(id);
-          ui.confirm.delete(id);
         }
       }
+    }
+    /** The row inputs of one id, from this draw's traits and the view's own state. @param {string} id */
+    const inputsOf = (id) => ({
+      download: downloads[id],
+      busy: busy[id],
+      rowError: rowErrors[id],
+      offline: isOffline,
+      resources,
+      finishing: ui.finishing.has(id),
+      confirm: ui.confirm.get(id) ?? null,
+      editing: ui.editing.has(id),
+      details: ui.details.has(id),
+      lastAction: ui.lastAction.get(id),
+    });
+    // A confirmation whose action is gone is dropped, not hidden: it must not come back by
+    // itself when the action is offered again.
+    for (const [id, kind] of ui.confirm) {
+      const entry = catalog.byId.get(id);
+      if (entry && confirmStands(kind, entry.model, inputsOf(id))) continue;
+      ui.confirm.delete(id);
+      ids.add(id);
+    }
+    for (const [id, save] of ui.saving) {
+      const entry = catalog.byId.get(id);
+      const outcome = entry ? saveOutcome(save, entry.model, busy[id], rowErrors[id]) : "refused";
+      if (outcome === "wait") continue;
+      ui.saving.delete(id);
+      if (outcome === "saved" && ui.editing.delete(id)) ids.add(id);
     }
     /** @type {import("./catalog.js").Section[] | null} */
     let order = null;
@@ -376,18 +414,7 @@ export function createView(model, host) {
       }
       const m = entry.model;
       const d = downloads[id];
-      const inputs = {
-        download: d,
-        busy: busy[id],
-        rowError: rowErrors[id],
-        offline: isOffline,
-        resources,
-        finishing: ui.finishing.has(id),
-        confirm: ui.confirm.get(id) ?? null,
-        editing: ui.editing.has(id),
-        details: ui.details.has(id),
-        lastAction: ui.lastAction.get(id),
-      };
+      const inputs = inputsOf(id);
       const local = `${+inputs.finishing}${+inputs.editing}${+inputs.details}${inputs.confirm ?? ""}:${inputs.lastAction ?? ""}`;
       const sig = [
         downloadKey(d),
@@ -429,9 +456,11 @@ export function createView(model, host) {
         if (!offline()) send({ action: "details", id });
       }
     } else if (action === "edit") {
-      if (!ui.editing.delete(id)) ui.editing.add(id);
+      if (ui.editing.delete(id)) ui.saving.delete(id);
+      else ui.editing.add(id);
     } else if (action === "close-edit") {
       ui.editing.delete(id);
+      ui.saving.delete(id);
     } else if (action === "keep") {
       ui.confirm.delete(id);
     } else if (ROW_COMMANDS.has(action)) {
@@ -469,12 +498,11 @@ export function createView(model, host) {
       if (kind === "edit" && id !== null) {
         const field = (/** @type {string} */ name) =>
           /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value;
-        send({
-          action: "update",
-          id,
-          fields: { name: field("name"), description: field("description") },
-        });
-        ui.editing.delete(id);
+        const fields = { name: field("name"), description: field("description") };
+        send({ action: "update", id, fields });
+        // The form stays open (and keeps its text) until the save is answered: see saves.js.
+        const errorBefore = model.get("_row_errors")?.[id] ?? "";
+        ui.saving.set(id, { ...fields, sawBusy: false, errorBefore });
         ui.lastAction.set(id, "update");
         touchRow(id);
       } else if (kind === "add") {
@@ -506,6 +534,14 @@ export function createView(model, host) {
     model.on(`change:${name}`, handler);
     return [`change:${name}`, handler];
   });
+
+  // A "saving" that comes and goes between two frames still counts as seen.
+  const noteSaving = () => {
+    const busy = model.get("_busy") ?? {};
+    for (const [id, save] of ui.saving) if (busy[id] === "saving") save.sawBusy = true;
+  };
+  model.on("change:_busy", noteSaving);
+  handlers.push(["change:_busy", noteSaving]);
 
   host.append(root);
   draw();

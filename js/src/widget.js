@@ -23,9 +23,32 @@ function initialize({ model }) {
   return () => model.off("change:models", index);
 }
 
-/** @type {import("@anywidget/types").Render<Traits>} */
+/**
+ * A fresh id per view. `crypto.randomUUID` exists only in secure contexts (https, localhost), and
+ * Jupyter may be served over plain http from another host, so there is a fallback.
+ */
+export function newViewId() {
+  const uuid = globalThis.crypto?.randomUUID?.();
+  return uuid ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+/**
+ * Each view tells the kernel it opened and closed (`{action: "view", open, view}`), so the
+ * background health watch runs only while the widget is on screen somewhere.
+ * @type {import("@anywidget/types").Render<Traits>}
+ */
 function render({ model, el }) {
-  return createView(model, el);
+  const view = newViewId();
+  const cleanup = createView(model, el);
+  model.send({ action: "view", open: true, view });
+  return () => {
+    cleanup();
+    try {
+      model.send({ action: "view", open: false, view });
+    } catch {
+      // the model is already closed (kernel gone or widget closed): nobody to tell
+    }
+  };
 }
 
 export default { initialize, render };

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   formatBytes,
   formatContext,
+  formatDate,
   formatDuration,
   formatParameters,
   formatPercent,
@@ -117,5 +118,14 @@ describe("human labels", () => {
       }
     }
     expect(checked).toBeGreaterThan(150);
+  });
+});
+
+describe("formatDate", () => {
+  it("reads a Pieces timestamp as a UTC minute, and keeps what is not a date", () => {
+    expect(formatDate("2026-11-27T15:50:46.744032+00:00")).toBe("2026-11-27 15:50 UTC");
+    expect(formatDate("2026-11-27T17:50:46+02:00")).toBe("2026-11-27 15:50 UTC");
+    expect(formatDate("yesterday")).toBe("yesterday");
+    expect(formatDate(undefined)).toBe("");
   });
 });

@@ -97,6 +97,8 @@ export function mount(state = traits()) {
   const cleanup = /** @type {() => void} */ (
     /** @type {any} */ (widget).render({ model, el: host })
   );
+  // `sent` starts empty: the view's own open message has its test ("view lifecycle messages").
+  model.sent = model.sent.filter((msg) => msg.action !== "view");
   return { model, host, cleanup };
 }
 

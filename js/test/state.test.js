@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  confirmStands,
   detailFields,
   fitCheck,
   needsConfirm,
@@ -133,6 +134,26 @@ describe("rowState", () => {
     expect(v.confirm).toMatchObject({ text: "Delete 4.9 GB from disk?", label: "Delete" });
     expect(v.confirm?.aria).not.toMatch(/delete model one/i); // one button answers to that name
     expect(rowState(local(), { confirm: "delete" }).confirm).toBeNull();
+  });
+
+  it("keeps a confirmation only while its action is offered and still asks first", () => {
+    const onDisk = local({ downloaded: true });
+    expect(confirmStands("delete", onDisk, {})).toBe(true);
+    expect(confirmStands("delete", onDisk, { busy: "deleting" })).toBe(true); // disabled, not gone
+    expect(confirmStands("delete", local(), {})).toBe(false);
+    expect(confirmStands("delete", onDisk, { download: dl() })).toBe(false); // downloading again
+    expect(confirmStands("remove", local({ custom: true }), {})).toBe(true);
+    const tight = { ...roomy, available_memory: 4.2 * GB };
+    expect(confirmStands("load", onDisk, { resources: tight })).toBe(true);
+    expect(confirmStands("load", onDisk, { resources: roomy })).toBe(false);
+    expect(confirmStands("load", { ...onDisk, loaded: true }, { resources: tight })).toBe(false);
+  });
+
+  it("offers no Retry for a refused save: the open Edit form is the retry", () => {
+    const m = local({ custom: true, downloaded: true });
+    const refused = rowState(m, { rowError: "HTTP 400: bad name", lastAction: "update" });
+    expect(refused.alert).toEqual({ text: "HTTP 400: bad name", retry: null });
+    expect(rowState(m, { rowError: "HTTP 500", lastAction: "load" }).alert?.retry).toBe("load");
   });
 
   it("writes the meta line with human labels", () => {

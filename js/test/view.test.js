@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { timing } from "../src/view.js";
-import widget from "../src/widget.js";
+import widget, { newViewId } from "../src/widget.js";
 import {
   button,
   buttonTexts,
@@ -48,6 +48,12 @@ const press = (/** @type {Element} */ target) => {
 const bar = (/** @type {ParentNode} */ node) => node.querySelector('[role="progressbar"]');
 const statusOf = (/** @type {ParentNode} */ node) =>
   node.querySelector('[role="status"]')?.textContent;
+/** Type into the filter box. @param {ParentNode} host @param {string} text */
+const typeFilter = (host, text) => {
+  const filter = /** @type {HTMLInputElement} */ (host.querySelector(".pw-filter"));
+  filter.value = text;
+  filter.dispatchEvent(new Event("input", { bubbles: true }));
+};
 
 describe("rows built once and patched in place", () => {
   it("keeps the row, its buttons, bar and status elements across 50 ticks", async () => {
@@ -154,7 +160,84 @@ describe("rows built once and patched in place", () => {
       fields: { name: "My own name", description: "old" },
     });
     await frame();
+    expect(row(host, "m1").querySelector("form.pw-edit")).toBe(form); // open until answered
+    model.set("models", [{ ...custom, name: "My own name" }]);
+    model.set("_busy", {});
+    await frame();
     expect(row(host, "m1").querySelector("form.pw-edit")).toBeNull();
+  });
+
+  /** A custom model's row with its Edit form open. */
+  async function openEdit() {
+    const custom = local({ custom: true, description: "old" });
+    const { host, model } = view(traits({ models: [custom] }));
+    const r = row(host, "m1");
+    press(button(r, "edit"));
+    await frame();
+    const form = /** @type {HTMLFormElement} */ (r.querySelector("form.pw-edit"));
+    return { custom, model, r, form };
+  }
+
+  it("keeps a refused save's form open with what was typed, beside the reason", async () => {
+    const { custom, model, r, form } = await openEdit();
+    const name = /** @type {HTMLInputElement} */ (form.elements.namedItem("name"));
+    const save = /** @type {HTMLButtonElement} */ (form.querySelector('button[type="submit"]'));
+    name.value = "Taken name";
+    form.requestSubmit();
+    await frame();
+    expect(r.querySelector("form.pw-edit")).toBe(form);
+    model.set("_busy", { m1: "saving" });
+    await frame();
+    expect(r.querySelector("form.pw-edit")).toBe(form);
+    expect(save.disabled).toBe(true);
+    expect(statusOf(r)).toBe("Saving…");
+    model.set("_row_errors", { m1: "Pieces OS refused the change (HTTP 400): name taken" });
+    model.set("models", [{ ...custom }]); // what the server has now
+    model.set("_busy", {});
+    await frame();
+    expect(r.querySelector("form.pw-edit")).toBe(form);
+    expect(name.value).toBe("Taken name");
+    expect(save.disabled).toBe(false);
+    const alert = /** @type {HTMLElement} */ (r.querySelector('[role="alert"]'));
+    expect(alert.textContent).toContain("HTTP 400): name taken");
+    expect(button(alert, "download").hidden).toBe(true); // Save is the retry, not Download
+    // fixed and saved again: the old error goes, the form closes on the answer
+    name.value = "Free name";
+    form.requestSubmit();
+    await frame();
+    expect(r.querySelector("form.pw-edit")).toBe(form); // the old error is not this answer
+    model.set("_row_errors", {});
+    model.set("models", [{ ...custom, name: "Free name" }]); // busy came and went unseen
+    await frame();
+    expect(r.querySelector("form.pw-edit")).toBeNull();
+    expect(r.querySelector('[role="alert"]')).toBeNull();
+    expect(model.sent.filter((m) => m.action === "update").length).toBe(2);
+  });
+
+  it("closes the Edit form when the save went through, and not before", async () => {
+    const { custom, model, r, form } = await openEdit();
+    const desc = /** @type {HTMLTextAreaElement} */ (form.elements.namedItem("description"));
+    desc.value = "  new words  ";
+    form.requestSubmit();
+    expect(model.sent).toEqual([
+      { action: "update", id: "m1", fields: { name: "Model One", description: "  new words  " } },
+    ]);
+    model.set("downloads", { m1: dl() }); // unrelated news
+    await frame();
+    expect(r.querySelector("form.pw-edit")).toBe(form);
+    model.set("_busy", { m1: "saving" });
+    model.set("_busy", {}); // within one frame; the server trimmed the text
+    model.set("models", [{ ...custom, description: "new words" }]);
+    await frame();
+    expect(r.querySelector("form.pw-edit")).toBeNull();
+    expect(button(r, "edit").getAttribute("aria-expanded")).toBe("false");
+    press(button(r, "edit"));
+    await frame();
+    const again = /** @type {HTMLFormElement} */ (r.querySelector("form.pw-edit"));
+    expect(again).not.toBe(form);
+    expect(/** @type {HTMLTextAreaElement} */ (again.elements.namedItem("description")).value).toBe(
+      "new words",
+    );
   });
 
   it("shows no raw UPPER_CASE enum token in any row", async () => {
@@ -401,6 +484,62 @@ describe("disk and memory", () => {
     expect(r.querySelector(".pw-confirm")).toBeNull();
   });
 
+  it("drops a Delete confirmation whose action went away: it does not come back by itself", async () => {
+    const { host, model } = view(traits({ models: [local({ downloaded: true })] }));
+    const r = row(host, "m1");
+    press(button(r, "delete"));
+    await frame();
+    expect(r.querySelector(".pw-confirm")?.textContent).toContain("Delete 4.9 GB from disk?");
+    model.set("models", [local({ downloaded: false })]); // deleted elsewhere (another view, code)
+    await frame();
+    expect(r.querySelector(".pw-confirm")).toBeNull();
+    model.set("downloads", { m1: dl() });
+    await frame();
+    model.set("downloads", { m1: dl({ status: "COMPLETED", percentage: 100 }) });
+    model.set("models", [local({ downloaded: true })]); // downloaded again
+    await frame();
+    expect(button(r, "delete").textContent).toBe("Delete");
+    expect(r.querySelector(".pw-confirm")).toBeNull();
+    expect(model.sent).toEqual([]);
+  });
+
+  it("drops a confirmation of a row filtered out of view when its action goes away", async () => {
+    const { host, model } = view(
+      traits({ models: [local({ downloaded: true }), local({ id: "m2", name: "Other" })] }),
+    );
+    press(button(row(host, "m1"), "delete"));
+    await frame();
+    typeFilter(host, "Other");
+    await frame();
+    expect(row(host, "m1")).toBeNull();
+    model.set("models", [local({ downloaded: false }), local({ id: "m2", name: "Other" })]);
+    await frame();
+    model.set("models", [local({ downloaded: true }), local({ id: "m2", name: "Other" })]);
+    await frame();
+    typeFilter(host, "");
+    await frame();
+    expect(row(host, "m1").querySelector(".pw-confirm")).toBeNull();
+  });
+
+  it("drops a Load anyway question once the model fits", async () => {
+    const { host, model } = view(
+      traits({
+        models: [local({ downloaded: true })],
+        _resources: { total_memory: 32 * GB, available_memory: 2 * GB, free_disk: 180 * GB },
+      }),
+    );
+    const r = row(host, "m1");
+    press(button(r, "load"));
+    await frame();
+    expect(r.querySelector(".pw-confirm")?.textContent).toContain("Load anyway?");
+    model.set("_resources", { total_memory: 32 * GB, available_memory: 16 * GB, free_disk: 0 });
+    await frame();
+    expect(r.querySelector(".pw-confirm")).toBeNull();
+    model.set("_resources", { total_memory: 32 * GB, available_memory: 2 * GB, free_disk: 0 });
+    await frame();
+    expect(r.querySelector(".pw-confirm")).toBeNull();
+  });
+
   it("asks before removing a custom model", async () => {
     const { host, model } = view(traits({ models: [local({ custom: true })] }));
     const r = row(host, "m1");
@@ -610,6 +749,50 @@ describe("views and cost", () => {
     expect(b.querySelector(".pieces-widget")).toBeNull();
     expect([...model.handlers.values()].every((hs) => hs.length === 0)).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("tells the kernel when each view opens and closes, one id per view", () => {
+    const model = fakeModel(traits({ models: [local()] }));
+    const [a, b] = [document.createElement("div"), document.createElement("div")];
+    const [stopA, stopB] = [a, b].map(
+      (el) => /** @type {() => void} */ (/** @type {any} */ (widget).render({ model, el })),
+    );
+    const [openA, openB] = /** @type {{ view: string }[]} */ (model.sent);
+    expect(typeof openA.view).toBe("string");
+    expect(openA.view).not.toBe(openB.view);
+    expect(model.sent).toEqual([
+      { action: "view", open: true, view: openA.view },
+      { action: "view", open: true, view: openB.view },
+    ]);
+    stopB();
+    stopA();
+    expect(model.sent.slice(2)).toEqual([
+      { action: "view", open: false, view: openB.view },
+      { action: "view", open: false, view: openA.view },
+    ]);
+    // a model already closed throws on send: the cleanup still finishes quietly
+    const closed = fakeModel(traits());
+    const host = document.createElement("div");
+    const stop = /** @type {() => void} */ (
+      /** @type {any} */ (widget).render({ model: closed, el: host })
+    );
+    closed.send = () => {
+      throw new Error("Model is closed");
+    };
+    expect(stop).not.toThrow();
+    expect(host.querySelector(".pieces-widget")).toBeNull();
+  });
+
+  it("makes view ids without crypto.randomUUID (plain http pages)", () => {
+    vi.stubGlobal("crypto", undefined);
+    try {
+      const ids = new Set(Array.from({ length: 100 }, () => newViewId()));
+      expect(ids.size).toBe(100);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-z]+-[0-9a-z]+$/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(newViewId()).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("patches only the downloading rows when 10 downloads tick among 1,000 models", () => {
