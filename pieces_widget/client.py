@@ -201,7 +201,12 @@ class PiecesClient:
         items = data.get("iterable") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise PiecesServerError(200, str(data)[:200], "GET /models sent no 'iterable' list")
-        return [Model.from_json(item) for item in items if isinstance(item, dict) and "id" in item]
+        # a model without a string id cannot be named in any call: it is left out, not an error
+        return [
+            Model.from_json(item)
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+        ]
 
     def model(self, model_id: str) -> Model:
         return self._model("GET", model_id)
