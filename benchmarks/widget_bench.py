@@ -91,7 +91,11 @@ def render_thousand(tmp: Path) -> Row:
                     ).json_value()
                 except Exception:
                     page.screenshot(path=str(tmp.parent / "widget-bench-timeout.png"))
-                    raise RuntimeError(f"cell {k}: {MODELS} rows not rendered in 120 s") from None
+                    if k % 2:
+                        raise RuntimeError(
+                            f"cell {k}: {MODELS} rows not rendered in 120 s"
+                        ) from None
+                    outcome = "timeout"  # the composite never finished drawing: a failure
                 elapsed = time.perf_counter() - began
                 if outcome == "ok":
                     (ours if k % 2 else theirs).append(elapsed)
@@ -109,7 +113,8 @@ def render_thousand(tmp: Path) -> Row:
         f"{MODELS:,} models: run cell -> all rows rendered in Chromium (s)",
         f"{median_of(ours):.2f}",
         f"ipywidgets VBox(HBox(Label, Button, FloatProgress)) {median_of(theirs):.2f}"
-        f" (iopub limit lifted; failed to display in {baseline_failures} of {REPEATS} tries)",
+        f" (iopub limit lifted; failed to display, or not within 120 s, in {baseline_failures}"
+        f" of {REPEATS} tries)",
         ratio,
         ">= 10x faster",
         ratio >= 10,
