@@ -18,6 +18,13 @@ MiB = 1 << 20
 REPO = Path(__file__).resolve().parents[1]
 
 
+def ctrl_c_works() -> None:
+    """``preexec_fn`` for a child a test sends SIGINT to, as Ctrl-C in a terminal does: a shell
+    starts background jobs (a CI script run with ``&``) with SIGINT ignored, and Python then
+    never raises KeyboardInterrupt. Restore the default so the child sees it as a user would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def write_catalog(path: Path, models: list[dict[str, Any]]) -> Path:
     path.write_text(json.dumps(models))
     return path

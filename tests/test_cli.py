@@ -22,7 +22,7 @@ import pytest
 import requests
 from conftest import DEMO_LIKE
 from faultserver import FaultServer
-from serverproc import REPO, MiB, ServerProcess, write_catalog
+from serverproc import REPO, MiB, ServerProcess, ctrl_c_works, write_catalog
 from test_server_transfers import hub_requests
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -35,7 +35,7 @@ def _popen(args: list[str], url: str | None) -> subprocess.Popen[str]:
     extra = ["--url", url] if url else []  # after the command: common options go anywhere
     return subprocess.Popen(
         [*CLI, *args, *extra], env=ENV, stdin=subprocess.DEVNULL,  # no terminal to ask on
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_works,
     )  # fmt: skip
 
 

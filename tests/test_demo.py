@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from serverproc import ctrl_c_works
 
 from pieces_widget.demo import MARKER, main
 
@@ -54,7 +55,7 @@ def test_demo_url_working_copy_and_clean_stop(tmp_path: Path) -> None:
         [sys.executable, "-m", "pieces_widget.demo", "--data-dir", str(data), "--port", "0",
          "--lab-port", "0", "--notebook", str(TRACKED)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": str(REPO)}, preexec_fn=ctrl_c_works,
     )  # fmt: skip
     try:
         lines = _lines_until_url(proc)
