@@ -320,19 +320,23 @@ class ModelManager(anywidget.AnyWidget):
         source = {"url": url, **({"sha256": sha256} if sha256 else {})}
 
         def work() -> Model:
-            added = self._state.get("_add")["added"]
-            self._state.set(_add={"busy": True, "error": "", "added": added})
+            self._set_add(busy=True)
             try:
                 model = self.client.create_model({"name": name.strip(), "source": source, **fields})
             except Exception as exc:
-                self._state.set(_add={"busy": False, "error": str(exc), "added": added})
+                self._set_add(error=str(exc))
                 raise
             # ``added`` changes, so the browser sees the end even when busy was coalesced away
-            self._state.set(_add={"busy": False, "error": "", "added": model.id})
+            self._set_add(added=model.id)
             self._state.put_model(model.raw)
             return model
 
         return self._background(work)
+
+    def _set_add(self, busy: bool = False, error: str = "", added: str | None = None) -> None:
+        """The Add model form's state; ``added`` (the last added id) is kept unless given."""
+        last = self._state.get("_add")["added"] if added is None else added
+        self._state.set(_add={"busy": busy, "error": error, "added": last})
 
     def summary(self) -> Summary:
         """On-device count and bytes, loaded count and RAM, free disk and available memory."""
@@ -400,8 +404,7 @@ class ModelManager(anywidget.AnyWidget):
             COMMAND_TABLE[action](self, content)
         except (TypeError, ValueError) as exc:  # a bad command from the page: said, not raised
             if action == "add":
-                added = self._state.get("_add")["added"]
-                self._state.set(_add={"busy": False, "error": str(exc), "added": added})
+                self._set_add(error=str(exc))
             self._state.set(error=str(exc))
 
     # -- reprs for hosts without widgets -----------------------------------------------------
