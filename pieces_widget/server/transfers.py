@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
-import ctypes
 import errno
 import hashlib
 import logging
@@ -50,7 +49,7 @@ from .store import fsync_dir, regular_size
 log = logging.getLogger("pieces_widget.server")
 CHUNK = 1 << 20
 BACKLOG = 16  # chunks queued for the disk and hash threads before the network read waits
-WRITEBACK_EVERY = 8 * CHUNK  # bytes between nudges to the kernel to start writing to disk
+FLUSH_EVERY = 8 * CHUNK  # new bytes on disk before the next flush behind the writes starts
 
 
 class TransferError(Exception):
@@ -69,6 +68,11 @@ class _Sink:
     """Writes and hashes chunks in order, each in its own thread (both release the GIL), so the
     event loop goes on reading the network: a transfer runs at the pace of its slowest step.
     ``written`` counts bytes in the file (what progress reports); ``queued`` what was received.
+
+    A third thread keeps an ``fdatasync`` running behind the writes. A disk's cache flush costs
+    time in proportion to the bytes it holds: done once at the end, as curl + fsync would, it
+    adds the whole flush to the download; done behind the writes, it overlaps the network and
+    the final fsync has only the tail left.
     """
 
     def __init__(self, fd: int, hasher: Any, offset: int) -> None:
@@ -76,8 +80,10 @@ class _Sink:
         self._hasher = hasher
         self._disk = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="transfer-disk")
         self._hash = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="transfer-hash")
+        self._flush = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="transfer-flush")
         self._pending: collections.deque[concurrent.futures.Future[Any]] = collections.deque()
-        self.written = self._synced = self.queued = offset
+        self._flushing: concurrent.futures.Future[None] | None = None
+        self.written = self._flushed = self.queued = offset
 
     def _write(self, chunk: bytes) -> None:
         view = memoryview(chunk)
@@ -87,15 +93,23 @@ class _Sink:
         except OSError as exc:
             raise DiskError(exc) from exc
         self.written += len(chunk)
-        if self.written - self._synced >= WRITEBACK_EVERY:
-            start_writeback(self._fd, self._synced, self.written - self._synced)
-            self._synced = self.written
 
-    def _fsync(self) -> None:
+    def _sync(self, sync: Callable[[int], None]) -> None:
         try:
-            os.fsync(self._fd)
+            sync(self._fd)
         except OSError as exc:
             raise DiskError(exc) from exc
+
+    def _flush_behind(self) -> None:
+        """Start the next ``fdatasync`` once the last one is done and enough was written since."""
+        flushing = self._flushing
+        if flushing is not None:
+            if not flushing.done():
+                return
+            flushing.result()  # a disk error stops us at once
+        if self.written - self._flushed >= FLUSH_EVERY:
+            self._flushed = self.written
+            self._flushing = self._flush.submit(self._sync, _datasync)
 
     async def put(self, chunk: bytes) -> None:
         self.queued += len(chunk)
@@ -105,55 +119,45 @@ class _Sink:
             self._pending.popleft().result()
         while len(self._pending) > 2 * BACKLOG:
             await asyncio.wrap_future(self._pending.popleft())
+        self._flush_behind()
 
     async def drain(self) -> None:
-        """Wait for every queued write and hash (raising a disk error), e.g. before a retry."""
+        """Wait for every queued write, hash and flush (raising a disk error), e.g. before a
+        retry."""
         while self._pending:
             await asyncio.wrap_future(self._pending.popleft())
+        if self._flushing is not None:
+            await asyncio.wrap_future(self._flushing)
 
     async def restart(self) -> None:
         """Start the file over (a source that ignored our Range request)."""
         await self.drain()
         os.ftruncate(self._fd, 0)
         self._hasher = hashlib.sha256()
-        self.written = self._synced = self.queued = 0
+        self.written = self._flushed = self.queued = 0
 
     async def finish(self) -> str:
-        """Flush, fsync and hash what is queued; the fsync overlaps the tail of the hashing."""
-        self._pending.append(self._disk.submit(self._fsync))
+        """Write, hash and flush what is queued, then fsync (the tail and the file's metadata)."""
         await self.drain()
+        await asyncio.wrap_future(self._flush.submit(self._sync, os.fsync))
         return self._hasher.hexdigest()
 
     def abort(self) -> None:
-        """Drop queued work and wait for the running write, so the file can be closed."""
+        """Drop queued work and wait for the running write and flush, so the file can be
+        closed."""
         for future in self._pending:
             future.cancel()
-        concurrent.futures.wait(self._pending)
+        running = [*self._pending, *([self._flushing] if self._flushing else [])]
+        concurrent.futures.wait(running)
         self._pending.clear()
 
     def close(self) -> None:
-        self._disk.shutdown(wait=True)
-        self._hash.shutdown(wait=True)
+        for pool in (self._disk, self._hash, self._flush):
+            pool.shutdown(wait=True)
 
 
-def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    try:
-        func = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):  # not Linux: the final fsync does all the writing
-        return None
-    func.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    return func
-
-
-_sync_file_range = _load_sync_file_range()
-
-
-def start_writeback(fd: int, offset: int, length: int) -> None:
-    """Ask Linux to start writing a range to disk now, without waiting for it, so the final
-    fsync finds little left to do (curl pays no fsync; we would otherwise pay it all at the end).
-    """
-    if _sync_file_range is not None:
-        _sync_file_range(fd, offset, length, 2)  # SYNC_FILE_RANGE_WRITE
+# fdatasync skips metadata the data does not need; macOS has only fsync.
+_datasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 
 
 def _hash_prefix(fd: int, size: int, hasher: Any, stop: threading.Event) -> None:
