@@ -94,11 +94,10 @@ class _Sink:
             raise DiskError(exc) from exc
         self.written += len(chunk)
 
-    def _sync(self, sync: Callable[[int], None]) -> None:
-        try:
-            sync(self._fd)
-        except OSError as exc:
-            raise DiskError(exc) from exc
+    def _sync_in_background(self, sync: Callable[[int], None]) -> concurrent.futures.Future[None]:
+        """Run ``sync`` in the flush thread on a copy of the file descriptor: a cancel closes
+        the file at once, without blocking the server on a slow disk's flush."""
+        return self._flush.submit(_sync_and_close, os.dup(self._fd), sync)
 
     def _flush_behind(self) -> None:
         """Start the next ``fdatasync`` once the last one is done and enough was written since."""
@@ -109,7 +108,7 @@ class _Sink:
             flushing.result()  # a disk error stops us at once
         if self.written - self._flushed >= FLUSH_EVERY:
             self._flushed = self.written
-            self._flushing = self._flush.submit(self._sync, _datasync)
+            self._flushing = self._sync_in_background(_datasync)
 
     async def put(self, chunk: bytes) -> None:
         self.queued += len(chunk)
@@ -139,25 +138,34 @@ class _Sink:
     async def finish(self) -> str:
         """Write, hash and flush what is queued, then fsync (the tail and the file's metadata)."""
         await self.drain()
-        await asyncio.wrap_future(self._flush.submit(self._sync, os.fsync))
+        await asyncio.wrap_future(self._sync_in_background(os.fsync))
         return self._hasher.hexdigest()
 
     def abort(self) -> None:
-        """Drop queued work and wait for the running write and flush, so the file can be
-        closed."""
+        """Drop queued work and wait for the running write, so the file can be closed (a
+        flush in flight has its own descriptor and ends on its own)."""
         for future in self._pending:
             future.cancel()
-        running = [*self._pending, *([self._flushing] if self._flushing else [])]
-        concurrent.futures.wait(running)
+        concurrent.futures.wait(self._pending)
         self._pending.clear()
 
     def close(self) -> None:
-        for pool in (self._disk, self._hash, self._flush):
-            pool.shutdown(wait=True)
+        self._disk.shutdown(wait=True)
+        self._hash.shutdown(wait=True)
+        self._flush.shutdown(wait=False)
 
 
 # fdatasync skips metadata the data does not need; macOS has only fsync.
 _datasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
+
+
+def _sync_and_close(fd: int, sync: Callable[[int], None]) -> None:
+    try:
+        sync(fd)
+    except OSError as exc:
+        raise DiskError(exc) from exc
+    finally:
+        os.close(fd)
 
 
 def _hash_prefix(fd: int, size: int, hasher: Any, stop: threading.Event) -> None:
