@@ -20,6 +20,7 @@ __all__ = [
     "Row",
     "ServerProcess",
     "hub_and_server",
+    "hub_blob",
     "local_model",
     "median_of",
     "write_catalog",
@@ -46,6 +47,11 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - began
 
 
+def hub_blob(tmp: Path) -> Path:
+    """The blob file ``hub_and_server(tmp, ...)`` serves."""
+    return tmp / "hub" / "hub" / "blob.bin"
+
+
 @contextlib.contextmanager
 def hub_and_server(
     tmp: Path, size: int, hub_rate: float = 0
@@ -56,7 +62,7 @@ def hub_and_server(
     tmp.mkdir(parents=True, exist_ok=True)
     hub_catalog = write_catalog(tmp / "hub.json", [local_model("blob", size, blob="blob.bin")])
     with ServerProcess(tmp / "hub", hub_catalog, hub_rate=hub_rate) as hub:
-        digest = (hub.data_dir / "hub" / "blob.bin.sha256").read_text().strip()
+        digest = hub_blob(tmp).with_suffix(".bin.sha256").read_text().strip()
         source = {"url": f"{hub.url}/hub/blob.bin", "sha256": digest, "bytes": size}
         catalog = write_catalog(tmp / "c.json", [{"id": "big", "name": "Big", "source": source}])
         with ServerProcess(tmp / "srv", catalog) as server:

@@ -15,11 +15,20 @@ import psutil
 import requests
 import websocket
 
-from .common import MiB, Row, ServerProcess, hub_and_server, local_model, median_of, write_catalog
+from .common import (
+    MiB,
+    Row,
+    ServerProcess,
+    hub_and_server,
+    hub_blob,
+    local_model,
+    median_of,
+    write_catalog,
+)
 
 BLOB = 256 * MiB
 RUNS = 7
-RATED_RUNS = 3  # at 100 MiB/s a run takes 2.6 s
+RATED_RUNS = 5  # at 100 MiB/s a run takes 2.6 s
 CANCEL_TRIES = 20
 
 
@@ -42,9 +51,10 @@ def throughput(tmp: Path, source_rate: float = 0) -> list[Row]:
     the page cache: a durable copy with no network at all. ``source_rate`` (bytes/s) caps the hub,
     as a fast real source would; 0 is loopback speed."""
     where = f"from a {source_rate / MiB:.0f} MiB/s source" if source_rate else "over loopback"
-    with hub_and_server(tmp / f"rate-{source_rate:.0f}", BLOB, source_rate) as (server, source):
+    run_dir = tmp / f"rate-{source_rate:.0f}"
+    with hub_and_server(run_dir, BLOB, source_rate) as (server, source):
         out = tmp / "baseline.bin"
-        blob = server.data_dir.parent / "hub" / "hub" / "blob.bin"
+        blob = hub_blob(run_dir)
 
         def curl(durable: bool = False) -> None:
             subprocess.run(["curl", "-s", "-o", str(out), source["url"]], check=True)
@@ -81,7 +91,7 @@ def throughput(tmp: Path, source_rate: float = 0) -> list[Row]:
                 if i:
                     times[name].append(time.perf_counter() - began)
                 clean_up()
-    rates = {name: BLOB / median_of(runs) / MiB for name, runs in times.items()}
+    rates = {name: BLOB / median_of(samples) / MiB for name, samples in times.items()}
     ours_rate = rates.pop("ours")
     return [
         Row(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import contextlib
 import errno
 import hashlib
 import logging
@@ -50,6 +51,7 @@ log = logging.getLogger("pieces_widget.server")
 CHUNK = 1 << 20
 BACKLOG = 16  # chunks queued for the disk and hash threads before the network read waits
 FLUSH_EVERY = 8 * CHUNK  # new bytes on disk before the next flush behind the writes starts
+FLUSH_AHEAD = 32 * CHUNK  # received bytes past the running flush's start before we wait for it
 
 
 class TransferError(Exception):
@@ -57,7 +59,7 @@ class TransferError(Exception):
 
 
 class DiskError(Exception):
-    """An ``OSError`` of the disk thread (apart from network errors, which are OSErrors too)."""
+    """An ``OSError`` of the disk threads (apart from network errors, which are OSErrors too)."""
 
     def __init__(self, error: OSError) -> None:
         super().__init__(str(error))
@@ -69,20 +71,22 @@ class _Sink:
     event loop goes on reading the network: a transfer runs at the pace of its slowest step.
     ``written`` counts bytes in the file (what progress reports); ``queued`` what was received.
 
-    A third thread keeps an ``fdatasync`` running behind the writes. A disk's cache flush costs
-    time in proportion to the bytes it holds: done once at the end, as curl + fsync would, it
-    adds the whole flush to the download; done behind the writes, it overlaps the network and
-    the final fsync has only the tail left.
+    A third thread keeps an ``fdatasync`` running behind the writes. Flushing this file's
+    pending pages to stable storage costs time in proportion to how many there are: done once at
+    the end, as curl + fsync would, it adds the whole flush to the download; done behind the
+    writes, it overlaps the network and the final fsync has only the tail left. No flush may
+    cover more than about ``FLUSH_AHEAD`` bytes: nothing interrupts one, not even SIGTERM, so on
+    a slow disk (a USB drive) each must stay short.
     """
 
     def __init__(self, fd: int, hasher: Any, offset: int) -> None:
         self._fd = fd
         self._hasher = hasher
-        self._disk = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="transfer-disk")
-        self._hash = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="transfer-hash")
-        self._flush = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="transfer-flush")
+        self._disk = _one_thread("pieces-transfer-disk")
+        self._hash = _one_thread("pieces-transfer-hash")
+        self._flush = _one_thread("pieces-transfer-flush")
         self._pending: collections.deque[concurrent.futures.Future[Any]] = collections.deque()
-        self._flushing: concurrent.futures.Future[None] | None = None
+        self.flushing: concurrent.futures.Future[None] | None = None  # the last flush started
         self.written = self._flushed = self.queued = offset
 
     def _write(self, chunk: bytes) -> None:
@@ -94,21 +98,41 @@ class _Sink:
             raise DiskError(exc) from exc
         self.written += len(chunk)
 
-    def _sync_in_background(self, sync: Callable[[int], None]) -> concurrent.futures.Future[None]:
-        """Run ``sync`` in the flush thread on a copy of the file descriptor: a cancel closes
-        the file at once, without blocking the server on a slow disk's flush."""
-        return self._flush.submit(_sync_and_close, os.dup(self._fd), sync)
+    def _sync_on_a_copy(self, sync: Callable[[int], None]) -> concurrent.futures.Future[None]:
+        """Start ``sync`` in the flush thread on a copy of the file descriptor, which is closed
+        however the flush ends (even cancelled before it ran): a cancel can close the file at
+        once, without waiting for a slow disk."""
+        try:
+            fd = os.dup(self._fd)
+        except OSError as exc:
+            raise DiskError(exc) from exc
 
-    def _flush_behind(self) -> None:
-        """Start the next ``fdatasync`` once the last one is done and enough was written since."""
-        flushing = self._flushing
+        def close_if_never_run(future: concurrent.futures.Future[None]) -> None:
+            if future.cancelled():
+                os.close(fd)
+
+        try:
+            future = self._flush.submit(_sync_and_close, fd, sync)
+        except BaseException:
+            os.close(fd)
+            raise
+        future.add_done_callback(close_if_never_run)
+        self.flushing = future
+        return future
+
+    async def _flush_behind(self) -> None:
+        """Start the next ``fdatasync`` once the last one is done and enough was written since;
+        wait for the running one when the network got ``FLUSH_AHEAD`` bytes ahead of it."""
+        flushing = self.flushing
         if flushing is not None:
             if not flushing.done():
-                return
+                if self.queued - self._flushed <= FLUSH_AHEAD:
+                    return
+                await asyncio.wrap_future(flushing)
             flushing.result()  # a disk error stops us at once
         if self.written - self._flushed >= FLUSH_EVERY:
             self._flushed = self.written
-            self._flushing = self._sync_in_background(_datasync)
+            self._sync_on_a_copy(_datasync)
 
     async def put(self, chunk: bytes) -> None:
         self.queued += len(chunk)
@@ -118,15 +142,15 @@ class _Sink:
             self._pending.popleft().result()
         while len(self._pending) > 2 * BACKLOG:
             await asyncio.wrap_future(self._pending.popleft())
-        self._flush_behind()
+        await self._flush_behind()
 
     async def drain(self) -> None:
         """Wait for every queued write, hash and flush (raising a disk error), e.g. before a
         retry."""
         while self._pending:
             await asyncio.wrap_future(self._pending.popleft())
-        if self._flushing is not None:
-            await asyncio.wrap_future(self._flushing)
+        if self.flushing is not None:
+            await asyncio.wrap_future(self.flushing)
 
     async def restart(self) -> None:
         """Start the file over (a source that ignored our Range request)."""
@@ -138,12 +162,12 @@ class _Sink:
     async def finish(self) -> str:
         """Write, hash and flush what is queued, then fsync (the tail and the file's metadata)."""
         await self.drain()
-        await asyncio.wrap_future(self._sync_in_background(os.fsync))
+        await asyncio.wrap_future(self._sync_on_a_copy(os.fsync))
         return self._hasher.hexdigest()
 
     def abort(self) -> None:
         """Drop queued work and wait for the running write, so the file can be closed (a
-        flush in flight has its own descriptor and ends on its own)."""
+        flush in flight has its own descriptor and ends on its own: see ``settle``)."""
         for future in self._pending:
             future.cancel()
         concurrent.futures.wait(self._pending)
@@ -159,7 +183,19 @@ class _Sink:
 _datasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 
 
+def flush_error(flush: concurrent.futures.Future[None] | None) -> BaseException | None:
+    """Why a finished flush failed; None when it is running, succeeded or never ran."""
+    if flush is None or not flush.done() or flush.cancelled():
+        return None
+    return flush.exception()
+
+
+def _one_thread(name: str) -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=name)
+
+
 def _sync_and_close(fd: int, sync: Callable[[int], None]) -> None:
+    """The flush thread's job: ``sync`` the file, then close the copy of its descriptor."""
     try:
         sync(fd)
     except OSError as exc:
@@ -190,6 +226,7 @@ class Transfer:
         session: aiohttp.ClientSession,
         options: SourceOptions,
         on_done: Callable[[Transfer], None] | None = None,
+        after: concurrent.futures.Future[None] | None = None,
     ) -> None:
         self.model_id = model_id
         self.source = source
@@ -204,6 +241,8 @@ class Transfer:
         self._on_done = on_done
         self._on_disk = regular_size(part) or 0
         self._sink: _Sink | None = None
+        self._after = after  # the last flush of this model's previous transfer
+        self.last_flush: concurrent.futures.Future[None] | None = None  # for the next one
         self._watchers: set[asyncio.Event] = set()
         self._task = asyncio.get_running_loop().create_task(self._run())
         self._task.add_done_callback(self._end)
@@ -277,6 +316,7 @@ class Transfer:
 
     async def _run(self) -> str:
         """Download to ``.part``, check, rename; returns the sha256 of the file."""
+        await self._settle()
         try:
             f = _open_part(self.part)
         except OSError as exc:
@@ -295,6 +335,19 @@ class Transfer:
             raise TransferError(disk_error(exc, str(self.final.parent))) from None
         return digest
 
+    async def _settle(self) -> None:
+        """Wait for the flush a cancelled transfer of this model left running. If it failed, the
+        ``.part``'s bytes may be in memory only, and a resume would trust them (the kernel
+        reports a write-back error once, and that flush saw it): start the file over."""
+        flush = self._after
+        if flush is None:
+            return
+        await asyncio.wait([asyncio.wrap_future(flush)])
+        if (exc := flush_error(flush)) is not None:
+            log.warning("%r: the last flush failed (%s): downloading from 0", self.model_id, exc)
+            self.part.unlink(missing_ok=True)
+            self._on_disk = 0
+
     async def _download_into(self, fd: int) -> str:
         total = self.source.bytes
         offset = os.fstat(fd).st_size
@@ -310,8 +363,10 @@ class Transfer:
             try:
                 await asyncio.shield(hashing)
             except asyncio.CancelledError:
-                stop.set()  # the thread reads our fd: let it finish before the fd is closed
-                await asyncio.wait([hashing])
+                stop.set()  # the thread reads our fd: let it finish before the fd is closed,
+                while not hashing.done():  # even through a second cancel (a shutdown)
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait([hashing])
                 raise
         sink = self._sink = _Sink(fd, hasher, offset)
         try:
@@ -324,6 +379,7 @@ class Transfer:
                 raise TransferError(self._disk_failure(exc.error, sink)) from None
             raise
         finally:
+            self.last_flush = sink.flushing
             sink.close()
 
     def _disk_failure(self, exc: OSError, sink: _Sink) -> str:
@@ -335,6 +391,10 @@ class Transfer:
                 f"{readable_bytes(self.source.bytes)}: the partial file was removed to free "
                 "the space; free some disk space and download again"
             )
+        if flush_error(sink.flushing) is not None:
+            # The written bytes may be in memory only, and the kernel will not say so again.
+            self.part.unlink(missing_ok=True)
+            return f"{disk_error(exc, str(self.part.parent))}; the partial file was removed"
         return disk_error(exc, str(self.part.parent))
 
     async def _fetch_with_retries(self, sink: _Sink) -> None:
@@ -424,8 +484,16 @@ class Transfers:
         running = self.active(model_id)
         if running is not None:
             return running
+        previous = self._active.get(model_id)
         transfer = Transfer(
-            model_id, source, part, final, self.session, self.options, self._on_done
+            model_id,
+            source,
+            part,
+            final,
+            self.session,
+            self.options,
+            self._on_done,
+            after=previous.last_flush if previous is not None else None,
         )
         self._active[model_id] = transfer
         started = self._started.pop(model_id, None)
