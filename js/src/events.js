@@ -4,8 +4,12 @@
  * Buttons say what they do with `data-action` (and rows carry `data-model-id`); forms with
  * `data-form`; controls with `data-control`. A press of the mouse is checked against the action
  * the button had when it went down, so a button that changed under the press (Cancel turned
- * into Load as the download finished) does nothing rather than the wrong thing.
+ * into Load as the download finished) does nothing rather than the wrong thing. For the same
+ * reason a multi-click counts once (its second click would land on the Cancel the first one's
+ * Download turned into), and a click on a button whose action changed less than `settleMs` ago
+ * is ignored. Buttons marked aria-disabled (a command on its way) take no click but keep focus.
  */
+import { actionAge } from "./dom.js";
 
 /**
  * @typedef {{
@@ -23,9 +27,10 @@ function modelIdOf(node) {
 
 /**
  * @param {HTMLElement} root @param {Handlers} on
+ * @param {{ settleMs: number }} timing read at each click (tests shorten it)
  * @returns {() => void} removes the listeners
  */
-export function listen(root, on) {
+export function listen(root, on, timing) {
   /** @type {{ button: Element | null, action: string | null }} */
   let pressed = { button: null, action: null };
 
@@ -47,7 +52,9 @@ export function listen(root, on) {
     const b = buttonOf(event.target);
     const held = pressed;
     pressed = { button: null, action: null };
-    if (!b || b.disabled) return;
+    if (!b || b.disabled || b.getAttribute("aria-disabled") === "true") return;
+    if (/** @type {MouseEvent} */ (event).detail > 1) return; // keyboard activation is detail 0
+    if (actionAge(b) < timing.settleMs) return;
     const action = b.getAttribute("data-action") ?? "";
     if (held.button === b && held.action !== action) return;
     const id = modelIdOf(b);

@@ -36,11 +36,15 @@ export function formatPercent(pct) {
   return `${p.toFixed(1).replace(/\.0$/, "")} %`;
 }
 
-/** @param {number | null | undefined} billions the spec's `parameters`: 3.8 -> "3.8 B params" */
-export function formatParameters(billions) {
+/**
+ * The spec's `parameters` (billions): 3.8 -> "3.8 B params"; with `unit` "billion" (a labelled
+ * field, where "params" would repeat the label) -> "3.8 billion".
+ * @param {number | null | undefined} billions @param {string} [unit]
+ */
+export function formatParameters(billions, unit = "B params") {
   if (billions == null || !Number.isFinite(billions) || billions <= 0) return "";
   const text = billions >= 10 ? String(Math.round(billions)) : String(Number(billions.toFixed(1)));
-  return `${text} B params`;
+  return `${text} ${unit}`;
 }
 
 /**
@@ -54,31 +58,50 @@ export function formatDate(iso) {
   return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-/**
- * `maxTokens.total` as people say it: 4096 -> "4K context", 128000 and 131072 -> "128K context".
- * @param {number | null | undefined} tokens
- */
-export function formatContext(tokens) {
-  if (tokens == null || !Number.isFinite(tokens) || tokens <= 0) return "";
+/** A token count as people say it: 4096 -> "4K", 128000 and 131072 -> "128K", 512 -> "512". */
+function tokenCount(/** @type {number} */ tokens) {
   /** @param {number} unit @param {number} binary */
   const scaled = (unit, binary) => {
     const n = tokens % unit !== 0 && tokens % binary === 0 ? tokens / binary : tokens / unit;
     return String(Number(n.toFixed(1)));
   };
-  if (tokens >= 1e6) return `${scaled(1e6, 1048576)}M context`;
-  if (tokens >= 1000) return `${scaled(1000, 1024)}K context`;
-  return `${tokens} tokens context`;
+  if (tokens >= 1e6) return `${scaled(1e6, 1048576)}M`;
+  if (tokens >= 1000) return `${scaled(1000, 1024)}K`;
+  return String(tokens);
+}
+
+/** @param {number | null | undefined} tokens */
+const validTokens = (tokens) => tokens != null && Number.isFinite(tokens) && tokens > 0;
+
+/**
+ * `maxTokens.total` in the meta line: 4096 -> "4K context", 128000 -> "128K context".
+ * @param {number | null | undefined} tokens
+ */
+export function formatContext(tokens) {
+  if (!validTokens(tokens)) return "";
+  const n = /** @type {number} */ (tokens);
+  return n < 1000 ? `${n} tokens context` : `${tokenCount(n)} context`;
+}
+
+/**
+ * `maxTokens.total` in the labelled Context field: 4096 -> "4K tokens", 512 -> "512 tokens".
+ * @param {number | null | undefined} tokens
+ */
+export function formatTokens(tokens) {
+  return validTokens(tokens) ? `${tokenCount(/** @type {number} */ (tokens))} tokens` : "";
 }
 
 /**
  * The line under a progress bar: percent, bytes, speed and ETA, or how long it has stalled.
  * `eta` is null while unknown (no speed yet, or no bytes for a few seconds): "ETA —".
- * @param {Download} d
+ * `paused` (Pieces OS unreachable): percent and bytes only, the speed and ETA mean nothing then.
+ * @param {Download} d @param {boolean} [paused]
  */
-export function progressText(d) {
+export function progressText(d, paused = false) {
   const parts = [d.percentage == null ? "…" : formatPercent(d.percentage)];
   if (d.bytes_total != null)
     parts.push(`${formatBytes(d.bytes_done ?? 0)} / ${formatBytes(d.bytes_total)}`);
+  if (paused) return parts.join(" · ");
   if (d.stalled) {
     parts.push(`stalled for ${formatDuration(d.stalled_for)}`);
   } else {

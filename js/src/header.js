@@ -12,8 +12,8 @@ import { actionButton, el, setAttr, setHidden, setText } from "./dom.js";
 
 export const SORTS = /** @type {const} */ ([
   ["name", "Name"],
-  ["size", "Size"],
-  ["ram", "RAM"],
+  ["size", "Size (largest first)"],
+  ["ram", "RAM (largest first)"],
   ["state", "State"],
 ]);
 
@@ -57,8 +57,10 @@ export function createHeader() {
 
   const summaryLine = el("div", "pw-summary-line");
   const summary = el("span", "pw-summary");
+  // always there (the header keeps its height, a focused button its focus), aria-disabled while
+  // nothing is loaded
   const unloadAll = actionButton("unload_all", "Unload all", "Unload all models");
-  unloadAll.hidden = true;
+  unloadAll.setAttribute("aria-disabled", "true");
   summaryLine.append(summary, unloadAll);
 
   const controls = el("div", "pw-controls");
@@ -162,7 +164,7 @@ export function patchBanner(h, c) {
 /** @param {Header} h @param {{ text: string, loaded: number }} s @param {boolean} offline */
 export function patchSummary(h, s, offline) {
   setText(h.summary, s.text);
-  setHidden(h.unloadAll, s.loaded === 0);
+  setAttr(h.unloadAll, "aria-disabled", s.loaded === 0 ? "true" : null);
   if (h.unloadAll.disabled !== offline) h.unloadAll.disabled = offline;
 }
 

@@ -5,7 +5,7 @@
  * held mouse button; the role="status" element is never re-created. Server strings go in as
  * text only. Clicks are handled by the view's one delegated listener (data-action).
  */
-import { actionButton, el, placePart, setAttr, setText, syncChildren } from "./dom.js";
+import { actionButton, el, placePart, setAction, setAttr, setText, syncChildren } from "./dom.js";
 import { detailFields, rowState } from "./state.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
@@ -130,16 +130,17 @@ function patchActions(row, v) {
     if (!b) {
       b = actionButton(a.action, a.label, `${a.label} ${v.name}`);
       row.buttons.set(a.slot, b);
-      for (const k of ["action", "label", "aria", "disabled", "expanded"])
+      for (const k of ["action", "label", "aria", "disabled", "expanded", "pending"])
         delete row.memo[`${a.slot}.${k}`];
       row.memo[`${a.slot}.action`] = a.action;
       row.memo[`${a.slot}.label`] = a.label;
       row.memo[`${a.slot}.aria`] = `${a.label} ${v.name}`;
     }
-    attr(row, `${a.slot}.action`, b, "data-action", a.action);
+    if (differs(row, `${a.slot}.action`, a.action)) setAction(b, a.action);
     text(row, `${a.slot}.label`, b, a.label);
     attr(row, `${a.slot}.aria`, b, "aria-label", `${a.label} ${v.name}`);
     disabled(row, `${a.slot}.disabled`, b, a.disabled);
+    attr(row, `${a.slot}.pending`, b, "aria-disabled", a.pending ? "true" : null);
     attr(
       row,
       `${a.slot}.expanded`,

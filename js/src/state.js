@@ -10,9 +10,11 @@ import {
   formatDate,
   formatParameters,
   formatPercent,
+  formatTokens,
   progressText,
 } from "./format.js";
 import { enumLabel, foundationLabel, providerLabel, quantizationLabel } from "./labels.js";
+import { PENDING_LABELS, WAITING_TEXT } from "./pending.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
 /** @typedef {import("./types.js").Download} Download */
@@ -28,19 +30,22 @@ export const FINISHED_BAR_MS = 2000;
 
 /**
  * Everything a row depends on besides its Model JSON. The view keeps `finishing`, `confirm`,
- * `editing`, `details` and `lastAction` per view; the rest comes from the synced traits.
+ * `editing`, `details`, `lastAction` and `pending` (a command sent, not answered yet: see
+ * pending.js) per view; the rest comes from the synced traits.
  * @typedef {{
  *   download?: Download, busy?: string, rowError?: string, offline?: boolean,
  *   resources?: Resources | null, finishing?: boolean, confirm?: ConfirmKind | null,
  *   editing?: boolean, details?: boolean, lastAction?: string,
+ *   pending?: { action: string, waiting: boolean } | null,
  * }} RowInputs
  */
 
 /**
  * One button of a row. `slot` keeps the element across state changes (Download -> Cancel ->
- * Load is one element, so keyboard focus stays put); `action` is its data-action.
+ * Load is one element, so keyboard focus stays put); `action` is its data-action. `pending`:
+ * its command is on its way (aria-disabled, so a focused button keeps the focus).
  * @typedef {{ slot: string, action: string, label: string, disabled: boolean,
- *   expanded?: boolean }} RowAction
+ *   expanded?: boolean, pending?: boolean }} RowAction
  */
 
 /**
@@ -54,6 +59,9 @@ export const FINISHED_BAR_MS = 2000;
  * @typedef {{ kind: ConfirmKind, text: string, label: string, aria: string, keep: string,
  *   keepAria: string }} Confirmation
  */
+
+/** What an active download's row says while Pieces OS is unreachable (no speed, no ETA). */
+export const WAITING_FOR_SERVER = "Waiting for Pieces OS…";
 
 const BUSY_TEXT = /** @type {Record<string, string>} */ ({
   loading: "Loading…",
@@ -153,15 +161,23 @@ function metaParts(m) {
  */
 function rowActions(m, inputs, active) {
   const blocked = Boolean(inputs.busy) || Boolean(inputs.offline);
+  const pending = inputs.pending?.action;
   /** @type {RowAction[]} */
   const actions = [];
-  /** @param {string} slot @param {string} action @param {string} label @param {boolean} [off] */
-  const add = (slot, action, label, off = blocked) =>
-    actions.push({ slot, action, label, disabled: off });
+  /**
+   * @param {string} slot @param {string} action @param {string} label @param {boolean} [off]
+   * @param {string} [pendingLabel] what it says while its command is on its way
+   */
+  const add = (slot, action, label, off = blocked, pendingLabel = PENDING_LABELS[action]) => {
+    if (pending === action && pendingLabel)
+      actions.push({ slot, action, label: pendingLabel, disabled: off, pending: true });
+    else actions.push({ slot, action, label, disabled: off });
+  };
   if (active) add("main", "cancel", "Cancel", Boolean(inputs.offline));
   else if (!m.cloud && !m.downloaded) {
     const resume = resumePercent(m, inputs.download);
-    add("main", "download", resume == null ? "Download" : `Resume (${resume} %)`);
+    if (resume == null) add("main", "download", "Download");
+    else add("main", "download", `Resume (${resume} %)`, blocked, PENDING_LABELS.resume);
   } else if (!m.cloud) add("main", m.loaded ? "unload" : "load", m.loaded ? "Unload" : "Load");
   if (m.custom) {
     add("edit", "edit", "Edit");
@@ -176,7 +192,9 @@ function rowActions(m, inputs, active) {
 
 /**
  * The row's one alert: its own failed action, else the failed download's reason. Retry repeats
- * what this view last asked for when the row still offers it, else the row's main action.
+ * what this view last asked for when the row still offers it, else the row's main action; but
+ * when that is the row's main button (Download, Resume (46 %), Load), that button is the retry:
+ * no second button for the same thing.
  * @param {ModelJson} m @param {RowInputs} inputs @param {boolean} active @param {RowAction[]} actions
  */
 function rowAlert(m, inputs, active, actions) {
@@ -191,7 +209,7 @@ function rowAlert(m, inputs, active, actions) {
   if (inputs.rowError && inputs.lastAction === "update") return { text, retry: null };
   const offered = actions.filter((a) => a.slot !== "details" && a.slot !== "edit");
   const again = offered.find((a) => a.action === inputs.lastAction) ?? offered[0];
-  return { text, retry: again && again.action !== "cancel" ? again.action : null };
+  return { text, retry: again && again.slot !== "main" ? again.action : null };
 }
 
 /**
@@ -203,15 +221,17 @@ function rowAlert(m, inputs, active, actions) {
 function confirmation(kind, m, r) {
   const name = displayName(m);
   const size = m.bytes?.value != null ? formatBytes(m.bytes.value) : "";
-  if (kind === "delete")
+  if (kind === "delete") {
+    const verb = m.loaded ? "Unload and delete" : "Delete"; // the server unloads it first
     return {
       kind,
-      text: size ? `Delete ${size} from disk?` : "Delete the weights from disk?",
+      text: `${verb} ${size || "the weights"} from disk?`,
       label: "Delete",
-      aria: `Delete ${size || "the weights"} of ${name} from disk`,
+      aria: `${verb} ${size || "the weights"} of ${name} from disk`,
       keep: "Keep",
       keepAria: `Keep ${name} on disk`,
     };
+  }
   if (kind === "remove")
     return {
       kind,
@@ -261,24 +281,30 @@ export function confirmStands(kind, m, inputs) {
 export function rowState(m, inputs) {
   const d = inputs.download;
   const active = isActive(m, d);
-  const stalled = Boolean(active && d?.stalled);
+  // Pieces OS unreachable: the kernel's job sees no bytes, its speed decays and its ETA grows;
+  // none of that is news about the download, which waits for the server
+  const paused = active && Boolean(inputs.offline);
+  const stalled = Boolean(active && !paused && d?.stalled);
   /** @type {string[]} */
   const badges = [];
   if (m.cloud) badges.push("Cloud");
   else if (m.downloaded) badges.push("On device");
-  if (active) badges.push(stalled ? "Stalled" : "Downloading");
+  if (active && !paused) badges.push(stalled ? "Stalled" : "Downloading");
   if (m.loaded) badges.push("Loaded");
   if (m.custom) badges.push("Custom");
 
+  // Downloading / Stalled are said once, by the badge (and "stalled for N s" under the bar)
   let status = "";
-  if (inputs.busy) status = BUSY_TEXT[inputs.busy] ?? `${inputs.busy}…`;
-  else if (active) status = stalled ? "Stalled" : "Downloading";
+  if (inputs.pending?.waiting) status = WAITING_TEXT;
+  else if (inputs.busy) status = BUSY_TEXT[inputs.busy] ?? `${inputs.busy}…`;
+  else if (paused) status = WAITING_FOR_SERVER;
+  else if (active) status = "";
   else if (inputs.finishing) status = "Download complete";
   else if (d?.status === "CANCELED") status = "Download canceled";
 
   let bar = null;
   if (active && d) {
-    bar = { pct: d.percentage ?? 0, stalled, text: progressText(d) };
+    bar = { pct: d.percentage ?? 0, stalled, text: progressText(d, paused) };
   } else if (inputs.finishing && d) {
     const size = d.bytes_total ?? m.bytes?.value;
     bar = {
@@ -312,12 +338,14 @@ export function rowState(m, inputs) {
  * @returns {[string, string][]}
  */
 export function detailFields(m) {
-  const state = [
-    m.cloud ? "Cloud" : m.downloaded ? "On device" : "Not downloaded",
-    m.downloading ? "Downloading" : "",
-    m.loaded ? "Loaded" : "",
-    m.custom ? "Custom" : "",
-  ];
+  const resume = resumePercent(m, undefined);
+  let where = "Not downloaded";
+  if (m.cloud) where = "Cloud";
+  else if (m.downloaded) where = "On device";
+  else if (m.downloading) where = "Downloading";
+  else if (resume != null) where = `Partly downloaded (${resume} %)`;
+  else if (m.partialBytes) where = "Partly downloaded";
+  const state = [where, m.loaded ? "Loaded" : "", m.custom ? "Custom" : ""];
   const size = m.bytes?.value != null ? formatBytes(m.bytes.value) : (m.bytes?.readable ?? "");
   const ram = m.ram?.value != null ? formatBytes(m.ram.value) : (m.ram?.readable ?? "");
   /** @type {[string, string][]} */
@@ -328,8 +356,8 @@ export function detailFields(m) {
     ["Foundation", foundationLabel(m.foundation)],
     ["Provider", providerLabel(m.provider)],
     ["Quantization", quantizationLabel(m.quantization)],
-    ["Parameters", formatParameters(m.parameters)],
-    ["Context", formatContext(m.maxTokens?.total)],
+    ["Parameters", formatParameters(m.parameters, "billion")],
+    ["Context", formatTokens(m.maxTokens?.total)],
     ["Size", size],
     ["RAM", ram],
     ["Partial download", m.partialBytes ? formatBytes(m.partialBytes) : ""],

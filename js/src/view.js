@@ -17,6 +17,7 @@ import {
   patchControls,
   patchSummary,
 } from "./header.js";
+import { answerKey, createPending, sendCommand } from "./pending.js";
 import { createRow, patchRow } from "./row.js";
 import { saveOutcome } from "./saves.js";
 import {
@@ -55,6 +56,14 @@ const ROW_COMMANDS = new Set(["download", "cancel", "load", "unload", "delete", 
 export const timing = {
   /** The least time between two draws caused by progress ticks alone (ms). */
   progressMs: 200,
+  /** A click this soon after a button's action changed was aimed at the old one (ms). */
+  settleMs: 500,
+  /** A command not answered after this long says the kernel is busy (ms; pending.js). */
+  noticeMs: 1500,
+  /** How long a handled command waits for its answer before the row shows the traits (ms). */
+  graceMs: 1500,
+  /** The end of a command's pending state on hosts that never report it handled (ms). */
+  maxMs: 60_000,
 };
 /** Rows per chunk: the unit the browser skips when out of view (1,000 rows: 20 chunks). */
 const CHUNK = 50;
@@ -200,8 +209,10 @@ export function createView(model, host) {
   }
   /** @param {Record<string, unknown>} msg */
   function send(msg) {
-    model.send(msg);
+    sendCommand(model, msg);
   }
+  /** Row commands sent and not answered yet. */
+  const pending = createPending(model, timing, touchRow);
 
   /** @param {string} id */
   function stopFinishing(id) {
@@ -353,6 +364,10 @@ export function createView(model, host) {
     lastErrors = rowErrors;
 
     const catalog = catalogOf(models);
+    for (const id of pending.ids()) {
+      const key = answerKey(catalog.byId.get(id)?.model, downloads[id], busy[id], rowErrors[id]);
+      if (pending.settle(id, key)) ids.add(id);
+    }
     if (changed("models")) {
       reorder = true;
       for (const id of [...rows.keys()]) {
@@ -364,6 +379,7 @@ export function createView(model, host) {
     }
     /** The row inputs of one id, from this draw's traits and the view's own state. @param {string} id */
     const inputsOf = (id) => ({
+      pending: pending.get(id),
       download: downloads[id],
       busy: busy[id],
       rowError: rowErrors[id],
@@ -415,7 +431,8 @@ export function createView(model, host) {
       const m = entry.model;
       const d = downloads[id];
       const inputs = inputsOf(id);
-      const local = `${+inputs.finishing}${+inputs.editing}${+inputs.details}${inputs.confirm ?? ""}:${inputs.lastAction ?? ""}`;
+      const sent = inputs.pending ? `${inputs.pending.action}${+inputs.pending.waiting}` : "";
+      const local = `${+inputs.finishing}${+inputs.editing}${+inputs.details}${inputs.confirm ?? ""}:${inputs.lastAction ?? ""}:${sent}`;
       const sig = [
         downloadKey(d),
         inputs.busy ?? "",
@@ -469,7 +486,13 @@ export function createView(model, host) {
       } else {
         ui.confirm.delete(id);
         ui.lastAction.set(id, action);
-        send({ action, id });
+        const key = answerKey(
+          entry.model,
+          model.get("downloads")?.[id],
+          model.get("_busy")?.[id],
+          model.get("_row_errors")?.[id],
+        );
+        pending.send(id, action, key, { action, id });
       }
     }
     touchRow(id);
@@ -489,40 +512,44 @@ export function createView(model, host) {
     }
   }
 
-  const unlisten = listen(root, {
-    row: rowCommand,
-    header: headerCommand,
-    submit(form, id) {
-      if (offline()) return;
-      const kind = form.getAttribute("data-form");
-      if (kind === "edit" && id !== null) {
-        const field = (/** @type {string} */ name) =>
-          /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value;
-        const fields = { name: field("name"), description: field("description") };
-        send({ action: "update", id, fields });
-        // The form stays open (and keeps its text) until the save is answered: see saves.js.
-        const errorBefore = model.get("_row_errors")?.[id] ?? "";
-        ui.saving.set(id, { ...fields, sawBusy: false, errorBefore });
-        ui.lastAction.set(id, "update");
-        touchRow(id);
-      } else if (kind === "add") {
-        const { name, url, sha256 } = addFormValues(header);
-        if (!name || !url) return;
-        send({ action: "add", fields: sha256 ? { name, url, sha256 } : { name, url } });
-        ui.addPending = true;
-      }
+  const unlisten = listen(
+    root,
+    {
+      row: rowCommand,
+      header: headerCommand,
+      submit(form, id) {
+        if (offline()) return;
+        const kind = form.getAttribute("data-form");
+        if (kind === "edit" && id !== null) {
+          const field = (/** @type {string} */ name) =>
+            /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value;
+          const fields = { name: field("name"), description: field("description") };
+          send({ action: "update", id, fields });
+          // The form stays open (and keeps its text) until the save is answered: see saves.js.
+          const errorBefore = model.get("_row_errors")?.[id] ?? "";
+          ui.saving.set(id, { ...fields, sawBusy: false, errorBefore });
+          ui.lastAction.set(id, "update");
+          touchRow(id);
+        } else if (kind === "add") {
+          const { name, url, sha256 } = addFormValues(header);
+          if (!name || !url) return;
+          send({ action: "add", fields: sha256 ? { name, url, sha256 } : { name, url } });
+          ui.addPending = true;
+        }
+      },
+      control(name) {
+        if (name === "filter") ui.query = header.filter.value;
+        else if (name === "cloud") ui.showCloud = header.cloud.checked;
+        else if (name === "sort" || name === "group") {
+          const next = { ...prefs(), sort: header.sort.value, group: header.group.checked };
+          model.set("_view", /** @type {ViewPrefs} */ (next));
+          model.save_changes();
+        }
+        touchOrder();
+      },
     },
-    control(name) {
-      if (name === "filter") ui.query = header.filter.value;
-      else if (name === "cloud") ui.showCloud = header.cloud.checked;
-      else if (name === "sort" || name === "group") {
-        const next = { ...prefs(), sort: header.sort.value, group: header.group.checked };
-        model.set("_view", /** @type {ViewPrefs} */ (next));
-        model.save_changes();
-      }
-      touchOrder();
-    },
-  });
+    timing,
+  );
 
   /** @type {[string, () => void][]} */
   const handlers = TRAITS.map((name) => {
@@ -552,6 +579,7 @@ export function createView(model, host) {
     if (frame) cancelAnimationFrame(frame);
     frame = 0;
     clearTimeout(progressTimer);
+    pending.clear();
     for (const timer of ui.finishing.values()) clearTimeout(timer);
     ui.finishing.clear();
     root.remove();

@@ -6,6 +6,7 @@
  * state.js (what a row shows), catalog.js (index, filter, sort, group), row.js, header.js.
  */
 import { catalogOf } from "./catalog.js";
+import { sendCommand } from "./pending.js";
 import { createView } from "./view.js";
 
 /** @typedef {import("./types.js").Traits} Traits */
@@ -40,7 +41,7 @@ export function newViewId() {
 function render({ model, el }) {
   const view = newViewId();
   const cleanup = createView(model, el);
-  model.send({ action: "view", open: true, view });
+  sendCommand(model, { action: "view", open: true, view }); // its receipt says the host reports
   return () => {
     cleanup();
     try {

@@ -11,6 +11,8 @@ export function fakeModel(state) {
   return {
     state,
     sent: /** @type {Record<string, unknown>[]} */ ([]),
+    /** the callbacks sent with each message, in order (ipywidgets' `send(content, callbacks)`) */
+    callbacks: /** @type {any[]} */ ([]),
     saved: 0,
     handlers,
     get: (/** @type {string} */ k) => state[k],
@@ -25,8 +27,14 @@ export function fakeModel(state) {
         e,
         (handlers.get(e) || []).filter((x) => x !== h),
       ),
-    send(/** @type {Record<string, unknown>} */ msg) {
+    send(/** @type {Record<string, unknown>} */ msg, /** @type {any} */ callbacks) {
       this.sent.push(msg);
+      this.callbacks.push(callbacks);
+    },
+    /** The kernel handled the message sent `index`-th (its idle status), as ipywidgets reports it. */
+    handled(/** @type {number} */ index) {
+      const status = { header: { msg_type: "status" }, content: { execution_state: "idle" } };
+      this.callbacks[index]?.iopub?.status?.(status);
     },
     save_changes() {
       this.saved += 1;
@@ -98,6 +106,7 @@ export function mount(state = traits()) {
     /** @type {any} */ (widget).render({ model, el: host })
   );
   // `sent` starts empty: the view's own open message has its test ("view lifecycle messages").
+  model.callbacks = model.callbacks.filter((_, i) => model.sent[i].action !== "view");
   model.sent = model.sent.filter((msg) => msg.action !== "view");
   return { model, host, cleanup };
 }

@@ -73,29 +73,46 @@ describe("rowState", () => {
     expect(rowState(local(), { download: dl({ status: "FAILED" }) }).bar).toBeNull();
   });
 
-  it("says stalled in the badge, the status and the bar", () => {
+  it("says Downloading or Stalled once: in the badge, not again in the status line", () => {
     const v = rowState(local(), { download: dl({ stalled: true, stalled_for: 12, eta: null }) });
     expect(v.badges).toEqual(["Stalled"]);
-    expect(v.status).toBe("Stalled");
+    expect(v.status).toBe("");
     expect(v.bar?.stalled).toBe(true);
     expect(v.bar?.text).toContain("stalled for 12 s");
     const slow = rowState(local(), { download: dl({ eta: null }) });
     expect(slow.badges).toEqual(["Downloading"]);
+    expect(slow.status).toBe("");
     expect(slow.bar?.text).toContain("ETA —");
   });
 
-  it("alerts a failed download with its reason and a Retry that downloads", () => {
+  it("says a running download waits for Pieces OS while it is unreachable", () => {
+    const d = dl({ speed: 1200, eta: 95, stalled: true, stalled_for: 11 });
+    const v = rowState(local(), { offline: true, download: d });
+    expect(v.status).toBe("Waiting for Pieces OS…");
+    expect(v.badges).toEqual([]);
+    expect(v.bar).toEqual({ pct: 42.5, stalled: false, text: "42.5 % · 14.3 MB / 33.6 MB" });
+    expect(v.actions[0]).toMatchObject({ action: "cancel", disabled: true });
+  });
+
+  it("alerts a failed download with its reason; the main button is its one retry", () => {
     const v = rowState(local(), { download: dl({ status: "FAILED", error: "disk full" }) });
-    expect(v.alert).toEqual({ text: "disk full", retry: "download" });
-    // the row's own error wins, shown once; Retry repeats what the view last asked for
+    expect(v.alert).toEqual({ text: "disk full", retry: null });
+    expect(labels(v)[0]).toBe("Download");
+    // interrupted with a partial on disk: Resume (46 %) and no second button in the alert
+    const cut = rowState(local({ partialBytes: 0.466 * 4.9 * GB, error: "stopped" }), {});
+    expect(labels(cut)[0]).toBe("Resume (46 %)");
+    expect(cut.alert).toEqual({ text: "stopped", retry: null });
+    // the row's own error wins, shown once; the main button (Load) retries it
     const load = rowState(local({ downloaded: true }), {
       rowError: "not enough memory",
       lastAction: "load",
     });
-    expect(load.alert).toEqual({ text: "not enough memory", retry: "load" });
-    // an action the row no longer offers falls back to the main one
+    expect(load.alert).toEqual({ text: "not enough memory", retry: null });
     const gone = rowState(local(), { rowError: "model is not downloaded", lastAction: "load" });
-    expect(gone.alert).toEqual({ text: "model is not downloaded", retry: "download" });
+    expect(gone.alert).toEqual({ text: "model is not downloaded", retry: null });
+    // an action that is not the main one keeps its Retry in the alert
+    const del = rowState(local({ downloaded: true }), { rowError: "busy", lastAction: "delete" });
+    expect(del.alert).toEqual({ text: "busy", retry: "delete" });
     // the reference server's reason in the Model JSON, when this session saw no download
     expect(rowState(local({ error: "checksum mismatch" }), {}).alert?.text).toBe(
       "checksum mismatch",
@@ -136,6 +153,15 @@ describe("rowState", () => {
     expect(rowState(local(), { confirm: "delete" }).confirm).toBeNull();
   });
 
+  it("says a loaded model is unloaded before its weights are deleted", () => {
+    const v = rowState(local({ downloaded: true, loaded: true }), { confirm: "delete" });
+    expect(v.confirm).toMatchObject({
+      text: "Unload and delete 4.9 GB from disk?",
+      label: "Delete",
+      aria: "Unload and delete 4.9 GB of Model One from disk",
+    });
+  });
+
   it("keeps a confirmation only while its action is offered and still asks first", () => {
     const onDisk = local({ downloaded: true });
     expect(confirmStands("delete", onDisk, {})).toBe(true);
@@ -153,7 +179,7 @@ describe("rowState", () => {
     const m = local({ custom: true, downloaded: true });
     const refused = rowState(m, { rowError: "HTTP 400: bad name", lastAction: "update" });
     expect(refused.alert).toEqual({ text: "HTTP 400: bad name", retry: null });
-    expect(rowState(m, { rowError: "HTTP 500", lastAction: "load" }).alert?.retry).toBe("load");
+    expect(rowState(m, { rowError: "HTTP 500", lastAction: "remove" }).alert?.retry).toBe("remove");
   });
 
   it("writes the meta line with human labels", () => {
@@ -175,8 +201,8 @@ describe("details and summary", () => {
       State: "On device · Loaded",
       Foundation: "Phi-3 Mini",
       Provider: "Microsoft",
-      Parameters: "3.8 B params",
-      Context: "4K context",
+      Parameters: "3.8 billion",
+      Context: "4K tokens",
       Size: "4.9 GB",
       RAM: "6.1 GB",
       Type: "Balanced",
@@ -184,6 +210,16 @@ describe("details and summary", () => {
       Id: "m1",
     });
     expect(Object.keys(fields)).not.toContain("Description");
+  });
+
+  it("states a partial download as such, not as Not downloaded", () => {
+    const state = (/** @type {any} */ m) => Object.fromEntries(detailFields(m)).State;
+    const partial = local({ partialBytes: 0.466 * 4.9 * GB });
+    expect(state(partial)).toBe("Partly downloaded (46 %)");
+    expect(Object.fromEntries(detailFields(partial))["Partial download"]).toBe("2.3 GB");
+    expect(state(local({ partialBytes: 5, bytes: undefined }))).toBe("Partly downloaded");
+    expect(state(local({ downloading: true, partialBytes: 1e9 }))).toBe("Downloading");
+    expect(state(local())).toBe("Not downloaded");
   });
 
   it("sums disk and memory for the header", () => {

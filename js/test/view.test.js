@@ -25,11 +25,14 @@ function view(state) {
   return v;
 }
 const PROGRESS_MS = timing.progressMs;
+const SETTLE_MS = timing.settleMs;
 beforeEach(() => {
   timing.progressMs = 0; // every tick draws on the next frame (the throttle has its own test)
+  timing.settleMs = 0; // a click right after a change counts (feedback.test.js tests the guard)
 });
 afterEach(() => {
   timing.progressMs = PROGRESS_MS;
+  timing.settleMs = SETTLE_MS;
   for (const c of cleanups) c();
   cleanups = [];
   document.body.replaceChildren();
@@ -311,10 +314,34 @@ describe("connection, one place", () => {
     expect(root.classList.contains("pw-unreachable")).toBe(false);
     expect(button(r, "load").disabled).toBe(false);
   });
+
+  it("says a running download waits for Pieces OS as soon as the banner goes red", async () => {
+    const { host, model } = view(traits({ models: [local()], downloads: { m1: dl() } }));
+    const r = row(host, "m1");
+    const text = () => r.querySelector(".pw-progress-text")?.textContent;
+    expect(text()).toContain("/s");
+    model.set("connection", { ...connected, state: "unreachable", message: "gone" });
+    await frame();
+    expect(statusOf(r)).toBe("Waiting for Pieces OS…");
+    expect(r.querySelector(".pw-badge")).toBeNull();
+    expect(text()).toBe("42.5 % · 14.3 MB / 33.6 MB");
+    // the kernel's job keeps ticking with a decaying speed and a growing ETA: none of it shows
+    model.set("downloads", { m1: dl({ speed: 100, eta: 9000, stalled: true, stalled_for: 11 }) });
+    await frame();
+    expect(text()).toBe("42.5 % · 14.3 MB / 33.6 MB");
+    expect(bar(r)?.getAttribute("aria-valuenow")).toBe("42.5");
+    expect(bar(r)?.classList.contains("pw-stalled")).toBe(false);
+    model.set("connection", connected);
+    model.set("downloads", { m1: dl() });
+    await frame();
+    expect(statusOf(r)).toBe("");
+    expect(r.querySelector(".pw-badge")?.textContent).toBe("Downloading");
+    expect(text()).toContain("ETA");
+  });
 });
 
 describe("states that read right", () => {
-  it("alerts a failed download with its reason and a Retry that downloads", async () => {
+  it("alerts a failed download with its reason; Download (or Resume) is its one retry", async () => {
     const { host, model } = view(traits({ models: [local()], downloads: { m1: dl() } }));
     model.set("downloads", { m1: dl({ status: "FAILED", error: "not enough disk space" }) });
     model.set("_row_errors", { m1: "not enough disk space" });
@@ -324,10 +351,17 @@ describe("states that read right", () => {
     expect(alerts.length).toBe(1);
     expect(alerts[0].textContent).toContain("not enough disk space");
     expect(bar(r)).toBeNull();
-    const retry = /** @type {HTMLButtonElement} */ (alerts[0].querySelector("button"));
-    expect(retry.textContent).toBe("Retry");
-    expect(retry.dataset.action).toBe("download");
-    press(retry);
+    expect(alerts[0].querySelectorAll("button:not([hidden])").length).toBe(0);
+    const downloads = [...r.querySelectorAll('button[data-action="download"]:not([hidden])')];
+    expect(downloads.map((b) => b.textContent)).toEqual(["Download"]);
+    model.set("models", [local({ partialBytes: 0.466 * 4.9 * GB })]); // interrupted, resumable
+    await frame();
+    expect(
+      [...r.querySelectorAll('button[data-action="download"]:not([hidden])')].map(
+        (b) => b.textContent,
+      ),
+    ).toEqual(["Resume (46 %)"]);
+    press(downloads[0]);
     expect(model.sent).toEqual([{ action: "download", id: "m1" }]);
     model.set("_row_errors", {});
     model.set("downloads", { m1: dl({ percentage: 1 }) });
@@ -388,7 +422,7 @@ describe("states that read right", () => {
     model.set("downloads", { m1: dl({ eta: null, speed: 0, stalled: true, stalled_for: 12 }) });
     await frame();
     expect(r.querySelector(".pw-badge")?.textContent).toBe("Stalled");
-    expect(statusOf(r)).toBe("Stalled");
+    expect(statusOf(r)).toBe(""); // said once, in the badge
     expect(r.querySelector(".pw-progress-text")?.textContent).toContain("stalled for 12 s");
     expect(bar(r)?.classList.contains("pw-stalled")).toBe(true);
     model.set("downloads", { m1: dl() });
@@ -412,7 +446,8 @@ describe("states that read right", () => {
     expect(toggle.getAttribute("aria-expanded")).toBe("true");
     expect(field("Foundation")).toBe("Phi-3 Mini");
     expect(field("Provider")).toBe("Microsoft");
-    expect(field("Context")).toBe("4K context");
+    expect(field("Context")).toBe("4K tokens");
+    expect(field("Parameters")).toBe("3.8 billion");
     expect(field("State")).toBe("On device");
     model.set("models", [local({ downloaded: true, loaded: true, ram: { value: 7.2 * GB } })]);
     await frame();
@@ -450,14 +485,25 @@ describe("disk and memory", () => {
     );
     const unloadAll = button(host, "unload_all");
     expect(unloadAll.hidden).toBe(false);
+    expect(unloadAll.hasAttribute("aria-disabled")).toBe(false);
     expect(unloadAll.textContent).toBe("Unload all");
+    unloadAll.focus();
     press(unloadAll);
     expect(model.sent).toEqual([{ action: "unload_all" }]);
     model.set("models", [local({ id: "a", downloaded: true })]);
     model.set("_resources", { total_memory: null, available_memory: null, free_disk: null });
     await frame();
     expect(summary?.textContent).toBe("On device 1 model · 4.9 GB · Loaded 0");
-    expect(unloadAll.hidden).toBe(true);
+    // it stays in place (no jump in the header, the focus stays on it), marked unavailable
+    expect(unloadAll.isConnected).toBe(true);
+    expect(unloadAll.hidden).toBe(false);
+    expect(unloadAll.getAttribute("aria-disabled")).toBe("true");
+    expect(document.activeElement).toBe(unloadAll);
+    press(unloadAll);
+    expect(model.sent).toEqual([{ action: "unload_all" }]);
+    model.set("models", [local({ id: "a", downloaded: true, loaded: true })]);
+    await frame();
+    expect(unloadAll.hasAttribute("aria-disabled")).toBe(false);
   });
 
   it("asks in the row before deleting, naming the size; Keep keeps", async () => {
@@ -467,6 +513,7 @@ describe("disk and memory", () => {
     await frame();
     const box = /** @type {HTMLElement} */ (r.querySelector(".pw-confirm"));
     expect(box.textContent).toContain("Delete 4.9 GB from disk?");
+    expect(box.textContent).not.toContain("Unload");
     expect([...box.querySelectorAll("button")].map((b) => b.textContent)).toEqual([
       "Delete",
       "Keep",
@@ -603,6 +650,12 @@ describe("sort, group, filter, add", () => {
     const { host, model } = view(traits({ models }));
     expect(order(host)).toEqual(["b", "c", "s"]);
     const sort = /** @type {HTMLSelectElement} */ (host.querySelector("select.pw-sort"));
+    expect([...sort.options].map((o) => o.textContent)).toEqual([
+      "Name",
+      "Size (largest first)",
+      "RAM (largest first)",
+      "State",
+    ]);
     sort.value = "size";
     sort.dispatchEvent(new Event("input", { bubbles: true })); // a browser fires both
     sort.dispatchEvent(new Event("change", { bubbles: true }));
