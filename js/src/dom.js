@@ -31,26 +31,6 @@ export function actionButton(action, text, ariaLabel) {
 /** @type {HTMLButtonElement | null} */
 let buttonTemplate = null;
 
-/** When each button's data-action last changed (performance.now()), for the click guard. */
-const actionChanged = new WeakMap();
-
-/**
- * Give an existing button another action (Download -> Cancel), noting when: a click that lands
- * right after was aimed at the old action (events.js ignores it).
- * @param {Element} button @param {string} action
- */
-export function setAction(button, action) {
-  if (button.getAttribute("data-action") === action) return;
-  button.setAttribute("data-action", action);
-  actionChanged.set(button, performance.now());
-}
-
-/** Milliseconds since `button`'s action last changed; Infinity when it never did. @param {Element} button */
-export function actionAge(button) {
-  const at = actionChanged.get(button);
-  return at === undefined ? Number.POSITIVE_INFINITY : performance.now() - at;
-}
-
 /** @param {Node} node @param {string} text */
 export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;

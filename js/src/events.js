@@ -5,11 +5,10 @@
  * `data-form`; controls with `data-control`. A press of the mouse is checked against the action
  * the button had when it went down, so a button that changed under the press (Cancel turned
  * into Load as the download finished) does nothing rather than the wrong thing. For the same
- * reason a multi-click counts once (its second click would land on the Cancel the first one's
- * Download turned into), and a click on a button whose action changed less than `settleMs` ago
- * is ignored. Buttons marked aria-disabled (a command on its way) take no click but keep focus.
+ * reason a multi-click counts once: its second click would land on the Cancel that the first
+ * one's Download turned into (keyboard activation is detail 0). Buttons marked aria-disabled (a
+ * command on its way, Unload all with nothing loaded) take no click but keep the focus.
  */
-import { actionAge } from "./dom.js";
 
 /**
  * @typedef {{
@@ -27,10 +26,9 @@ function modelIdOf(node) {
 
 /**
  * @param {HTMLElement} root @param {Handlers} on
- * @param {{ settleMs: number }} timing read at each click (tests shorten it)
  * @returns {() => void} removes the listeners
  */
-export function listen(root, on, timing) {
+export function listen(root, on) {
   /** @type {{ button: Element | null, action: string | null }} */
   let pressed = { button: null, action: null };
 
@@ -53,8 +51,7 @@ export function listen(root, on, timing) {
     const held = pressed;
     pressed = { button: null, action: null };
     if (!b || b.disabled || b.getAttribute("aria-disabled") === "true") return;
-    if (/** @type {MouseEvent} */ (event).detail > 1) return; // keyboard activation is detail 0
-    if (actionAge(b) < timing.settleMs) return;
+    if (/** @type {MouseEvent} */ (event).detail > 1) return;
     const action = b.getAttribute("data-action") ?? "";
     if (held.button === b && held.action !== action) return;
     const id = modelIdOf(b);

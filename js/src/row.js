@@ -5,7 +5,7 @@
  * held mouse button; the role="status" element is never re-created. Server strings go in as
  * text only. Clicks are handled by the view's one delegated listener (data-action).
  */
-import { actionButton, el, placePart, setAction, setAttr, setText, syncChildren } from "./dom.js";
+import { actionButton, el, placePart, setAttr, setText, syncChildren } from "./dom.js";
 import { detailFields, rowState } from "./state.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
@@ -136,7 +136,7 @@ function patchActions(row, v) {
       row.memo[`${a.slot}.label`] = a.label;
       row.memo[`${a.slot}.aria`] = `${a.label} ${v.name}`;
     }
-    if (differs(row, `${a.slot}.action`, a.action)) setAction(b, a.action);
+    attr(row, `${a.slot}.action`, b, "data-action", a.action);
     text(row, `${a.slot}.label`, b, a.label);
     attr(row, `${a.slot}.aria`, b, "aria-label", `${a.label} ${v.name}`);
     disabled(row, `${a.slot}.disabled`, b, a.disabled);

@@ -56,8 +56,6 @@ const ROW_COMMANDS = new Set(["download", "cancel", "load", "unload", "delete", 
 export const timing = {
   /** The least time between two draws caused by progress ticks alone (ms). */
   progressMs: 200,
-  /** A click this soon after a button's action changed was aimed at the old one (ms). */
-  settleMs: 500,
   /** A command not answered after this long says the kernel is busy (ms; pending.js). */
   noticeMs: 1500,
   /** How long a handled command waits for its answer before the row shows the traits (ms). */
@@ -512,44 +510,40 @@ export function createView(model, host) {
     }
   }
 
-  const unlisten = listen(
-    root,
-    {
-      row: rowCommand,
-      header: headerCommand,
-      submit(form, id) {
-        if (offline()) return;
-        const kind = form.getAttribute("data-form");
-        if (kind === "edit" && id !== null) {
-          const field = (/** @type {string} */ name) =>
-            /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value;
-          const fields = { name: field("name"), description: field("description") };
-          send({ action: "update", id, fields });
-          // The form stays open (and keeps its text) until the save is answered: see saves.js.
-          const errorBefore = model.get("_row_errors")?.[id] ?? "";
-          ui.saving.set(id, { ...fields, sawBusy: false, errorBefore });
-          ui.lastAction.set(id, "update");
-          touchRow(id);
-        } else if (kind === "add") {
-          const { name, url, sha256 } = addFormValues(header);
-          if (!name || !url) return;
-          send({ action: "add", fields: sha256 ? { name, url, sha256 } : { name, url } });
-          ui.addPending = true;
-        }
-      },
-      control(name) {
-        if (name === "filter") ui.query = header.filter.value;
-        else if (name === "cloud") ui.showCloud = header.cloud.checked;
-        else if (name === "sort" || name === "group") {
-          const next = { ...prefs(), sort: header.sort.value, group: header.group.checked };
-          model.set("_view", /** @type {ViewPrefs} */ (next));
-          model.save_changes();
-        }
-        touchOrder();
-      },
+  const unlisten = listen(root, {
+    row: rowCommand,
+    header: headerCommand,
+    submit(form, id) {
+      if (offline()) return;
+      const kind = form.getAttribute("data-form");
+      if (kind === "edit" && id !== null) {
+        const field = (/** @type {string} */ name) =>
+          /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value;
+        const fields = { name: field("name"), description: field("description") };
+        send({ action: "update", id, fields });
+        // The form stays open (and keeps its text) until the save is answered: see saves.js.
+        const errorBefore = model.get("_row_errors")?.[id] ?? "";
+        ui.saving.set(id, { ...fields, sawBusy: false, errorBefore });
+        ui.lastAction.set(id, "update");
+        touchRow(id);
+      } else if (kind === "add") {
+        const { name, url, sha256 } = addFormValues(header);
+        if (!name || !url) return;
+        send({ action: "add", fields: sha256 ? { name, url, sha256 } : { name, url } });
+        ui.addPending = true;
+      }
     },
-    timing,
-  );
+    control(name) {
+      if (name === "filter") ui.query = header.filter.value;
+      else if (name === "cloud") ui.showCloud = header.cloud.checked;
+      else if (name === "sort" || name === "group") {
+        const next = { ...prefs(), sort: header.sort.value, group: header.group.checked };
+        model.set("_view", /** @type {ViewPrefs} */ (next));
+        model.save_changes();
+      }
+      touchOrder();
+    },
+  });
 
   /** @type {[string, () => void][]} */
   const handlers = TRAITS.map((name) => {

@@ -25,14 +25,11 @@ function view(state) {
   return v;
 }
 const PROGRESS_MS = timing.progressMs;
-const SETTLE_MS = timing.settleMs;
 beforeEach(() => {
   timing.progressMs = 0; // every tick draws on the next frame (the throttle has its own test)
-  timing.settleMs = 0; // a click right after a change counts (feedback.test.js tests the guard)
 });
 afterEach(() => {
   timing.progressMs = PROGRESS_MS;
-  timing.settleMs = SETTLE_MS;
   for (const c of cleanups) c();
   cleanups = [];
   document.body.replaceChildren();

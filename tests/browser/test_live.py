@@ -2,7 +2,8 @@
 against the real reference server (issues 8 and 9): human clicks and typing during a download,
 focus, the connection watch, a failed download's alert, the finished bar, labels, Details,
 axe-core and alert contrast in light and dark, Delete, Unload all, a fit warning, sort and group,
-adding a model from a URL.
+adding a model from a URL; and what a first user reported (steps 15-17 and inside 4, 10-13): a
+click while a cell runs, a double-click on Download, a download while Pieces OS is unreachable.
 
 The tests share one page and run in file order, each one step named by its number in the list
 of issue 8 section 5 and issue 9 section 3 as the lead's brief numbers them (the file order lets
@@ -24,7 +25,7 @@ from typing import Any
 
 import pytest
 import requests
-from browserhosts import JupyterLab, launch_chromium, write_notebook
+from browserhosts import IDLE, JupyterLab, launch_chromium, write_notebook
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 from serverproc import MiB, ServerProcess, local_model, write_catalog
@@ -51,6 +52,7 @@ class Live:
     page: Page
     server: ServerProcess
     errors: ConsoleErrors
+    lab: JupyterLab
 
     @property
     def widget(self) -> Locator:
@@ -167,7 +169,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
             errors = ConsoleErrors(page)
             lab.run_all(page, "live.ipynb")
-            state = Live(page, server, errors)
+            state = Live(page, server, errors, lab)
             expect(state.widget).to_be_visible(timeout=60_000)
             expect(state.widget.locator(".pieces-connection")).to_have_attribute(
                 "data-state", "connected", timeout=30_000
@@ -295,15 +297,23 @@ def test_step03_enter_on_download_keeps_focus_in_row(live: Live) -> None:
     figure("step03", samples=len(where), focused_action=focused, bar=[values[0], values[-1]])
 
 
+def download_buttons(row_: Locator) -> list[str]:
+    """The visible buttons of a row that would download (its main one, a Retry in its alert)."""
+    return row_.locator('button[data-action="download"]:visible').all_inner_texts()
+
+
 def test_step05_failed_download_shows_reason_and_retry(live: Live) -> None:
+    """The reason in a red alert; the row's Download is its one retry (no second button)."""
     bad = live.row(BAD)
     live.main_button(BAD, "download").click()
     alert = bad.locator('[role="alert"]')
     expect(alert).to_be_visible(timeout=20_000)
     expect(alert).to_contain_text(re.compile("checksum", re.IGNORECASE))
-    retry = alert.locator("button")
-    expect(retry).to_have_text("Retry")
+    expect(alert.locator("button:visible")).to_have_count(0)
+    retry = live.main_button(BAD, "download")
+    expect(retry).to_have_text("Download")
     expect(retry).to_be_enabled()
+    assert download_buttons(bad) == ["Download"], download_buttons(bad)
     figure("step05", alert=alert.inner_text())
 
 
@@ -454,22 +464,48 @@ def test_step08_details_opens_updates_closes(live: Live) -> None:
     )
 
 
+def header_height(live: Live) -> float:
+    return live.widget.locator(".pw-header").evaluate("h => h.getBoundingClientRect().height")
+
+
+def focused_action(live: Live) -> str | None:
+    return live.page.evaluate("() => document.activeElement?.getAttribute('data-action') ?? null")
+
+
 def test_step11_unload_all(live: Live) -> None:
+    """Unload all stays in place (aria-disabled when nothing is loaded): the header keeps its
+    height and the clicked button its focus. On the way: deleting a loaded model says it unloads."""
+    unload_all = live.widget.locator('button[data-action="unload_all"]')
+    expect(unload_all).to_be_visible()
+    before = header_height(live)
     for model_id in (PHI, CUSTOM):
         live.ensure_downloaded(model_id)
         requests.post(f"{live.server.url}/model/{model_id}/load", timeout=30).raise_for_status()
-    unload_all = live.widget.locator('button[data-action="unload_all"]')
     expect(live.widget.locator(".pw-summary")).to_contain_text("Loaded 2", timeout=10_000)
-    expect(unload_all).to_be_visible()
+    expect(unload_all).not_to_have_attribute("aria-disabled", "true")
+    loaded = header_height(live)
+    # a loaded model's Delete says it unloads first (trial item 7); Keep leaves it
+    confirm = live.row(PHI).locator(".pw-confirm")
+    live.row(PHI).locator('.pw-actions > button[data-action="delete"]').click()
+    question = confirm.locator(".pw-confirm-text").inner_text()
+    assert re.fullmatch(r"Unload and delete [\d.]+ MB from disk\?", question), question
+    confirm.locator('button[data-action="keep"]').click()
+    expect(confirm).to_have_count(0)
     unload_all.click()
     took = wait_for(
         lambda: not any(live.model(m)["loaded"] for m in (PHI, CUSTOM)), 10, "server: both unloaded"
     )
     expect(live.widget.locator(".pw-summary")).to_contain_text("Loaded 0", timeout=10_000)
-    expect(unload_all).to_be_hidden()
+    expect(unload_all).to_be_visible()
+    expect(unload_all).to_have_attribute("aria-disabled", "true")
+    assert focused_action(live) == "unload_all", focused_action(live)
+    after = header_height(live)
+    assert before == loaded == after, f"header height moved: {before} -> {loaded} -> {after}"
+    unload_all.click()  # unavailable: nothing is sent, nothing moves
     for model_id in (PHI, CUSTOM):
         expect(live.main_button(model_id, "load")).to_be_visible()
-    figure("step11", unloaded_after_s=round(took, 2))
+    figure("step11", unloaded_after_s=round(took, 2), header_px=[before, loaded, after],
+           loaded_delete_question=question)  # fmt: skip
 
 
 def test_step10_delete_with_confirmation(live: Live) -> None:
@@ -526,6 +562,8 @@ def row_ids(scope: Locator) -> list[str]:
 def test_step13_sort_by_size_and_group(live: Live) -> None:
     models = {m["id"]: m for m in live.models()}
     size = {i: (m.get("bytes") or {}).get("value", -1) for i, m in models.items()}
+    options = live.widget.locator('select[data-control="sort"] option').all_inner_texts()
+    assert options == ["Name", "Size (largest first)", "RAM (largest first)", "State"], options
     live.widget.locator('select[data-control="sort"]').select_option("size")
     wait_for(lambda: [size[i] for i in row_ids(live.widget)] == sorted(size.values(), reverse=True),
              5, "rows sorted by size, biggest first")  # fmt: skip
@@ -587,17 +625,182 @@ def row_buttons_disabled(live: Live) -> dict[str, bool]:
     )
 
 
+def shot(live: Live, name: str, target: Locator | None = None) -> Path:
+    """A screenshot of the widget (or ``target``) in a state a step checked, for people to see."""
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"live-fixed-{name}.png"
+    (target or live.widget).screenshot(path=str(path))
+    return path
+
+
+def resumable(live: Live, model_id: str) -> Locator:
+    """The row's main button once it offers Download or Resume (a download stopped first)."""
+    if live.model(model_id)["downloaded"]:
+        requests.post(f"{live.server.url}/models/{model_id}/delete/cache", timeout=10)
+    if live.model(model_id)["downloading"]:
+        requests.post(f"{live.server.url}/model/{model_id}/download/cancel", timeout=10)
+    main = live.main_button(model_id, "download")
+    expect(main).to_be_visible(timeout=10_000)
+    expect(main).not_to_have_attribute("aria-disabled", "true")
+    return main
+
+
+def test_step15_details_and_edit_layout(live: Live) -> None:
+    """Details of a partial download: its state in words, each label on one line, no value that
+    repeats its label; the Edit form's labels on one line (trial item 8)."""
+    resumable(live, LLAMA)
+    wait_for(lambda: live.model(LLAMA).get("partialBytes"), 5, "Llama 3 has a partial download")
+    panel = live.set_open("details", LLAMA)
+    state = detail(panel, "State")
+    assert re.fullmatch(r"Partly downloaded \(\d+ %\)", state), state
+    assert detail(panel, "Parameters") == "8 billion", detail(panel, "Parameters")
+    assert detail(panel, "Context") == "8K tokens", detail(panel, "Context")
+    heights = panel.locator("dt").evaluate_all(
+        "dts => Object.fromEntries(dts.map(d => [d.textContent, d.getBoundingClientRect().height]))"
+    )
+    assert heights["Partial download"] == heights["Name"], heights
+    details_shot = shot(live, "details-partial", live.row(LLAMA))
+    live.set_open("details", LLAMA, False)
+    form = live.set_open("edit", CUSTOM)
+    tops = form.locator("label.pw-field").evaluate_all(
+        "ls => ls.map(l => [l.firstChild.textContent, l.getBoundingClientRect().top])"
+    )
+    assert [t for t, _ in tops] == ["Name", "Description"], tops
+    assert abs(tops[0][1] - tops[1][1]) < 1, f"labels not on one line: {tops}"
+    edit_shot = shot(live, "edit-form", live.row(CUSTOM))
+    live.set_open("edit", CUSTOM, False)
+    figure("step15", state=state, dt_heights=heights, label_tops=tops,
+           shots=[str(details_shot), str(edit_shot)])  # fmt: skip
+
+
+BUSY = "Python 3 (ipykernel) | Busy"
+WAITING_FOR_KERNEL = "Waiting for the kernel (a cell is running)…"
+
+
+def run_cell(live: Live, code: str) -> None:
+    """Type ``code`` into a new cell at the end of the notebook and run it, as a person does."""
+    page = live.page
+    page.locator(".jp-Notebook .jp-Cell").last.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")  # command mode
+    page.keyboard.press("b")  # a new cell below
+    page.keyboard.press("Enter")  # edit it
+    page.keyboard.type(code)
+    page.keyboard.press("Shift+Enter")
+
+
+def test_step16_click_while_a_cell_runs(live: Live) -> None:
+    """Cancel pressed while a cell blocks the kernel (Jupyter holds the message until the cell
+    ends): the button says so at once and keeps the focus, the row says after ~1.5 s that it waits
+    for the kernel, and shows the canceled download once the cell ends (trial item 1)."""
+    page, llama = live.page, live.row(LLAMA)
+    bar = llama.locator('[role="progressbar"]')
+    resumable(live, LLAMA).click()
+    expect(bar).to_be_visible(timeout=10_000)
+    wait_ticks(bar, 2, "Llama 3 downloads")
+    run_cell(live, "import time; time.sleep(6)")
+    expect(page.get_by_text(BUSY)).to_be_visible(timeout=5_000)
+    cancel = live.main_button(LLAMA, "cancel")
+    clicked = time.monotonic()
+    cancel.click()
+    expect(cancel).to_have_text("Canceling…", timeout=500)
+    marked = time.monotonic() - clicked
+    expect(cancel).to_have_attribute("aria-disabled", "true")
+    assert focused_row(page) == LLAMA and focused_action(live) == "cancel"
+    status = llama.locator('[role="status"]')
+    expect(status).to_have_text(WAITING_FOR_KERNEL, timeout=3_000)
+    waiting = time.monotonic() - clicked
+    assert 1.2 < waiting < 3, waiting
+    moving = wait_ticks(bar, 2, "the download goes on: the kernel has not seen the Cancel")
+    busy_shot = shot(live, "cancel-while-cell-runs", llama)
+    assert live.model(LLAMA)["downloading"]
+    expect(page.get_by_text(IDLE)).to_be_visible(timeout=15_000)
+    expect(status).to_have_text("Download canceled", timeout=10_000)
+    answered = time.monotonic() - clicked
+    resume = live.main_button(LLAMA, "download")
+    expect(resume).to_have_text(re.compile(r"^Resume \(\d+ %\)$"))
+    expect(resume).not_to_have_attribute("aria-disabled", "true")
+    assert focused_row(page) == LLAMA and focused_action(live) == "download"
+    wait_for(lambda: not live.model(LLAMA)["downloading"], 5, "server: Llama 3 canceled")
+    figure("step16", marked_after_s=round(marked, 2), waiting_after_s=round(waiting, 2),
+           answered_after_s=round(answered, 2), bar_while_waiting=moving,
+           shot=str(busy_shot))  # fmt: skip
+
+
+def test_step17_double_click_on_resume_resumes_once(live: Live) -> None:
+    """A double-click on Resume (its second click 250 ms after the first, when the button may
+    already say Cancel) resumes and does not cancel (trial item 2)."""
+    page, llama = live.page, live.row(LLAMA)
+    main = resumable(live, LLAMA)
+    main.scroll_into_view_if_needed()
+    box = main.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down(click_count=1)
+    page.mouse.up(click_count=1)
+    page.wait_for_timeout(250)
+    second = main.evaluate("b => [b.textContent, b.dataset.action]")
+    page.mouse.down(click_count=2)
+    page.mouse.up(click_count=2)
+    bar = llama.locator('[role="progressbar"]')
+    expect(bar).to_be_visible(timeout=10_000)
+    time.sleep(1.5)  # a Cancel sent by the second click would have landed by now
+    wait_ticks(bar, 2, "the download runs")
+    assert live.model(LLAMA)["downloading"], "the double-click canceled the download"
+    expect(live.main_button(LLAMA, "cancel")).to_have_text("Cancel")
+    expect(llama.locator('[role="status"]')).to_have_text("")
+    expect(llama.locator(".pw-badge-downloading")).to_have_count(1)
+    figure("step17", button_at_second_click=second, shot=str(shot(live, "downloading", llama)))
+
+
+WAITING_FOR_SERVER = "Waiting for Pieces OS…"
+
+
+def offline_row(llama: Locator) -> dict[str, Any]:
+    return llama.evaluate(
+        """r => ({ status: r.querySelector('[role="status"]').textContent,
+                   text: r.querySelector('.pw-progress-text')?.textContent ?? null,
+                   now: r.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow'),
+                   badges: [...r.querySelectorAll('.pw-badge')].map(b => b.textContent) })"""
+    )
+
+
 def test_step04_server_dies_and_returns_with_no_click(live: Live) -> None:
+    """The banner goes red and back by itself. A download running then says it waits for Pieces
+    OS at once, without a speed or ETA, its bar still (trial item 3); after the return, the row
+    offers one way to download again, never a second Retry beside it (trial item 4)."""
     banner = banner_state(live)
     expect(banner).to_have_attribute("data-state", "connected")
+    llama = live.row(LLAMA)
+    if not live.model(LLAMA)["downloading"]:
+        resumable(live, LLAMA).click()
+    wait_ticks(llama.locator('[role="progressbar"]'), 2, "Llama 3 downloads")
     t0 = time.monotonic()
     live.server.stop()
     expect(banner).to_have_attribute("data-state", "unreachable", timeout=10_000)
     down = time.monotonic() - t0
+    at_red = offline_row(llama)  # drawn in the same frame as the banner
+    assert at_red["status"] == WAITING_FOR_SERVER, at_red
     expect(live.widget).to_have_class(re.compile(r"\bpw-unreachable\b"))
     wait_for(lambda: all(row_buttons_disabled(live).values()), 5, "row actions disabled")
     disabled = row_buttons_disabled(live)
     assert disabled, "no row action button found"
+    samples = [at_red]
+    for _ in range(3):  # the kernel's job meanwhile decays its speed and grows its ETA
+        time.sleep(1.5)
+        samples.append(offline_row(llama))
+    for sample in samples:
+        assert sample["status"] == WAITING_FOR_SERVER, samples
+        text = sample["text"] or ""
+        assert text and "/s" not in text and "ETA" not in text, samples
+        assert not {"Downloading", "Stalled"} & set(sample["badges"]), samples
+    assert len({(x["text"], x["now"]) for x in samples}) == 1, f"the bar moved: {samples}"
+    shots = [shot(live, "offline-light")]
+    try:
+        lab_theme(live.page, "JupyterLab Dark")
+        live.page.wait_for_timeout(500)
+        shots.append(shot(live, "offline-dark"))
+    finally:
+        lab_theme(live.page, "JupyterLab Light")
     port = live.server.port
     t1 = time.monotonic()
     live.server.start()
@@ -606,8 +809,17 @@ def test_step04_server_dies_and_returns_with_no_click(live: Live) -> None:
     up = time.monotonic() - t1
     expect(live.widget).not_to_have_class(re.compile(r"\bpw-unreachable\b"))
     wait_for(lambda: not any(row_buttons_disabled(live).values()), 5, "row actions enabled")
+    after: list[tuple[list[str], str | None]] = []
+    for _ in range(25):  # the interrupted download: an alert, a resume, or both, never 2 buttons
+        alert = llama.locator('[role="alert"]')
+        texts = download_buttons(llama)
+        after.append((texts, alert.inner_text() if alert.count() else None))
+        assert len(texts) <= 1, after  # a Retry in the alert beside Resume would be a second
+        time.sleep(0.2)
+    shots.append(shot(live, "after-restart", llama))
     figure("step04", unreachable_after_s=round(down, 2), connected_after_s=round(up, 2),
-           buttons_disabled=len(disabled))  # fmt: skip
+           buttons_disabled=len(disabled), offline_samples=samples,
+           after_restart=after[-1], shots=[str(p) for p in shots])  # fmt: skip
 
 
 def test_step99_no_console_error_and_no_enum_token(live: Live) -> None:
