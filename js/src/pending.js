@@ -31,6 +31,8 @@ const reporting = new WeakSet();
 /**
  * Send a command; `handled` runs once the kernel has handled it (the idle status whose parent is
  * this message, which ipywidgets hands to `send`'s callbacks). Other hosts never call it.
+ * marimo calls `send`'s second argument as a function once the message is sent (not handled):
+ * the callbacks are a no-op function carrying `iopub`, so both hosts read them.
  * @param {WidgetModel} model @param {Record<string, unknown>} msg @param {() => void} [handled]
  */
 export function sendCommand(model, msg, handled) {
@@ -39,7 +41,10 @@ export function sendCommand(model, msg, handled) {
     reporting.add(model);
     handled?.();
   };
-  model.send(msg, { iopub: { status } });
+  model.send(
+    msg,
+    Object.assign(() => {}, { iopub: { status } }),
+  );
 }
 
 /**

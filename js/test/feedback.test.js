@@ -120,6 +120,18 @@ describe("a click shows at once that it was sent", () => {
     expect(statusOf(row(host, "m1"))).toBe("");
   });
 
+  it("sends callbacks that ipywidgets reads (iopub.status) and marimo calls (a function)", () => {
+    vi.useFakeTimers();
+    const { host, model } = view(traits({ models: [local({ downloaded: true })] }));
+    click(button(row(host, "m1"), "load"));
+    const callbacks = model.callbacks[0];
+    expect(typeof callbacks).toBe("function");
+    expect(() => callbacks()).not.toThrow(); // marimo: sent, which is not handled
+    vi.advanceTimersByTime(timing.noticeMs + 20);
+    expect(statusOf(row(host, "m1"))).toBe(WAITING);
+    expect(typeof callbacks.iopub.status).toBe("function");
+  });
+
   it("clears its timers when the view closes", () => {
     vi.useFakeTimers();
     const v = mount(traits({ models: [local()], downloads: { m1: dl() } }));
