@@ -24,7 +24,7 @@ import pytest
 import requests
 from serverproc import ctrl_c_works
 
-from pieces_widget.demo import MARKER, main
+from pieces_widget.demo import MARKER, Restarts, main
 
 REPO = Path(__file__).resolve().parents[1]
 TRACKED = REPO / "notebooks" / "demo.ipynb"
@@ -249,3 +249,15 @@ def test_the_notebook_never_blocks_where_it_invites_clicks() -> None:
     assert blocking == 1 and any("mgr.download(" in _text(c) for c in code)
     prose = " ".join(_text(c) for c in cells if c["cell_type"] == "markdown")
     assert "belong in scripts and provisioning" in prose
+
+
+def test_a_server_that_lived_long_starts_a_new_row() -> None:
+    """Deaths count "in a row" only while each comes before ``stable_after``: a server that ran
+    for a while and then died is restarted even after earlier quick deaths."""
+    restarts = Restarts(delay=3, limit=2, stable_after=60)
+    assert restarts.died(lived=1, now=0) and restarts.due == 3
+    assert restarts.died(lived=1, now=5)
+    assert not restarts.died(lived=1, now=10)  # a third quick death: given up
+    again = Restarts(delay=3, limit=2, stable_after=60)
+    assert again.died(lived=1, now=0) and again.died(lived=1, now=5)
+    assert again.died(lived=120, now=200) and again.in_a_row == 1 and again.due == 203
