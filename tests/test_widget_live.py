@@ -74,6 +74,25 @@ def test_banner_follows_the_server_with_no_click(tmp_path: Path, catalog_path: P
     mgr.close()
 
 
+def test_a_row_downloading_through_a_restart_completes(server: ServerProcess) -> None:
+    """Pieces OS quits (SIGTERM) mid-download and starts again: the row's job asks again and
+    the server resumes; the row ends COMPLETED with no click."""
+    mgr = ModelManager(base_url=server.url, watch_interval=0.5)
+    show(mgr)
+    mgr.download("medium")
+    wait_for(lambda: (mgr.downloads.get("medium", {}).get("percentage") or 0) > 10, timeout=10)
+    server.stop()
+    wait_for(lambda: mgr.connection["state"] == "unreachable", timeout=5)
+    assert mgr.downloads["medium"]["status"] == "IN-PROGRESS"  # not failed while away
+    server.start()
+    wait_for(lambda: mgr.downloads["medium"]["status"] == "COMPLETED", timeout=20)
+    wait_for(lambda: model(mgr, "medium")["downloaded"], timeout=5)
+    assert mgr.connection["state"] == "connected" and mgr.downloads["medium"]["error"] is None
+    assert mgr._jobs["medium"].resumes == 1
+    show(mgr, False)
+    mgr.close()
+
+
 def test_row_alert_ends_on_success_and_on_reconnect(server: ServerProcess) -> None:
     mgr = ModelManager(base_url=server.url, watch_interval=None)
     mgr.load("medium")  # not downloaded: the server refuses
