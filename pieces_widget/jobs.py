@@ -66,6 +66,8 @@ class DownloadJob:
     """Start (or attach to) the download of ``model_id``; returns at once.
 
     ``on_update(job)`` is called from background threads on every change and timer tick.
+    ``max_resumes``: downloads asked for again after Pieces OS restarted and lost this one;
+    ``backoff``: the progress socket's reconnect delays (first, longest) while it is away.
     """
 
     TICK = 0.5  # s between timer samples
@@ -94,7 +96,7 @@ class DownloadJob:
         self._on_update = on_update
         self._attach_only = attach_only
         self._max_resumes = max_resumes
-        self._backoff = backoff  # the progress socket's reconnect delays (first, longest)
+        self._backoff = backoff
         self.resumes = 0  # downloads asked for again after the server lost one
         self._clock = clock
         self._stall_after = STALL_AFTER if stall_after is None else stall_after
