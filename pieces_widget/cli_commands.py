@@ -15,7 +15,6 @@ from .cli_output import (
     Output,
     clean,
     model_record,
-    model_state,
     size,
 )
 
@@ -46,7 +45,7 @@ def cmd_list(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
     elif out.quiet:
         out.lines([m.id for m in models])
     else:
-        rows = [(m.name, m.id, size(m.bytes), size(m.ram), model_state(m)) for m in models]
+        rows = [(m.name, m.id, size(m.bytes), size(m.ram), m.state) for m in models]
         out.table(("NAME", "ID", "SIZE", "RAM", "STATE"), rows)
     return 0
 

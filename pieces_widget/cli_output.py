@@ -39,23 +39,13 @@ def size(n: int | None) -> str:
     return "-" if n is None else readable_bytes(n)
 
 
-def model_state(model: Model) -> str:
-    if model.downloading:
-        return "downloading"
-    if model.loaded:
-        return "loaded"
-    if model.downloaded:
-        return "downloaded"
-    return "cloud" if model.cloud else "not downloaded"
-
-
 def model_record(model: Model) -> dict[str, Any]:
     """The JSON a script gets for one model (``show --json`` adds the server's ``raw``)."""
     error = model.raw.get("error")
     return {
         "id": model.id,
         "name": model.name,
-        "state": model_state(model),
+        "state": model.state,
         "bytes": model.bytes,
         "ram": model.ram,
         "downloaded": model.downloaded,

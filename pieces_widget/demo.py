@@ -1,7 +1,9 @@
 """The demo. ``find_or_start_server`` is what the demo notebook calls: a running Pieces OS, or the
 reference server started in the background. ``python -m pieces_widget.demo`` is ``make demo``:
 the reference server and JupyterLab on 127.0.0.1, on a working copy of the notebook kept in the
-demo folder, logs in files there, and last, on a line of its own, the URL that opens the notebook.
+demo folder, logs and JupyterLab's settings in files there, and last, on a line of its own, the
+URL that opens the notebook. A server that exits is started again (the widget reconnects);
+JupyterLab exiting ends the demo.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -26,10 +29,20 @@ from .errors import PiecesConnectionError
 DEMO_PORT = 39300
 LAB_PORT = 8888
 STARTUP_TIMEOUT = 120  # s; the first server start generates the demo hub's blobs
+RESTART_DELAY = 3.0  # s; long enough to see the widget say "unreachable", then reconnect
+MAX_RESTARTS = 5  # restarts in a row (each death before STABLE_AFTER) before giving up
+STABLE_AFTER = 60.0  # s; a server that lived this long ends a row of deaths
 MARKER = ".pieces-widget-demo"  # written in a folder the demo made: only such a folder is reset
+LAB_SETTINGS = "lab-settings"  # JupyterLab's user settings: the demo's own, not ~/.jupyter's
 # What the demo writes in its folder: one holding nothing else is a demo folder from before MARKER.
 DEMO_ENTRIES = frozenset(
-    {MARKER, "server", "notebooks", "workspaces", "server.log", "jupyterlab.log", "demo.pid"}
+    {MARKER, "server", "notebooks", "workspaces", LAB_SETTINGS, "server.log", "jupyterlab.log",
+     "demo.pid"}
+)  # fmt: skip
+# Never ask about (or fetch) Jupyter news: the toast would cover the widget's buttons.
+NOTIFICATION_SETTINGS = (
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
+    '{"fetchNews": "false", "checkForUpdates": false}\n',
 )
 
 
@@ -102,16 +115,53 @@ def _shown(path: Path) -> str:
     return str(path)
 
 
+def _how_it_ended(status: int) -> str:
+    if status < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-status).name}"
+        return f"was killed by signal {-status}"
+    return f"exited with status {status}"
+
+
+@dataclass
+class Restarts:
+    """When to start the reference server again after it exits, and when to stop trying."""
+
+    delay: float = RESTART_DELAY
+    limit: int = MAX_RESTARTS
+    stable_after: float = STABLE_AFTER
+    in_a_row: int = 0  # deaths, each before stable_after, since the last long-lived start
+    due: float | None = None  # monotonic time of the next start, while one is pending
+
+    def died(self, lived: float, now: float) -> bool:
+        """Count a death after ``lived`` seconds; False once ``limit`` restarts in a row failed."""
+        self.in_a_row = 1 if lived >= self.stable_after else self.in_a_row + 1
+        if self.in_a_row > self.limit:
+            return False
+        self.due = now + self.delay
+        return True
+
+
 class Demo:
     """The two child processes of the demo, each in its own session so that Ctrl-C reaches only
     this process, which then stops them in order (JupyterLab would otherwise ask y/n)."""
 
-    def __init__(self, data_dir: Path, notebook: Path, port: int, lab_port: int) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        notebook: Path,
+        port: int,
+        lab_port: int,
+        restarts: Restarts | None = None,
+    ) -> None:
         self.data = data_dir.resolve()
         self.notebook = notebook
         self.port = port
         self.lab_port = lab_port
-        self.procs: list[subprocess.Popen[bytes]] = []
+        self.restarts = restarts or Restarts()
+        self.server: subprocess.Popen[bytes] | None = None
+        self.server_started = 0.0
+        self.lab: subprocess.Popen[bytes] | None = None
         self.token = secrets.token_hex(24)
 
     def working_copy(self) -> Path:
@@ -127,43 +177,62 @@ class Demo:
 
     def _spawn(self, args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
         with open(log, "ab") as out:
-            proc = subprocess.Popen(
+            return subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 env=env, start_new_session=True,
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )  # fmt: skip
-        self.procs.append(proc)
-        return proc
+
+    def _spawn_server(self) -> subprocess.Popen[bytes]:
+        self.server_started = time.monotonic()
+        self.server = self._spawn(
+            [sys.executable, "-m", "pieces_widget.server", "--port", str(self.port),
+             "--data-dir", str(self.data / "server"), "--quiet"],
+            self.data / "server.log", dict(os.environ),
+        )  # fmt: skip
+        return self.server
 
     def start_server(self) -> str:
-        log = self.data / "server.log"
-        port = _port(self.port, "the reference server")
-        proc = self._spawn(
-            [sys.executable, "-m", "pieces_widget.server", "--port", str(port),
-             "--data-dir", str(self.data / "server"), "--quiet"],
-            log, dict(os.environ),
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        self._wait(proc, f"{url}/.well-known/health", "the reference server", log)
+        self.port = _port(self.port, "the reference server")  # kept: a restart reuses it
+        proc = self._spawn_server()
+        url = f"http://127.0.0.1:{self.port}"
+        self._wait(
+            proc, f"{url}/.well-known/health", "the reference server", self.data / "server.log"
+        )
         return url
+
+    def lab_settings(self) -> Path:
+        """JupyterLab's user settings for the demo, in the demo folder: what the user changes in
+        the demo (theme, answers) stays there; news is off unless they turn it on there."""
+        settings = self.data / LAB_SETTINGS
+        name, text = NOTIFICATION_SETTINGS
+        if not (settings / name).exists():
+            (settings / name).parent.mkdir(parents=True, exist_ok=True)
+            (settings / name).write_text(text)
+        return settings
 
     def start_lab(self, server_url: str, root: Path) -> str:
         log = self.data / "jupyterlab.log"
         port = _port(self.lab_port, "JupyterLab")
+        settings, workspaces = self.lab_settings(), self.data / "workspaces"
+        # The environment too, for what reads it rather than LabApp (``jupyter lab path``).
         env = {
             **os.environ,
             "PIECES_OS_URL": server_url,
-            "JUPYTERLAB_WORKSPACES_DIR": str(self.data / "workspaces"),
+            "JUPYTERLAB_SETTINGS_DIR": str(settings),
+            "JUPYTERLAB_WORKSPACES_DIR": str(workspaces),
         }
-        proc = self._spawn(
+        self.lab = self._spawn(
             [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
              "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
              f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
-             "--LabApp.news_url=None"],
+             f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={workspaces}",
+             "--LabApp.news_url=None",
+             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
             log, env,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
-        self._wait(proc, f"{base}/api/status?token={self.token}", "JupyterLab", log)
+        self._wait(self.lab, f"{base}/api/status?token={self.token}", "JupyterLab", log)
         return f"{base}/lab/tree/{self.notebook.name}?token={self.token}"
 
     def _wait(self, proc: subprocess.Popen[bytes], url: str, what: str, log: Path) -> None:
@@ -178,8 +247,8 @@ class Demo:
         raise DemoError(f"{what} did not answer within {STARTUP_TIMEOUT} s:\n{_tail(log)}")
 
     def stop(self) -> None:
-        for proc in reversed(self.procs):  # JupyterLab first, then the server it talks to
-            if proc.poll() is None:
+        for proc in (self.lab, self.server):  # JupyterLab first, then the server it talks to
+            if proc is not None and proc.poll() is None:
                 proc.terminate()
                 try:
                     proc.wait(20)
@@ -192,9 +261,43 @@ class Demo:
         print(f"reference server  {server}  (demo catalog; its store in {data}/server)")
         print(f"notebook          {_shown(copy)}  (a working copy; make demo-reset starts over)")
         print(f"logs              {data}/jupyterlab.log  {data}/server.log")
+        print(f"JupyterLab        its settings in {data}/{LAB_SETTINGS} (not ~/.jupyter)")
         print("Notebook 7        the same URL with /notebooks/ in place of /lab/tree/")
         print("Open the demo notebook (Ctrl-C stops the demo):")
         print(url, flush=True)  # last, on a line of its own
+
+    def _server_exited(self, server: subprocess.Popen[bytes], now: float) -> bool:
+        """One line: how the server ended, and when it comes back; False when it will not."""
+        how = f"the reference server {_how_it_ended(server.returncode)}"
+        if self.restarts.died(now - self.server_started, now):
+            print(
+                f"{how}: restarting it in {self.restarts.delay:g} s on port {self.port} with the "
+                f"same data (restart {self.restarts.in_a_row} of {self.restarts.limit} in a row); "
+                "the widget reconnects by itself",
+                flush=True,
+            )
+            return True
+        print(
+            f"{how}, {self.restarts.in_a_row} times in a row: not restarting it again (see "
+            f"{_shown(self.data)}/server.log); JupyterLab keeps running, Ctrl-C stops the demo",
+            flush=True,
+        )
+        return False
+
+    def supervise(self, poll: float = 0.2) -> int:
+        """Until JupyterLab exits (or a signal ends the demo): restart a server that exited."""
+        assert self.lab is not None and self.server is not None
+        watching = True  # False once the server is given up on
+        while self.lab.poll() is None:
+            now, due = time.monotonic(), self.restarts.due
+            if due is not None and now >= due:
+                self.restarts.due = None
+                self._spawn_server()
+            elif due is None and watching and self.server.poll() is not None:
+                watching = self._server_exited(self.server, now)
+            time.sleep(poll)
+        print(f"the demo stopped: JupyterLab {_how_it_ended(self.lab.returncode)}", file=sys.stderr)
+        return 1
 
     def run(self) -> int:
         pid = running_pid(self.data)
@@ -210,11 +313,7 @@ class Demo:
             server = self.start_server()
             url = self.start_lab(server, copy.parent)
             self._banner(server, copy, url)
-            while all(proc.poll() is None for proc in self.procs):
-                time.sleep(0.5)
-            died = next(p for p in self.procs if p.poll() is not None)
-            print(f"the demo stopped: {died.args[2]} exited ({died.returncode})", file=sys.stderr)
-            return 1
+            return self.supervise()
         finally:
             self.stop()
             with contextlib.suppress(OSError):
@@ -265,13 +364,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook", type=Path, default=Path("notebooks/demo.ipynb"))
     parser.add_argument("--port", type=int, default=DEMO_PORT, help="reference server port")
     parser.add_argument("--lab-port", type=int, default=LAB_PORT, help="JupyterLab port")
+    parser.add_argument(
+        "--restart-delay", type=float, default=RESTART_DELAY, metavar="S",
+        help="seconds before restarting a reference server that exited (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-restarts", type=int, default=MAX_RESTARTS, metavar="N",
+        help="restarts in a row before giving up on the server (default %(default)s)",
+    )  # fmt: skip
     parser.add_argument("--reset", action="store_true", help="delete the demo folder and exit")
     args = parser.parse_args(argv)
     try:
         if args.reset:
             reset(args.data_dir)
             return 0
-        demo = Demo(args.data_dir, args.notebook, args.port, args.lab_port)
+        restarts = Restarts(delay=args.restart_delay, limit=args.max_restarts)
+        demo = Demo(args.data_dir, args.notebook, args.port, args.lab_port, restarts)
         for sig in (signal.SIGTERM, signal.SIGHUP):  # stop the children on kill or hang-up too
             signal.signal(sig, lambda signum, _: sys.exit(128 + signum))
         return demo.run()

@@ -3,6 +3,10 @@
 The Model API reports only a percentage, so bytes come from ``percentage x Model.bytes``; speed
 is measured over a ~10 s window fed by a timer (not only by frames), so when bytes stop
 arriving the speed decays to 0 and the job reads "stalled" instead of freezing at a stale rate.
+
+A job survives Pieces OS restarting under it: when the server comes back without the download,
+the job asks for it again (at most ``max_resumes`` times) and the server resumes from the partial
+file it kept. A cancel or a failure the server reported stays final.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .errors import PiecesError
+from .errors import PiecesConnectionError, PiecesError
 from .models import (
     CANCELED,
     COMPLETED,
@@ -23,8 +27,9 @@ from .models import (
     DownloadProgress,
     Model,
     check_id,
+    readable_bytes,
 )
-from .progress import ProgressStream
+from .progress import ProgressStream, partial_kept
 from .wire import DownloadEntry
 
 if TYPE_CHECKING:
@@ -35,6 +40,7 @@ log = logging.getLogger("pieces_widget.jobs")
 # How a quiet download reads (the widget and the CLI draw these, they never re-derive them):
 ETA_UNKNOWN_AFTER = 5.0  # s without new bytes before the ETA reads unknown ("—")
 STALL_AFTER = 10.0  # s without new bytes before a download reads "stalled for N s"
+MAX_RESUMES = 3  # times a job asks again for a download a restarted server lost
 
 
 class RateWindow:
@@ -60,6 +66,8 @@ class DownloadJob:
     """Start (or attach to) the download of ``model_id``; returns at once.
 
     ``on_update(job)`` is called from background threads on every change and timer tick.
+    ``max_resumes``: downloads asked for again after Pieces OS restarted and lost this one;
+    ``backoff``: the progress socket's reconnect delays (first, longest) while it is away.
     """
 
     TICK = 0.5  # s between timer samples
@@ -73,6 +81,8 @@ class DownloadJob:
         attach_only: bool = False,
         window: float = 10.0,
         stall_after: float | None = None,
+        max_resumes: int = MAX_RESUMES,
+        backoff: tuple[float, float] = (0.1, 4.0),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
@@ -85,6 +95,9 @@ class DownloadJob:
         self.found_nothing = False  # an attach-only job that found no download in flight
         self._on_update = on_update
         self._attach_only = attach_only
+        self._max_resumes = max_resumes
+        self._backoff = backoff
+        self.resumes = 0  # downloads asked for again after the server lost one
         self._clock = clock
         self._stall_after = STALL_AFTER if stall_after is None else stall_after
         self._eta_unknown_after = min(ETA_UNKNOWN_AFTER, self._stall_after)
@@ -214,6 +227,27 @@ class DownloadJob:
             self.bytes_total = model.bytes or self.bytes_total
         return model
 
+    def _resume(self, model: Model) -> str | None:
+        """The server came back without this download: ask for it again (None), or say why
+        not. A cancel meanwhile is not undone: the stream then ends CANCELED."""
+        kept = partial_kept(model, self.percentage)
+        if self.resumes >= self._max_resumes:
+            times = "" if self.resumes == 0 else f" {self.resumes + 1} times"
+            return f"Pieces OS restarted during the download{times}; {kept}"
+        with self._starting:
+            if self.cancel_requested:
+                return None
+            try:
+                self.client.download(self.model_id)
+            except PiecesConnectionError:
+                return None  # gone again: the stream asks once it is back
+            except PiecesError as exc:
+                refused = f"Pieces OS restarted during the download, then refused it ({exc})"
+                return f"{refused}; {kept}"
+            self.resumes += 1
+        log.info("resumed the download of %r after Pieces OS restarted", self.model_id)
+        return None
+
     def _end(self, status: str, percentage: float | None, error: str | None = None) -> None:
         with self._lock:
             if self.done:
@@ -266,6 +300,8 @@ class DownloadJob:
             self.model_id,
             self._on_progress,
             canceled=lambda: self.cancel_requested,
+            backoff=self._backoff,
+            resume=self._resume,
         ).start()
         while not self.done and not self._halt.wait(self.TICK):
             with self._lock:
@@ -273,5 +309,7 @@ class DownloadJob:
             self._notify()  # a tick moves speed, ETA and "stalled" even without frames
 
     def __repr__(self) -> str:
-        pct = "?" if self.percentage is None else f"{self.percentage:.1f}%"
-        return f"<DownloadJob {self.model_id!r} {self.status} {pct}>"
+        total = "size unknown" if self.bytes_total is None else readable_bytes(self.bytes_total)
+        done = "" if self.percentage is None else f"{self.percentage:.1f} % of "
+        error = f": {self.error}" if self.error else ""
+        return f"<DownloadJob {self.model_id!r} {self.status}, {done}{total}{error}>"

@@ -139,6 +139,21 @@ class Model:
         """Why the last download failed (reference server extension; None from Pieces OS)."""
         return _str_or_none(self.raw.get("error")) or None
 
+    @property
+    def state(self) -> str:
+        """One word for people: downloading, loaded, downloaded, cloud or not downloaded."""
+        if self.downloading:
+            return "downloading"
+        if self.loaded:
+            return "loaded"
+        if self.downloaded:
+            return "downloaded"
+        return "cloud" if self.cloud else "not downloaded"
+
+    def __repr__(self) -> str:  # short: a list of models prints one line each
+        name = "" if self.name == self.id else f" {self.name!r}"
+        return f"<Model {self.id!r}{name}, {self.state}>"
+
 
 def clamp_percentage(value: Any) -> float | None:
     """A wire percentage as a float in 0-100, or None when absent or not a finite number."""

@@ -5,6 +5,10 @@ after the end, so nothing here relies on either: after every (re)connect the mod
 reconciled with ``GET /model/{id}``; a refused upgrade or a silent socket falls back to polling
 about once a second; malformed frames are logged and skipped; percentages are clamped and never
 go backwards; nothing is accepted after a terminal status.
+
+A download the server lost (the server was unreachable or the socket broke, and the model then
+reads neither downloading nor downloaded, with no reason) is handed to ``resume``: Pieces OS
+restarted, and asking again continues from the partial file it kept.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Protocol
 
 import websocket
 
-from .errors import ModelNotFoundError, PiecesError
+from .errors import ModelNotFoundError, PiecesConnectionError, PiecesError
 from .models import (
     CANCELED,
     COMPLETED,
@@ -101,7 +105,10 @@ class ProgressStream:
         silence: float = 3.0,
         poll_interval: float = 1.0,
         backoff: tuple[float, float] = (0.1, 4.0),
+        resume: Callable[[Model], str | None] | None = None,
     ) -> None:
+        """``resume(model)`` asks the server to download a model it lost again: None when it
+        asked (or will ask later), else why it cannot, which ends the stream FAILED."""
         self.client = client
         self.model_id = model_id
         self.tracker = ProgressTracker()
@@ -113,6 +120,9 @@ class ProgressStream:
         self._stop = threading.Event()
         self._ws: websocket.WebSocket | None = None
         self._idle_since: float | None = None
+        self._resume = resume
+        self._lost = False  # the server went away (or the socket broke) since it last downloaded
+        self._reachable = True  # the last GET /model/{id} got an answer
         self.mode = "websocket"  # or "polling"
         self._thread = threading.Thread(
             target=self._run, name=f"pieces-progress:{model_id[:40]}", daemon=True
@@ -165,8 +175,8 @@ class ProgressStream:
                 outcome = self._session()
                 if outcome == "frames":
                     delay, failures = self._backoff[0], 0
-                elif outcome == "error":
-                    failures += 1
+                elif outcome == "error" and self._reachable:
+                    failures += 1  # the server answers but its socket fails: polling may work
                 if self._stop.is_set() or self.finished:
                     break
                 if outcome in ("refused", "silent") or failures >= MAX_SOCKET_FAILURES:
@@ -212,11 +222,14 @@ class ProgressStream:
             try:
                 opcode, data = ws.recv_data()
             except websocket.WebSocketTimeoutException:
-                if time.monotonic() - last_heard > self._silence:
-                    # quiet socket: poll if the model is still downloading
+                # An idle model is looked at again after the grace, a downloading one after a
+                # silence: poll if it is still downloading.
+                quiet = IDLE_GRACE if self._idle_since is not None else self._silence
+                if time.monotonic() - last_heard > quiet:
                     return "frames" if self._reconcile() else "silent"
                 continue
             except (OSError, websocket.WebSocketException):
+                self._lost = True  # broken without a close: the server may have died
                 break
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 break
@@ -241,6 +254,7 @@ class ProgressStream:
         progress = self.tracker.parse(text)
         if progress is None:
             return False
+        self._lost = False  # the server is streaming its download
         self._emit(progress)
         return True
 
@@ -253,12 +267,15 @@ class ProgressStream:
             return True
         except PiecesError as exc:
             log.info("reconcile of %r failed: %s", self.model_id, exc)
+            if isinstance(exc, PiecesConnectionError):
+                self._lost, self._reachable = True, False
             return False
+        self._reachable = True
         if model.downloaded and not model.downloading:
             self._finish(COMPLETED)
             return True
         if model.downloading:
-            self._idle_since = None
+            self._idle_since, self._lost = None, False
             return False
         now = time.monotonic()
         if self._idle_since is None:
@@ -266,10 +283,24 @@ class ProgressStream:
             return False
         if now - self._idle_since < IDLE_GRACE:
             return False
+        return self._ended_idle(model)
+
+    def _ended_idle(self, model: Model) -> bool:
+        """The model stays idle: canceled, failed, or lost by a server that went away (then
+        ``resume`` asks again); False when the download goes on."""
         if self._canceled():
             self._finish(CANCELED)
+        elif model.error:
+            self._finish(FAILED, model.error)
+        elif self._lost and self._resume is not None:
+            why_not = self._resume(model)
+            if why_not is None:
+                self._lost, self._idle_since = False, None
+                return False
+            self._finish(FAILED, why_not)
         else:
-            self._finish(FAILED, model.error or "the download stopped without completing")
+            kept = partial_kept(model, self.tracker.percentage)
+            self._finish(FAILED, f"Pieces OS stopped the download without saying why; {kept}")
         return True
 
     def _poll_until_done(self) -> None:
@@ -282,6 +313,16 @@ class ProgressStream:
                 self._emit(DownloadProgress(IN_PROGRESS, self.tracker.percentage))
             if self._wait(self._poll_interval):
                 return
+
+
+def partial_kept(model: Model, percentage: float | None) -> str:
+    """What is left of a download that ended early, and what to do: "46 % is kept, ..."."""
+    partial, total = model.raw.get("partialBytes"), model.bytes  # the reference server's
+    if isinstance(partial, int) and partial > 0 and total:
+        kept = min(99, partial * 100 // total)
+        return f"{kept} % is kept, downloading it again resumes from there."
+    at = "" if percentage is None else f" (it stopped at {percentage:.0f} %)"
+    return f"download it again to continue{at}."
 
 
 def _names_terminal(data: str | bytes) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from .errors import PiecesConnectionError, PiecesError, PiecesTimeoutError
 
@@ -37,9 +36,9 @@ class Ticker:
             self._thread.join(timeout)
 
 
-def connection_message(exc: PiecesError, base_url: str) -> str:
-    """One plain sentence for the banner (the exception's own text stays in ``error``)."""
-    where = urlsplit(base_url).netloc if base_url else ""
+def connection_message(exc: PiecesError, where: str) -> str:
+    """One plain sentence for the banner (the exception's own text stays in ``error``); ``where``
+    is the base URL, written whole as the connected banner and every error message write it."""
     if isinstance(exc, PiecesTimeoutError):
         return f"Pieces OS at {where} is not answering. Is it busy or stuck?"
     if isinstance(exc, PiecesConnectionError):

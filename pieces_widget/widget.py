@@ -18,7 +18,7 @@ import traitlets
 
 from . import reprs
 from .client import PiecesClient
-from .errors import PiecesConnectionError, PiecesError
+from .errors import ModelNotFoundError, PiecesConnectionError, PiecesError
 from .jobs import DownloadJob
 from .models import COMPLETED, Model, check_id
 from .summary import Summary, machine_resources, summarize
@@ -227,8 +227,24 @@ class ModelManager(anywidget.AnyWidget):
             self._state.put_model(self.client.model(model_id).raw)
 
     def download(self, model_id: str) -> DownloadJob:
-        """Start (or join) the download of ``model_id``; returns at once."""
-        return self._start_job(check_id(model_id))
+        """Start (or join) the download of ``model_id``; returns at once.
+
+        ``ModelNotFoundError`` at once for an id Pieces OS does not know."""
+        self._ensure_open()
+        self._check_known(check_id(model_id))
+        return self._start_job(model_id)
+
+    def _check_known(self, model_id: str) -> None:
+        """``ModelNotFoundError`` for an unknown id: the list answers for the ids in it, the
+        server for the others (the list may be stale). Other failures are the job's to say."""
+        if any(m.get("id") == model_id for m in self._state.get("models")):
+            return
+        try:
+            self.client.model(model_id)
+        except ModelNotFoundError:
+            raise
+        except PiecesError:
+            pass
 
     def cancel(self, model_id: str) -> concurrent.futures.Future[None]:
         """Ask the server to stop the download; the row then offers Download (or Resume)."""
@@ -406,6 +422,9 @@ class ModelManager(anywidget.AnyWidget):
             if action == "add":
                 self._set_add(error=str(exc))
             self._state.set(error=str(exc))
+        except ModelNotFoundError as exc:  # a model another client removed: in its row
+            self._state.set(error=str(exc))
+            self._state.set_entry("_row_errors", exc.model_id, str(exc))
 
     # -- reprs for hosts without widgets -----------------------------------------------------
     def __repr__(self) -> str:

@@ -1,9 +1,13 @@
 """``python -m pieces_widget.demo`` (what ``make demo`` runs): the URL that opens the demo notebook
 is printed last, once both servers answer; the notebook the demo saves is a working copy in the
-demo folder; Ctrl-C stops everything it started; ``--reset`` starts over but not while running."""
+demo folder, and JupyterLab's settings are the demo's own there (~/.jupyter untouched); a killed
+reference server comes back on its port while JupyterLab keeps running, until it dies too often
+in a row; Ctrl-C and SIGTERM stop everything it started; ``--reset`` starts over but not while
+running. The notebook never blocks the kernel in a cell that invites clicks."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -15,32 +19,59 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from serverproc import ctrl_c_works
 
-from pieces_widget.demo import MARKER, main
+from pieces_widget.demo import MARKER, Restarts, main
 
 REPO = Path(__file__).resolve().parents[1]
 TRACKED = REPO / "notebooks" / "demo.ipynb"
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)/lab/tree/demo\.ipynb\?token=([0-9a-f]{48})")
 
 
-def _lines_until_url(proc: subprocess.Popen[str], timeout: float = 90) -> list[str]:
-    """stdout lines up to the one with the notebook URL (read by a thread: readline blocks)."""
-    assert proc.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            seen.append(lines.get(timeout=0.2).rstrip("\n"))
-        except queue.Empty:
-            continue
-        if URL.search(seen[-1]):
-            return seen
-    raise AssertionError(f"no notebook URL printed: {seen}")
+class Output:
+    """The demo's stdout, read by a thread (readline blocks), line by line as it comes."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        stdout = proc.stdout
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [self._lines.put(x) for x in stdout], daemon=True).start()
+        self.seen: list[str] = []
+
+    def until(self, pattern: re.Pattern[str], timeout: float) -> list[str]:
+        """The lines read since the last call, up to one ``pattern`` matches."""
+        start = len(self.seen)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.seen.append(self._lines.get(timeout=0.1).rstrip("\n"))
+            except queue.Empty:
+                continue
+            if pattern.search(self.seen[-1]):
+                return self.seen[start:]
+        raise AssertionError(f"no line matching {pattern.pattern!r}: {self.seen[start:]}")
+
+
+def _start_demo(tmp_path: Path, data: Path, *options: str) -> subprocess.Popen[str]:
+    """The demo on free ports, with HOME in ``tmp_path``: what it writes there shows."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JUPYTERLAB"))}
+    return subprocess.Popen(
+        [sys.executable, "-m", "pieces_widget.demo", "--data-dir", str(data), "--port", "0",
+         "--lab-port", "0", "--notebook", str(TRACKED), *options],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO), "HOME": str(tmp_path / "home")},
+        preexec_fn=ctrl_c_works,
+    )  # fmt: skip
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
 
 
 def _refuses(port: int) -> bool:
@@ -51,14 +82,9 @@ def _refuses(port: int) -> bool:
 def test_demo_url_working_copy_and_clean_stop(tmp_path: Path) -> None:
     data = tmp_path / "demo-data"
     before = TRACKED.read_bytes()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pieces_widget.demo", "--data-dir", str(data), "--port", "0",
-         "--lab-port", "0", "--notebook", str(TRACKED)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)}, preexec_fn=ctrl_c_works,
-    )  # fmt: skip
+    proc = _start_demo(tmp_path, data)
     try:
-        lines = _lines_until_url(proc)
+        lines = Output(proc).until(URL, 90)
         url = lines[-1]
         match = URL.fullmatch(url)
         assert match, f"the last line is not only the URL: {url!r}"
@@ -81,6 +107,16 @@ def test_demo_url_working_copy_and_clean_stop(tmp_path: Path) -> None:
         assert "JupyterLab" in (data / "jupyterlab.log").read_text()  # its log is a file
         assert (data / MARKER).is_file()  # the demo made this folder: reset may delete it
 
+        # JupyterLab's settings are the demo's: news off (no toast over the widget), and what
+        # the user changes (the theme here) is written in the demo folder, not in ~/.jupyter.
+        settings = f"http://127.0.0.1:{lab_port}/lab/api/settings/@jupyterlab/apputils-extension"
+        news = requests.get(f"{settings}:notification?token={token}", timeout=10).json()
+        assert news["settings"]["fetchNews"] == "false", news["settings"]
+        theme = {"raw": json.dumps({"theme": "JupyterLab Dark"})}
+        assert requests.put(f"{settings}:themes?token={token}", json=theme, timeout=10).ok
+        written = data / "lab-settings/@jupyterlab/apputils-extension/themes.jupyterlab-settings"
+        assert "JupyterLab Dark" in written.read_text()
+
         assert main(["--reset", "--data-dir", str(data)]) == 1  # not while it runs
         assert data.exists()
 
@@ -92,6 +128,7 @@ def test_demo_url_working_copy_and_clean_stop(tmp_path: Path) -> None:
         if proc.poll() is None:  # a failed check: stop it the way that stops its children too
             proc.terminate()
             proc.wait(30)
+    assert not (tmp_path / "home" / ".jupyter").exists()
     assert main(["--reset", "--data-dir", str(data)]) == 0
     assert not data.exists()
     assert TRACKED.read_bytes() == before
@@ -123,3 +160,104 @@ def test_reset_deletes_only_a_demo_folder(
     for folder in (legacy, marked, tmp_path / "absent"):
         assert main(["--reset", "--data-dir", str(folder)]) == 0, capsys.readouterr().err
         assert not folder.exists()
+
+
+def _server_pid(demo: subprocess.Popen[str]) -> int:
+    (server,) = [
+        child for child in psutil.Process(demo.pid).children()
+        if "pieces_widget.server" in child.cmdline()
+    ]  # fmt: skip
+    return server.pid
+
+
+def test_a_killed_server_comes_back_until_it_dies_too_often(tmp_path: Path) -> None:
+    """SIGKILL the reference server: one line says so, it answers again on the same port within
+    seconds and JupyterLab never stops; after --max-restarts deaths in a row it stays down, said
+    in one line, and JupyterLab still runs until SIGTERM stops the demo."""
+    data = tmp_path / "demo-data"
+    proc = _start_demo(tmp_path, data, "--restart-delay", "0.3", "--max-restarts", "2")
+    try:
+        out = Output(proc)
+        lines = out.until(URL, 90)
+        match = URL.fullmatch(lines[-1])
+        assert match
+        lab = f"http://127.0.0.1:{match[1]}/api/status?token={match[2]}"
+        server_port = int(re.search(r"reference server\s+http://127\.0\.0\.1:(\d+)", lines[0])[1])
+        health = f"http://127.0.0.1:{server_port}/.well-known/health"
+
+        for n in (1, 2):
+            pid = _server_pid(proc)
+            killed = time.monotonic()
+            os.kill(pid, signal.SIGKILL)
+            said = out.until(re.compile("reference server"), 10)[-1]
+            assert said == (
+                f"the reference server was killed by SIGKILL: restarting it in 0.3 s on port "
+                f"{server_port} with the same data (restart {n} of 2 in a row); the widget "
+                "reconnects by itself"
+            ), said
+            while not _answers(health):
+                assert time.monotonic() - killed < 5, f"not back on {server_port} in 5 s"
+                time.sleep(0.1)
+            assert _server_pid(proc) != pid
+            assert _answers(lab) and proc.poll() is None
+
+        os.kill(_server_pid(proc), signal.SIGKILL)  # a third death in a row: it stays down
+        said = out.until(re.compile("reference server"), 10)[-1]
+        assert said.startswith("the reference server was killed by SIGKILL, 3 times in a row: "
+                               "not restarting it again"), said  # fmt: skip
+        assert "JupyterLab keeps running" in said
+        time.sleep(1.0)  # longer than the restart delay: nothing restarts it
+        assert _refuses(server_port) and _answers(lab) and proc.poll() is None
+
+        proc.terminate()  # SIGTERM stops the demo and JupyterLab
+        assert proc.wait(60) == 128 + signal.SIGTERM
+        assert _refuses(int(match[1]))
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(30)
+
+
+NOTEBOOK = json.loads(TRACKED.read_text())
+BLOCKING = re.compile(r"\.(ensure|wait|result)\(|time\.sleep\(")
+INVITES = re.compile(r"\b(click|try|watch|works|use the|widget above)\b", re.I)
+WARNS = "the widget's buttons answer only when no cell is running"
+
+
+def _text(cell: dict[str, object]) -> str:
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)  # type: ignore[arg-type]
+
+
+def test_the_notebook_never_blocks_where_it_invites_clicks() -> None:
+    """While a cell runs, Jupyter holds the widget's button clicks: a cell whose text invites
+    clicks must return at once; a blocking call comes after a text that says the cell waits."""
+    cells = NOTEBOOK["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code)  # outputs cleared
+    said = ""  # the last markdown before each code cell
+    blocking = 0
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            said = _text(cell)
+            continue
+        if BLOCKING.search(_text(cell)):
+            blocking += 1
+            assert "waits" in said and WARNS in said and not INVITES.search(said), said
+        elif "mgr.download(" in _text(cell):
+            assert INVITES.search(said), said  # the non-blocking start is where clicks go
+    assert blocking == 1 and any("mgr.download(" in _text(c) for c in code)
+    prose = " ".join(_text(c) for c in cells if c["cell_type"] == "markdown")
+    assert "belong in scripts and provisioning" in prose
+
+
+def test_a_server_that_lived_long_starts_a_new_row() -> None:
+    """Deaths count "in a row" only while each comes before ``stable_after``: a server that ran
+    for a while and then died is restarted even after earlier quick deaths."""
+    restarts = Restarts(delay=3, limit=2, stable_after=60)
+    assert restarts.died(lived=1, now=0) and restarts.due == 3
+    assert restarts.died(lived=1, now=5)
+    assert not restarts.died(lived=1, now=10)  # a third quick death: given up
+    again = Restarts(delay=3, limit=2, stable_after=60)
+    assert again.died(lived=1, now=0) and again.died(lived=1, now=5)
+    assert again.died(lived=120, now=200) and again.in_a_row == 1 and again.due == 203

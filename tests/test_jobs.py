@@ -68,6 +68,7 @@ def test_failures_end_failed_with_a_reason(server: ServerProcess) -> None:
     assert missing.wait(5) == "FAILED" and "not found" in (missing.error or "")
     cloud = DownloadJob(client, "cloudy")
     assert cloud.wait(5) == "FAILED" and "cloud" in (cloud.error or "")
+    assert repr(cloud) == f"<DownloadJob 'cloudy' FAILED, size unknown: {cloud.error}>"
 
 
 def test_wait_timeout_raises(server: ServerProcess) -> None:

@@ -74,3 +74,15 @@ def test_readable_bytes() -> None:
     assert readable_bytes(512) == "512 B"
     assert readable_bytes(1536) == "1.5 KB"
     assert readable_bytes(24 * 2**20) == "25.2 MB"
+
+
+def test_model_repr_is_short_and_says_the_state() -> None:
+    def shown(**raw: object) -> str:
+        return repr(Model.from_json({"id": "m", "name": "My Model", **raw}))
+
+    assert shown(downloaded=True) == "<Model 'm' 'My Model', downloaded>"
+    assert shown(downloaded=True, loaded=True) == "<Model 'm' 'My Model', loaded>"
+    assert shown(downloading=True) == "<Model 'm' 'My Model', downloading>"
+    assert shown(cloud=True) == "<Model 'm' 'My Model', cloud>"
+    assert shown() == "<Model 'm' 'My Model', not downloaded>"
+    assert repr([Model.from_json({"id": "x"})]) == "[<Model 'x', not downloaded>]"  # name = id

@@ -12,7 +12,7 @@ from faultserver import ChaosProxy, FaultServer
 from serverproc import ServerProcess
 
 from pieces_widget import DownloadJob, PiecesClient
-from pieces_widget.models import DownloadProgress
+from pieces_widget.models import DownloadProgress, Model
 from pieces_widget.progress import ProgressStream, ProgressTracker
 
 
@@ -88,10 +88,20 @@ def test_silent_socket_falls_back_to_polling(fault: FaultServer) -> None:
 
 
 def test_download_that_vanishes_is_failed(fault: FaultServer) -> None:
+    """The server stays up and stops the download without a word: said, with what is kept, and
+    not asked again (only a server that went away gets asked again)."""
     fault.ws = "silent"
-    threading.Timer(0.5, lambda: fault.model.update(downloaded=False, downloading=False)).start()
-    seen, elapsed, _stream = collect(PiecesClient(fault.url), "m", silence=0.5, poll_interval=0.3)
-    assert seen[-1].status == "FAILED" and seen[-1].error and elapsed < 6
+    gone = {"downloaded": False, "downloading": False, "partialBytes": 250}  # of 1000 bytes
+    threading.Timer(0.5, lambda: fault.model.update(gone)).start()
+    asked: list[Model] = []
+    seen, elapsed, _stream = collect(
+        PiecesClient(fault.url), "m", silence=0.5, poll_interval=0.3, resume=asked.append
+    )
+    assert seen[-1].status == "FAILED" and elapsed < 6 and asked == []
+    assert seen[-1].error == (
+        "Pieces OS stopped the download without saying why; "
+        "25 % is kept, downloading it again resumes from there."
+    )
 
 
 def test_gone_model_on_the_socket_is_failed(fault: FaultServer) -> None:

@@ -117,7 +117,7 @@ def test_server_down_never_raises_and_recovers(tmp_path, catalog_path) -> None:
     server.stop()
     mgr = ModelManager(base_url=url)
     assert mgr.connection.get("state") == "unreachable"  # known before the cell ends
-    assert mgr.connection["message"] == f"Can't reach Pieces OS at {url[7:]}. Is it running?"
+    assert mgr.connection["message"] == f"Can't reach Pieces OS at {url}. Is it running?"
     port = int(url.rsplit(":", 1)[1])
     with ServerProcess(tmp_path / "d", catalog_path, port=port):
         mgr.refresh().result(10)

@@ -19,7 +19,7 @@ import pytest
 from recordingcomm import recording
 from serverproc import ServerProcess
 
-from pieces_widget import ModelManager, PiecesClient
+from pieces_widget import ModelManager, ModelNotFoundError, PiecesClient
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +63,7 @@ def test_banner_follows_the_server_with_no_click(tmp_path: Path, catalog_path: P
 
     server.stop()
     down = wait_for(lambda: mgr.connection["state"] == "unreachable", timeout=10)
-    assert mgr.connection["message"] == f"Can't reach Pieces OS at 127.0.0.1:{port}. Is it running?"
+    assert mgr.connection["message"] == f"Can't reach Pieces OS at {server.url}. Is it running?"
     with ServerProcess(tmp_path / "d", catalog_path, port=port) as again:
         PiecesClient(again.url).load("small")
         up = wait_for(lambda: mgr.connection["state"] == "connected", timeout=10)
@@ -71,6 +71,25 @@ def test_banner_follows_the_server_with_no_click(tmp_path: Path, catalog_path: P
     assert down < 10 and up < 10
     show(mgr, False)  # the view went away (cell re-run, tab closed): the watch stops
     wait_for(lambda: not watching(), timeout=5)
+    mgr.close()
+
+
+def test_a_row_downloading_through_a_restart_completes(server: ServerProcess) -> None:
+    """Pieces OS quits (SIGTERM) mid-download and starts again: the row's job asks again and
+    the server resumes; the row ends COMPLETED with no click."""
+    mgr = ModelManager(base_url=server.url, watch_interval=0.5)
+    show(mgr)
+    mgr.download("medium")
+    wait_for(lambda: (mgr.downloads.get("medium", {}).get("percentage") or 0) > 10, timeout=10)
+    server.stop()
+    wait_for(lambda: mgr.connection["state"] == "unreachable", timeout=5)
+    assert mgr.downloads["medium"]["status"] == "IN-PROGRESS"  # not failed while away
+    server.start()
+    wait_for(lambda: mgr.downloads["medium"]["status"] == "COMPLETED", timeout=20)
+    wait_for(lambda: model(mgr, "medium")["downloaded"], timeout=5)
+    assert mgr.connection["state"] == "connected" and mgr.downloads["medium"]["error"] is None
+    assert mgr._jobs["medium"].resumes == 1
+    show(mgr, False)
     mgr.close()
 
 
@@ -113,6 +132,26 @@ def test_bad_ids_are_one_line_errors(server: ServerProcess, bad: object, error: 
         with pytest.raises(error) as info:
             call(bad)  # type: ignore[arg-type]
         assert "\n" not in str(info.value) and "subscriptable" not in str(info.value)
+    mgr.close()
+
+
+def test_an_unknown_id_is_refused_at_once(fast_server: ServerProcess) -> None:
+    mgr = ModelManager(base_url=fast_server.url, watch_interval=None)
+    with pytest.raises(ModelNotFoundError, match="'nope' was not found"):
+        mgr.download("nope")  # as load, ensure and the client do
+    assert "nope" not in mgr.downloads and not mgr._jobs
+    # Another client adds a model after the list was read: the server knows it, so it downloads.
+    url = f"{fast_server.url}/hub/small-4194304.bin"
+    late = PiecesClient(fast_server.url).create_model({"name": "Late", "source": {"url": url}})
+    assert all(m["id"] != late.id for m in mgr.models)
+    assert mgr.download(late.id).wait(30) == "COMPLETED"
+    # The page asking for a model that is gone: said in its row, never raised in the kernel.
+    mgr._on_command(None, {"action": "download", "id": "gone"}, [])
+    wait_for(lambda: "'gone' was not found" in mgr._row_errors.get("gone", ""), timeout=5)
+    job = mgr.download("small")
+    assert job.wait(30) == "COMPLETED"
+    assert repr(job) == "<DownloadJob 'small' COMPLETED, 100.0 % of 4.2 MB>"
+    assert repr(mgr.ensure(["small"])) == "[<Model 'small' 'Small Model', downloaded>]"
     mgr.close()
 
 

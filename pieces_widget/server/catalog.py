@@ -9,7 +9,8 @@ A catalog file is a JSON list of Pieces OS ``Model`` objects. Each local model a
   serves at ``/hub/name.bin`` (``sha256`` may be given to override the computed digest).
 
 ``source`` is internal and never sent to clients; ``downloaded``, ``downloading`` and ``loaded``
-are computed by the server, so values for them in the file are ignored.
+are computed by the server, so values for them in the file are ignored. A model without
+``created`` takes the file's modification time, so its date stays put across restarts.
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ def _source(raw: Any, where: str, server_url: str, hub_dir: Path) -> Source:
     return Source(url=url, sha256=digest, bytes=size)
 
 
-def _entry(raw: Any, index: int, server_url: str, hub_dir: Path) -> CatalogEntry:
+def _entry(
+    raw: Any, index: int, server_url: str, hub_dir: Path, created: dict[str, str]
+) -> CatalogEntry:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
         raise CatalogError(f"catalog entry {index}: must be an object with a non-empty string 'id'")
     where = f"catalog entry {index} ({raw['id']!r})"
@@ -104,6 +107,7 @@ def _entry(raw: Any, index: int, server_url: str, hub_dir: Path) -> CatalogEntry
     for key in COMPUTED_FIELDS:
         model.pop(key, None)
     model.setdefault("name", model["id"])
+    model.setdefault("created", created)
     try:
         model.update(editable_fields({k: v for k, v in model.items() if k in EDITABLE}))
     except FieldError as exc:
@@ -123,13 +127,14 @@ def load_catalog(path: Path, server_url: str, hub_dir: Path) -> dict[str, Catalo
     """Read a catalog file; hub blobs it names are generated on first use."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+        written = datetime.fromtimestamp(Path(path).stat().st_mtime, timezone.utc)
     except (OSError, json.JSONDecodeError) as exc:
         raise CatalogError(f"cannot read catalog {path}: {exc}") from None
     if not isinstance(data, list):
         raise CatalogError(f"catalog {path}: expected a JSON list of models")
     entries: dict[str, CatalogEntry] = {}
     for index, raw in enumerate(data):
-        entry = _entry(raw, index, server_url, hub_dir)
+        entry = _entry(raw, index, server_url, hub_dir, {"value": written.isoformat()})
         if entry.model["id"] in entries:
             raise CatalogError(f"catalog {path}: duplicate id {entry.model['id']!r}")
         entries[entry.model["id"]] = entry

@@ -167,7 +167,7 @@ class _Sink:
 
     def abort(self) -> None:
         """Drop queued work and wait for the running write, so the file can be closed (a
-        flush in flight has its own descriptor and ends on its own: see ``settle``)."""
+        flush in flight has its own descriptor and ends on its own: see ``Transfer._settle``)."""
         for future in self._pending:
             future.cancel()
         concurrent.futures.wait(self._pending)
