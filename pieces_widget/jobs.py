@@ -245,6 +245,7 @@ class DownloadJob:
                 refused = f"Pieces OS restarted during the download, then refused it ({exc})"
                 return f"{refused}; {kept}"
             self.resumes += 1
+            self._last_progress_at = self._clock()  # the time it was away is not a stall
         log.info("resumed the download of %r after Pieces OS restarted", self.model_id)
         return None
 

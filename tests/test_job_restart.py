@@ -46,6 +46,22 @@ def test_a_restart_mid_download_resumes_with_range(server: ServerProcess) -> Non
     job.stop()
 
 
+def test_the_time_away_does_not_count_as_a_stall(server: ServerProcess) -> None:
+    job = DownloadJob(PiecesClient(server.url), "medium", backoff=QUICK, stall_after=0.5)
+    try:
+        kill_mid_download(server)
+        time.sleep(0.8)  # away longer than stall_after
+        server.start()
+        deadline = time.monotonic() + 10
+        while job.resumes == 0:
+            assert time.monotonic() < deadline and not job.done, job.error
+            time.sleep(0.005)
+        assert not job.stalled, f"stalled for {job.stalled_for:.1f} s right after the resume"
+        assert job.wait(30) == "COMPLETED", job.error
+    finally:
+        job.stop()
+
+
 def test_a_cancel_while_the_server_is_down_stays_final(server: ServerProcess) -> None:
     job = DownloadJob(PiecesClient(server.url), "medium", backoff=QUICK)
     kill_mid_download(server)
