@@ -60,10 +60,15 @@ def render_thousand(tmp: Path) -> Row:
             f"URL = {server.url!r}\n"
             "import ipywidgets as W\nfrom pieces_widget import ModelManager, PiecesClient"
         )
-        write_notebook(root / "bench.ipynb", [setup] + [OURS, THEIRS] * REPEATS)
+        # Ours first, then the composite: a composite try can leave the kernel busy for minutes
+        # after it drew (its front end sends thousands of comm messages), which must cost that
+        # try, not the others.
+        cells = [OURS] * REPEATS + [THEIRS] * REPEATS
+        write_notebook(root / "bench.ipynb", [setup, *cells])
         ours: list[float] = []
         theirs: list[float] = []
         baseline_failures = 0
+        kernel_stuck = False
         # The composite's 4,001 widgets send more comm messages than Jupyter Server's default
         # 1,000 msg/s iopub limit lets through ("model not found"); lift it so the baseline can
         # finish at all. Ours sends a handful of messages either way.
@@ -81,8 +86,9 @@ def render_thousand(tmp: Path) -> Row:
             page.keyboard.press("Shift+Enter")  # setup cell
             expect(page.get_by_text(IDLE)).to_be_visible(timeout=60_000)
             page.wait_for_timeout(500)
-            for k in range(1, 2 * REPEATS + 1):
-                selector = ".pieces-widget [data-model-id]" if k % 2 else ".widget-hbox"
+            for k, cell in enumerate(cells, start=1):
+                is_ours = cell == OURS
+                selector = ".pieces-widget [data-model-id]" if is_ours else ".widget-hbox"
                 began = time.perf_counter()
                 page.keyboard.press("Shift+Enter")
                 try:
@@ -91,30 +97,38 @@ def render_thousand(tmp: Path) -> Row:
                     ).json_value()
                 except Exception:
                     page.screenshot(path=str(tmp.parent / "widget-bench-timeout.png"))
-                    if k % 2:
+                    if is_ours:
                         raise RuntimeError(
                             f"cell {k}: {MODELS} rows not rendered in 120 s"
                         ) from None
                     outcome = "timeout"  # the composite never finished drawing: a failure
                 elapsed = time.perf_counter() - began
                 if outcome == "ok":
-                    (ours if k % 2 else theirs).append(elapsed)
-                elif k % 2:
+                    (ours if is_ours else theirs).append(elapsed)
+                elif is_ours:
                     raise RuntimeError(f"cell {k}: the ModelManager output shows an error")
                 else:
                     baseline_failures += 1  # the composite broke in the front end (see README)
-                expect(page.get_by_text(IDLE)).to_be_visible(timeout=120_000)
+                try:
+                    expect(page.get_by_text(IDLE)).to_be_visible(timeout=120_000)
+                except AssertionError:
+                    if is_ours:
+                        raise
+                    kernel_stuck = True  # still busy with the composite's messages: the next
+                    break  # try would only queue behind it, so it ends the baseline's tries
                 page.wait_for_timeout(500)
             browser.close()
-    if not theirs:
-        raise RuntimeError(f"the ipywidgets composite failed to display in all {REPEATS} tries")
-    ratio = median_of(theirs) / median_of(ours)
+    tries = len(theirs) + baseline_failures
+    # No try drew within 120 s: 120 s is a lower bound of the composite's time.
+    baseline = median_of(theirs) if theirs else 120.0
+    stuck = "; then the kernel stayed busy over 120 s, ending its tries" if kernel_stuck else ""
+    ratio = baseline / median_of(ours)
     return Row(
         f"{MODELS:,} models: run cell -> all rows rendered in Chromium (s)",
         f"{median_of(ours):.2f}",
-        f"ipywidgets VBox(HBox(Label, Button, FloatProgress)) {median_of(theirs):.2f}"
-        f" (iopub limit lifted; failed to display, or not within 120 s, in {baseline_failures}"
-        f" of {REPEATS} tries)",
+        f"ipywidgets VBox(HBox(Label, Button, FloatProgress)) "
+        f"{baseline:.2f}{'' if theirs else '+'} (iopub limit lifted; failed to display, or not"
+        f" within 120 s, in {baseline_failures} of {tries} tries{stuck})",
         ratio,
         ">= 10x faster",
         ratio >= 10,
