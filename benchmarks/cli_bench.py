@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from .common import MiB, Row, hub_and_server, median_of
+from .common import MiB, Row, hub_and_server, median_of, rotate
 from .server_bench import _wait_downloaded
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,49 +47,40 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _run(args: list[str]) -> None:
+    subprocess.run(args, check=True, env=_env(), stdout=subprocess.DEVNULL)
+
+
 def _timed_run(args: list[str]) -> float:
     began = time.perf_counter()
-    subprocess.run(args, check=True, env=_env(), stdout=subprocess.DEVNULL)
+    _run(args)
     return time.perf_counter() - began
 
 
 def pull_vs_curl(tmp: Path, script: Path, startup_s: float, source_rate: float = 0) -> Row:
     """``source_rate`` (bytes/s) caps the hub both download from; 0 = loopback speed."""
     with hub_and_server(tmp / f"rate-{source_rate:.0f}", BLOB, source_rate) as (server, source):
-        ours: list[float] = []
-        curl: list[float] = []
-        api: list[float] = []  # the same transfer through the bare API: what the CLI adds
         out = tmp / "curl.bin"
 
-        def run_curl() -> None:
-            curl.append(_timed_run(["curl", "-s", "-o", str(out), source["url"]]))
-            out.unlink()
-
-        def delete() -> None:
-            requests.post(f"{server.url}/models/big/delete/cache", json={}, timeout=10)
-
-        def run_api() -> None:
-            began = time.perf_counter()
+        def bare_api() -> None:  # the same transfer through the bare API: what the CLI adds
             requests.post(f"{server.url}/model/big/download", timeout=10)
             _wait_downloaded(server.url, "big")
-            api.append(time.perf_counter() - began)
-            delete()
 
-        def run_ours() -> None:
-            ours.append(_timed_run([str(script), "pull", "big", "-q", "--url", server.url]))
-            model = requests.get(f"{server.url}/model/big", timeout=10).json()
-            assert model["downloaded"], model
-            delete()
+        def clean_up() -> None:
+            requests.post(f"{server.url}/models/big/delete/cache", json={}, timeout=10)
+            out.unlink(missing_ok=True)
+            subprocess.run(["sync"], check=True)  # the previous file's writeback costs no one
 
-        run_ours()  # warm-up: page cache of the blob and of the Python modules
-        run_curl()
-        ours.clear()
-        curl.clear()
-        order = [run_ours, run_curl, run_api]
-        for i in range(PULL_RUNS):  # rotate who goes first (writeback of the last file)
-            for run in order[i % 3 :] + order[: i % 3]:
-                run()
-                subprocess.run(["sync"], check=True)
+        times = rotate(
+            {  # a pull exits 0 only once the model is downloaded
+                "ours": lambda: _run([str(script), "pull", "big", "-q", "--url", server.url]),
+                "curl": lambda: _run(["curl", "-s", "-o", str(out), source["url"]]),
+                "api": bare_api,
+            },
+            PULL_RUNS,
+            clean_up,
+        )
+    ours, curl, api = times["ours"], times["curl"], times["api"]
     ours_rate, curl_rate = BLOB / median_of(ours) / MiB, BLOB / median_of(curl) / MiB
     ratio = ours_rate / curl_rate
     where = f"a {source_rate / MiB:.0f} MiB/s source" if source_rate else "loopback"

@@ -23,6 +23,7 @@ __all__ = [
     "hub_blob",
     "local_model",
     "median_of",
+    "rotate",
     "write_catalog",
 ]
 
@@ -39,6 +40,25 @@ class Row:
 
 def median_of(times: list[float]) -> float:
     return statistics.median(times)
+
+
+def rotate(
+    runners: dict[str, Callable[[], object]], runs: int, after: Callable[[], object]
+) -> dict[str, list[float]]:
+    """Time each runner ``runs`` times, rotating who goes first, calling ``after`` after each
+    (clean up, ``sync``) untimed. A first, untimed round warms up connections, threads and the
+    page cache."""
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    names = list(runners)
+    for i in range(runs + 1):
+        turn = i % len(names)
+        for name in names[turn:] + names[:turn]:
+            began = time.perf_counter()
+            runners[name]()
+            if i:
+                times[name].append(time.perf_counter() - began)
+            after()
+    return times
 
 
 def timed(fn: Callable[[], object]) -> float:

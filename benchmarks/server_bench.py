@@ -23,6 +23,7 @@ from .common import (
     hub_blob,
     local_model,
     median_of,
+    rotate,
     write_catalog,
 )
 
@@ -76,21 +77,11 @@ def throughput(tmp: Path, source_rate: float = 0) -> list[Row]:
             out.unlink(missing_ok=True)
             subprocess.run(["sync"], check=True)  # the previous file's writeback costs no one
 
-        runners: dict[str, Callable[[], None]] = {"ours": ours, "curl -o": curl}
+        runners: dict[str, Callable[[], object]] = {"ours": ours, "curl -o": curl}
         if not source_rate:
             runners["curl -o + fsync"] = lambda: curl(durable=True)
             runners["dd conv=fsync, no network"] = dd
-        times: dict[str, list[float]] = {name: [] for name in runners}
-        names = list(runners)
-        runs = RUNS if not source_rate else RATED_RUNS
-        for i in range(runs + 1):  # the first round warms up: connections, threads, page cache
-            turn = i % len(names)
-            for name in names[turn:] + names[:turn]:  # rotate who goes first
-                began = time.perf_counter()
-                runners[name]()
-                if i:
-                    times[name].append(time.perf_counter() - began)
-                clean_up()
+        times = rotate(runners, RATED_RUNS if source_rate else RUNS, clean_up)
     rates = {name: BLOB / median_of(samples) / MiB for name, samples in times.items()}
     ours_rate = rates.pop("ours")
     return [
