@@ -6,8 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+
+def regular_size(path: Path) -> int | None:
+    """Size of a regular file at ``path`` (symlinks and others are not ours: None)."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def fsync_dir(path: Path) -> None:

@@ -26,7 +26,7 @@ def _int(text: str) -> int:
 
 
 def _constant(name: str) -> Any:
-    raise BodyProblem(f"{name} is not a JSON number")
+    raise BodyProblem(f"malformed JSON body: {name} is not a JSON number")
 
 
 def parse_body(raw: bytes) -> Any:

@@ -17,11 +17,11 @@ import hashlib
 import json
 import logging
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
 from . import resume
+from .atomic import regular_size
 from .catalog import CatalogEntry, Source
 from .custom import created_entry
 from .fields import FieldError
@@ -39,15 +39,6 @@ def open_nofollow(path: Path, mode: str) -> Any:
     }[mode]
     fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     return os.fdopen(fd, mode)
-
-
-def regular_size(path: Path) -> int | None:
-    """Size of a regular file at ``path`` (symlinks and others are not ours: None)."""
-    try:
-        st = path.lstat()
-    except FileNotFoundError:
-        return None
-    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 class ModelStore:
