@@ -11,7 +11,7 @@ from faultserver import FaultServer
 from serverproc import ServerProcess
 
 from pieces_widget import PiecesClient, PiecesConnectionError
-from pieces_widget.discovery import SCAN_PORTS, discover
+from pieces_widget.core.discovery import SCAN_PORTS, discover
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,8 @@ from faultserver import ChaosProxy, FaultServer
 from serverproc import ServerProcess
 
 from pieces_widget import DownloadJob, PiecesClient
-from pieces_widget.models import DownloadProgress, Model
-from pieces_widget.progress import ProgressStream, ProgressTracker
+from pieces_widget.core.models import DownloadProgress, Model
+from pieces_widget.core.progress import ProgressStream, ProgressTracker
 
 
 def frame(status: str, percentage: object = None) -> str:

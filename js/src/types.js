@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * JSDoc types of what crosses from Python. The wire shapes are TypedDicts in
- * `pieces_widget/wire.py` (DownloadEntry, Connection, Resources, Capabilities, ViewPrefs); DESIGN.md
+ * `pieces_widget/widget/wire.py` (DownloadEntry, Connection, Resources, Capabilities, ViewPrefs); DESIGN.md
  * section 4 describes the same. A key added there is added here in the same commit.
  */
 

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from ..models import TERMINAL_STATUSES
+from ..core.models import TERMINAL_STATUSES
 from .transfers import Transfers
 
 FRAME_INTERVAL = 0.1

@@ -17,7 +17,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .cli_output import (
+from ..core.models import CANCELED, COMPLETED, FAILED, IN_PROGRESS, INITIALIZED
+from .output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_UNREACHABLE,
@@ -25,12 +26,11 @@ from .cli_output import (
     clean,
     size,
 )
-from .models import CANCELED, COMPLETED, FAILED, IN_PROGRESS, INITIALIZED
 
 if TYPE_CHECKING:
-    from .client import PiecesClient
-    from .jobs import DownloadJob
-    from .models import Model
+    from ..core.client import PiecesClient
+    from ..core.jobs import DownloadJob
+    from ..core.models import Model
 
 REFRESH = 0.1  # s between redraws (tqdm's own default is about the same)
 CANCEL_WAIT = 5.0  # s to wait for the server to confirm a cancel after Ctrl-C
@@ -185,7 +185,7 @@ class Watchdog:
         self._down_since: float | None = None
 
     def check(self, jobs: Sequence[DownloadJob]) -> None:
-        from .errors import PiecesConnectionError
+        from ..core.errors import PiecesConnectionError
 
         now = time.monotonic()
         state = tuple((j.status, j.percentage) for j in jobs)
@@ -223,7 +223,7 @@ def cancel_all(jobs: Sequence[DownloadJob]) -> None:
 
 
 def _server_reachable(client: PiecesClient) -> bool:
-    from .errors import PiecesConnectionError, PiecesError
+    from ..core.errors import PiecesConnectionError, PiecesError
 
     try:
         client.health()
@@ -243,7 +243,7 @@ def pull(
     final_json: bool = True,
 ) -> int:
     """Download ``models`` (already-downloaded ones are skipped); the command's exit code."""
-    from .jobs import DownloadJob
+    from ..core.jobs import DownloadJob
 
     results: dict[str, dict[str, Any]] = {}
     todo = []

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from .errors import PiecesConnectionError, PiecesError, PiecesTimeoutError
+from ..core.errors import PiecesConnectionError, PiecesError, PiecesTimeoutError
 
 log = logging.getLogger("pieces_widget.watch")
 

@@ -16,18 +16,18 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..core.client import PiecesClient
+from ..core.errors import ModelNotFoundError, PiecesConnectionError, PiecesError
+from ..core.jobs import DownloadJob
+from ..core.models import COMPLETED, Model, check_id
+from ..core.summary import Summary, machine_resources, summarize
 from . import reprs
-from .client import PiecesClient
-from .errors import ModelNotFoundError, PiecesConnectionError, PiecesError
-from .jobs import DownloadJob
-from .models import COMPLETED, Model, check_id
-from .summary import Summary, machine_resources, summarize
 from .sync import WidgetState
 from .watch import Ticker, connection_message
-from .wire import COMMANDS, Connection
+from .wire import COMMANDS, Connection, download_entry
 
 log = logging.getLogger("pieces_widget.widget")
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 SORTS = ("name", "size", "ram", "state")
 # Traits the Python side writes (``_view`` is the browser's: sort and grouping).
 WRITTEN = ("models", "downloads", "connection", "error", "_busy", "_row_errors", "_resources",
@@ -213,7 +213,7 @@ class ModelManager(anywidget.AnyWidget):
     def _on_job_update(self, job: DownloadJob) -> None:
         if self._closed or job.found_nothing or self._jobs.get(job.model_id) is not job:
             return  # a stale job (its model removed, a newer job started) says nothing
-        self._state.set_entry("downloads", job.model_id, job.snapshot())
+        self._state.set_entry("downloads", job.model_id, download_entry(job))
         if job.done:
             if job.error:
                 self._state.set(error=job.error)

@@ -30,7 +30,6 @@ from .models import (
     readable_bytes,
 )
 from .progress import ProgressStream, partial_kept
-from .wire import DownloadEntry
 
 if TYPE_CHECKING:
     from .client import PiecesClient
@@ -150,21 +149,6 @@ class DownloadJob:
     @property
     def stalled_for(self) -> float:
         return self.idle_for if self.stalled else 0.0
-
-    def snapshot(self) -> DownloadEntry:
-        """The widget's ``downloads[model_id]`` entry."""
-        speed, eta = self.speed, self.eta
-        return {
-            "status": self.status,
-            "percentage": None if self.percentage is None else round(self.percentage, 2),
-            "bytes_done": self.bytes_done,
-            "bytes_total": self.bytes_total,
-            "speed": None if speed is None else round(speed),
-            "eta": None if eta is None else round(eta, 1),
-            "stalled": self.stalled,
-            "stalled_for": round(self.stalled_for),
-            "error": self.error,
-        }
 
     # -- control -----------------------------------------------------------------------------
     def wait(self, timeout: float | None = None) -> str:

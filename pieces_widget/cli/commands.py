@@ -8,7 +8,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from .cli_output import (
+from .output import (
     EXIT_USAGE,
     PROG,
     CliFailure,
@@ -19,13 +19,13 @@ from .cli_output import (
 )
 
 if TYPE_CHECKING:
-    from .client import PiecesClient
-    from .models import Model
+    from ..core.client import PiecesClient
+    from ..core.models import Model
 
 
 def _model(client: PiecesClient, model_id: str) -> Model:
     """``client.model`` with a not-found message that points at this command line."""
-    from .errors import ModelNotFoundError
+    from ..core.errors import ModelNotFoundError
 
     try:
         return client.model(model_id)
@@ -80,7 +80,7 @@ def cmd_show(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
 
 
 def cmd_pull(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
-    from .cli_pull import pull
+    from .pull import pull
 
     models = [_model(client, i) for i in dict.fromkeys(args.ids)]
     for model in models:
@@ -90,7 +90,7 @@ def cmd_pull(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
 
 
 def cmd_ensure(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
-    from .cli_pull import pull
+    from .pull import pull
 
     models = [_model(client, i) for i in dict.fromkeys(args.ids)]
     local = [m for m in models if not m.cloud]
@@ -171,9 +171,9 @@ def cmd_rm(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
 def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
     from dataclasses import asdict
 
-    from . import __version__
-    from .errors import PiecesConnectionError
-    from .summary import machine_resources, summarize
+    from .. import __version__
+    from ..core.errors import PiecesConnectionError
+    from ..core.summary import machine_resources, summarize
 
     try:
         health = client.health()
@@ -212,3 +212,17 @@ def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
         ],
     )
     return 0
+
+
+# The subcommand's name -> the function that runs it.
+COMMANDS = {
+    "list": cmd_list,
+    "show": cmd_show,
+    "pull": cmd_pull,
+    "ensure": cmd_ensure,
+    "cancel": cmd_cancel,
+    "load": cmd_load,
+    "unload": cmd_unload,
+    "rm": cmd_rm,
+    "status": cmd_status,
+}

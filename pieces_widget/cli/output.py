@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Model
+    from ..core.models import Model
 
 PROG = "pieces-models"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -34,7 +34,7 @@ def clean(text: str) -> str:
 
 
 def size(n: int | None) -> str:
-    from .models import readable_bytes
+    from ..core.models import readable_bytes
 
     return "-" if n is None else readable_bytes(n)
 

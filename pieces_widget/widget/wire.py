@@ -6,7 +6,10 @@ Keep the three in step: a key added here is added there in the same commit.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
+
+if TYPE_CHECKING:
+    from ..core.jobs import DownloadJob
 
 ConnectionState = Literal["connected", "connecting", "unreachable", "error"]
 
@@ -30,6 +33,22 @@ class DownloadEntry(TypedDict):
     error: str | None  # why it FAILED, in words for people
 
 
+def download_entry(job: DownloadJob) -> DownloadEntry:
+    """The widget's ``downloads[model_id]`` entry for ``job``."""
+    speed, eta = job.speed, job.eta
+    return {
+        "status": job.status,
+        "percentage": None if job.percentage is None else round(job.percentage, 2),
+        "bytes_done": job.bytes_done,
+        "bytes_total": job.bytes_total,
+        "speed": None if speed is None else round(speed),
+        "eta": None if eta is None else round(eta, 1),
+        "stalled": job.stalled,
+        "stalled_for": round(job.stalled_for),
+        "error": job.error,
+    }
+
+
 class Connection(TypedDict):
     """``connection``: the one place the widget says whether Pieces OS answers."""
 
@@ -37,15 +56,6 @@ class Connection(TypedDict):
     base_url: str
     version: str
     message: str  # plain words for people, e.g. "Can't reach Pieces OS at 127.0.0.1:39300."
-
-
-class Resources(TypedDict):
-    """``_resources``: this machine's memory and the model store's disk, for the header summary
-    and the fit hints. Counts and sizes of models come from ``models`` itself."""
-
-    total_memory: int | None  # bytes
-    available_memory: int | None  # bytes
-    free_disk: int | None  # bytes free where the models are stored (None when unknown)
 
 
 class Capabilities(TypedDict):
