@@ -15,6 +15,7 @@ from .output import (
     Output,
     clean,
     model_record,
+    resume_hint,
     size,
 )
 
@@ -115,7 +116,7 @@ def cmd_cancel(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     model = _model(client, args.id)
     if model.downloading:
         model = client.cancel_download(model.id)
-        out.say(f"{clean(model.id)}: download canceled (the next `{PROG} pull` resumes from there)")
+        out.say(f"{clean(model.id)}: download canceled ({resume_hint(model)})")
     else:
         out.say(f"{clean(model.id)}: no download in flight")
     out.data(model_record(model))

@@ -39,6 +39,15 @@ def size(n: int | None) -> str:
     return "-" if n is None else readable_bytes(n)
 
 
+def resume_hint(model: Model) -> str:
+    """What a new pull of a stopped download does: resume only where the server says it kept a
+    partial file (``partialBytes``); Pieces OS may start over."""
+    if model.partial_bytes and model.bytes:
+        kept = min(99, model.partial_bytes * 100 // model.bytes)
+        return f"{kept} % is kept: the next `{PROG} pull` resumes from there"
+    return f"`{PROG} pull` starts it again"
+
+
 def model_record(model: Model) -> dict[str, Any]:
     """The JSON a script gets for one model (``show --json`` adds the server's ``raw``)."""
     error = model.raw.get("error")

@@ -37,7 +37,7 @@ CANCEL_WAIT = 5.0  # s to wait for the server to confirm a cancel after Ctrl-C
 # tqdm puts ", " before a postfix; sizes in decimal units like readable_bytes (B, KB, MB).
 BAR_BYTES = "{desc}  {percentage:3.0f}%|{bar}| {n_fmt}{unit}/{total_fmt}{unit}{postfix}"
 BAR_PERCENT = "{desc}  {percentage:3.0f}%|{bar}|{postfix}"  # size unknown
-RESUME_HINT = "the next `pieces-models pull` resumes from there"
+RESUME_HINT = "run `pieces-models pull` again to continue"  # Pieces OS may start over
 
 
 class ServerGone(Exception):

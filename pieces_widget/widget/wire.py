@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, TypedDict
 
+# Shapes the core defines that cross to the browser too (re-exported: this is the list).
+from ..core.runtime import RuntimeInfo as RuntimeInfo
+from ..core.summary import Resources as Resources
+
 if TYPE_CHECKING:
     from ..core.jobs import DownloadJob
 
@@ -31,6 +35,8 @@ class DownloadEntry(TypedDict):
     stalled: bool
     stalled_for: float  # s since the last byte, 0 unless stalled
     error: str | None  # why it FAILED, in words for people
+    waiting_for: float  # s since asked while the server has not started it (0 once started)
+    slow_start: bool  # no sign of life for ``jobs.START_PATIENCE`` s: the row says it waits
 
 
 def download_entry(job: DownloadJob) -> DownloadEntry:
@@ -46,6 +52,8 @@ def download_entry(job: DownloadJob) -> DownloadEntry:
         "stalled": job.stalled,
         "stalled_for": round(job.stalled_for),
         "error": job.error,
+        "waiting_for": round(job.waiting_for),
+        "slow_start": job.slow_start,
     }
 
 
@@ -85,8 +93,12 @@ Command = Literal[
     "unload_all",  # {}
     "add",  # {fields: {name, url, sha256?}}
     "view",  # {open: bool, view: str}  a view was displayed / went away (runs the health watch)
+    "install_runtime",  # {}   ask Pieces OS to install Ollama (the ``runtime`` trait follows)
 ]
 COMMANDS: frozenset[str] = frozenset(Command.__args__)  # type: ignore[attr-defined]
+
+# ``runtime`` (public): ``RuntimeInfo`` from ``core.runtime``: {state, version, percentage,
+# message}; state in installed | missing | installing | update-required | failed | none.
 
 # Extra fields the reference server adds to its Model JSON (the official SDK ignores them):
 #   "error": str         why the last download failed, kept until the next download starts
