@@ -18,6 +18,7 @@ from .output import (
     resume_hint,
     size,
 )
+from .runtime import cmd_install_ollama, runtime_line
 
 if TYPE_CHECKING:
     from ..core.client import PiecesClient
@@ -174,6 +175,7 @@ def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
 
     from .. import __version__
     from ..core.errors import PiecesConnectionError
+    from ..core.runtime import runtime_info
     from ..core.summary import machine_resources, summarize
 
     try:
@@ -185,6 +187,7 @@ def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     version, models = client.version(), client.models()
     summary = summarize(models, machine_resources(client.capabilities()))
     downloading = [m.id for m in models if m.downloading]
+    runtime = runtime_info(client.ollama_status())
     if out.json:
         out.data(
             {
@@ -196,6 +199,7 @@ def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
                 "models": len(models),
                 "downloading": downloading,
                 "summary": asdict(summary),
+                "runtime": runtime,
             }
         )
         return 0
@@ -210,6 +214,7 @@ def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
                 f"{len(models)} · downloading {', '.join(map(clean, downloading)) or 'none'}",
             ),
             ("disk, memory", str(summary)),
+            ("ollama", runtime_line(runtime)),
         ],
     )
     return 0
@@ -226,4 +231,5 @@ COMMANDS = {
     "unload": cmd_unload,
     "rm": cmd_rm,
     "status": cmd_status,
+    "install-ollama": cmd_install_ollama,
 }

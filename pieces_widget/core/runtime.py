@@ -119,6 +119,10 @@ class RuntimeInstall:
             raise TimeoutError(f"the Ollama install is still {self.status} after {timeout} s")
         return self.status
 
+    def wait_briefly(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the end; True when it ended."""
+        return self._done.wait(seconds)
+
     def cancel(self) -> None:
         if self.id is not None and not self.done:
             self.client.cancel_ollama_install(self.id)
