@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 
-from ..models import readable_bytes
+from ..core.models import readable_bytes
 from .catalog import Source
 from .store import ModelStore
 from .transfers import Transfers

@@ -21,13 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from . import resume
-from .atomic import regular_size
+from .atomic import atomic_write, regular_size
 from .catalog import CatalogEntry, Source
 from .custom import created_entry
 from .fields import FieldError
 from .statefile import State, StateFile
 
 log = logging.getLogger("pieces_widget.server")
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """Write ``path`` whole or not at all; no temporary file is left, whatever fails."""
+    atomic_write(path, json.dumps(data, indent=1, sort_keys=True).encode())
 
 
 def open_nofollow(path: Path, mode: str) -> Any:
