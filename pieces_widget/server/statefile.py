@@ -257,10 +257,14 @@ class StateFile:
     async def commit(self, op: Op) -> None:
         await self.submit(op)
 
-    async def _write_pending(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _writer_thread(self) -> concurrent.futures.ThreadPoolExecutor:
         if self._thread is None:
             self._thread = concurrent.futures.ThreadPoolExecutor(1, "state-write")
+        return self._thread
+
+    async def _write_pending(self) -> None:
+        loop = asyncio.get_running_loop()
+        thread = self._writer_thread()
         while self._pending:
             batch, self._pending = self._pending, []
             candidate = self.state
@@ -270,9 +274,9 @@ class StateFile:
             whole = self._snapshot_bytes + self._journal_end + len(lines) <= SMALL
             try:
                 if whole:
-                    await loop.run_in_executor(self._thread, self._write_snapshot, candidate)
+                    await loop.run_in_executor(thread, self._write_snapshot, candidate)
                 else:
-                    await loop.run_in_executor(self._thread, self._append, lines)
+                    await loop.run_in_executor(thread, self._append, lines)
             except OSError as exc:
                 for _, future in batch:
                     if not future.done():
@@ -287,9 +291,8 @@ class StateFile:
 
     async def _compact(self) -> None:
         loop = asyncio.get_running_loop()
-        assert self._thread is not None
         try:
-            await loop.run_in_executor(self._thread, self._write_snapshot, self.state)
+            await loop.run_in_executor(self._writer_thread(), self._write_snapshot, self.state)
         except OSError as exc:  # the journal still holds every change: nothing is lost
             log.warning("cannot rewrite state.json (%s): the journal keeps growing", exc)
 
@@ -335,7 +338,7 @@ class StateFile:
         """Write what is queued, fold the journal into ``state.json``, stop the thread."""
         while self._writer is not None and not self._writer.done():
             await asyncio.wait([self._writer])
-        if self._journal_end > self._journal_start and self._thread is not None:
+        if self._journal_end > self._journal_start:
             await self._compact()
         if self._thread is not None:
             self._thread.shutdown(wait=True)

@@ -472,10 +472,9 @@ class Transfer:
     async def _fetch(self, sink: _Sink) -> None:
         """One request from ``sink.queued`` to the end (two when the source's file changed
         under a resume and it ignored ``If-Range``)."""
-        total = self.source.bytes
         for _ in range(2):
             offset = sink.queued
-            headers = self._headers()
+            headers = self._options.headers_for(self.source.url)
             if offset:
                 headers["Range"] = f"bytes={offset}-"
                 if self._validator is not None:
@@ -484,6 +483,7 @@ class Transfer:
                 self.source.url, headers=headers, max_redirects=MAX_REDIRECTS + 1
             ) as response:
                 check_identity(response.headers)
+                saving = None
                 if offset and response.status == 206:
                     start = content_range_start(response.headers.get("Content-Range"))
                     if start != offset:
@@ -497,41 +497,54 @@ class Transfer:
                 elif response.status == 200:
                     if offset:  # the file changed (If-Range), or the source ignored Range
                         await sink.restart()
-                    await self._remember(Validator.of(response.headers))
+                    saving = self._remember(Validator.of(response.headers))
                 else:
                     raise status_error(response.status, response.reason)
                 self._set_status(IN_PROGRESS)
-                async for chunk in response.content.iter_chunked(CHUNK):
-                    if sink.queued + len(chunk) > total:
-                        raise SourceError(f"the source sent more than the expected {total} bytes")
-                    await sink.put(chunk)
-                    if self._reset_due(sink.queued):
-                        raise _StartOver
-                    self._changed()
-            if sink.queued != total:
-                raise SourceError(f"the source ended early: {sink.queued} of {total} bytes", True)
+                await self._receive(response, sink, saving)
+            if sink.queued != self.source.bytes:
+                raise SourceError(
+                    f"the source ended early: {sink.queued} of {self.source.bytes} bytes", True
+                )
             return
         raise SourceError("the source's file keeps changing")
 
-    def _headers(self) -> dict[str, str]:
-        return self._options.headers_for(self.source.url)
+    async def _receive(
+        self,
+        response: aiohttp.ClientResponse,
+        sink: _Sink,
+        saving: asyncio.Future[None] | None,
+    ) -> None:
+        """The body into ``sink``; no byte is written before ``saving`` (the validator of
+        this version) is on disk. The network is read meanwhile: aiohttp drops what it holds
+        when the connection breaks, and bytes already taken are bytes a retry need not ask for."""
+        total = self.source.bytes
+        try:
+            async for chunk in response.content.iter_chunked(CHUNK):
+                if saving is not None:
+                    await _wait_for(saving)
+                    saving = None
+                if sink.queued + len(chunk) > total:
+                    raise SourceError(f"the source sent more than the expected {total} bytes")
+                await sink.put(chunk)
+                if self._reset_due(sink.queued):
+                    raise _StartOver
+                self._changed()
+        finally:
+            if saving is not None:  # never leave a write of the .resume file running behind
+                with contextlib.suppress(OSError, DiskError):
+                    await _wait_for(saving)
 
-    async def _remember(self, validator: Validator | None) -> None:
-        """Keep the version of the bytes to come with the ``.part``, before the first of them
-        is written (in a thread: it fsyncs; waited for even through a cancel)."""
+    def _remember(self, validator: Validator | None) -> asyncio.Future[None] | None:
+        """Start keeping the version of the bytes to come with the ``.part`` (a thread: it
+        fsyncs); None when there is nothing to wait for."""
         self._validator = validator
-        saving = asyncio.get_running_loop().run_in_executor(
+        if validator is None:
+            resume.drop(self.part)  # an older version's validator must not outlive its bytes
+            return None
+        return asyncio.get_running_loop().run_in_executor(
             None, resume.save, self.part, self.source.url, validator
         )
-        try:
-            await asyncio.shield(saving)
-        except asyncio.CancelledError:
-            while not saving.done():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait([saving])
-            raise
-        except OSError as exc:
-            raise DiskError(exc) from exc
 
     def _reset_due(self, received: int) -> bool:
         """Whether this transfer just passed ``Habits.reset_at`` for the first time."""
@@ -541,6 +554,20 @@ class Transfer:
             and self.resets == 0
             and received * 100 >= reset_at * self.source.bytes
         )
+
+
+async def _wait_for(work: asyncio.Future[None]) -> None:
+    """Wait for a thread's file work, even through a cancel (then re-raised); its OSError as
+    a ``DiskError``."""
+    try:
+        await asyncio.shield(work)
+    except asyncio.CancelledError:
+        while not work.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([work])
+        raise
+    except OSError as exc:
+        raise DiskError(exc) from exc
 
 
 def _open_part(path: Path) -> Any:
