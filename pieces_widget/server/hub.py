@@ -53,6 +53,7 @@ def ensure_blob(hub_dir: Path, name: str, size: int) -> str:
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=hub_dir)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o644)  # served to anyone who asks anyway
             left = size
             while left:
                 chunk = rng.randbytes(min(_GEN_CHUNK, left))
@@ -66,7 +67,7 @@ def ensure_blob(hub_dir: Path, name: str, size: int) -> str:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     digest = hasher.hexdigest()
-    atomic_write(digest_path, (digest + "\n").encode())
+    atomic_write(digest_path, (digest + "\n").encode(), mode=0o644)
     return digest
 
 

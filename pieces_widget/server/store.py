@@ -93,7 +93,8 @@ class ModelStore:
         return source is not None and regular_size(self.weights_path(model_id)) == source.bytes
 
     def partial_bytes(self, model_id: str) -> int | None:
-        return regular_size(self.part_path(model_id))
+        """Bytes kept for a resume; None when there are none (a 0-byte ``.part`` is nothing)."""
+        return regular_size(self.part_path(model_id)) or None
 
     def metadata(self, model_id: str) -> dict[str, Any]:
         """The catalog's public JSON with persisted edits merged in (a fresh copy)."""
