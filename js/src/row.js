@@ -5,7 +5,7 @@
  * held mouse button; the role="status" element is never re-created. Server strings go in as
  * text only. Clicks are handled by the view's one delegated listener (data-action).
  */
-import { actionButton, el, placePart, setAttr, setText, syncChildren } from "./dom.js";
+import { actionButton, el, markChanged, placePart, setAttr, setText, syncChildren } from "./dom.js";
 import { detailFields, rowState } from "./state.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
@@ -136,6 +136,7 @@ function patchActions(row, v) {
       row.memo[`${a.slot}.label`] = a.label;
       row.memo[`${a.slot}.aria`] = `${a.label} ${v.name}`;
     }
+    if (row.memo[`${a.slot}.action`] !== a.action) markChanged(b);
     attr(row, `${a.slot}.action`, b, "data-action", a.action);
     text(row, `${a.slot}.label`, b, a.label);
     attr(row, `${a.slot}.aria`, b, "aria-label", `${a.label} ${v.name}`);
@@ -183,7 +184,10 @@ function patchProgress(row, v) {
   attr(row, "bar.label", bar, "aria-label", `Download of ${v.name}`);
   if (differs(row, "bar.stalled", v.bar.stalled)) bar.classList.toggle("pw-stalled", v.bar.stalled);
   if (differs(row, "bar.width", pct)) fill.style.width = `${pct}%`;
-  text(row, "bar.text", /** @type {HTMLElement} */ (row.progress.lastElementChild), v.bar.text);
+  // The row's status is said in the bar's own line while there is a bar (the status element
+  // stays for screen readers, out of sight): a status appearing under the bar would move the page.
+  const line = v.status ? `${v.status} · ${v.bar.text}` : v.bar.text;
+  text(row, "bar.text", /** @type {HTMLElement} */ (row.progress.lastElementChild), line);
 }
 
 /** @param {Row} row @param {RowView} v @param {boolean} offline */
@@ -314,6 +318,8 @@ export function patchRow(row, m, inputs) {
   patchActions(row, v);
   patchProgress(row, v);
   text(row, "status", row.status, v.status);
+  if (differs(row, "status.inBar", Boolean(v.bar)))
+    row.status.classList.toggle("pw-sr-only", Boolean(v.bar));
   patchAlert(row, v, offline);
   patchConfirm(row, v, offline);
   patchEdit(row, m, Boolean(inputs.editing), v.name, offline || Boolean(inputs.busy));

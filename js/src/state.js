@@ -36,7 +36,7 @@ export const FINISHED_BAR_MS = 2000;
  *   download?: Download, busy?: string, rowError?: string, offline?: boolean,
  *   resources?: Resources | null, finishing?: boolean, confirm?: ConfirmKind | null,
  *   editing?: boolean, details?: boolean, lastAction?: string,
- *   pending?: { action: string, waiting: boolean } | null,
+ *   pending?: { action: string, waiting: boolean } | null, notice?: string,
  * }} RowInputs
  */
 
@@ -301,6 +301,7 @@ export function rowState(m, inputs) {
   else if (active) status = "";
   else if (inputs.finishing) status = "Download complete";
   else if (d?.status === "CANCELED") status = "Download canceled";
+  if (!status && inputs.notice) status = inputs.notice;
 
   let bar = null;
   if (active && d) {

@@ -321,11 +321,11 @@ describe("connection, one place", () => {
     await frame();
     expect(statusOf(r)).toBe("Waiting for Pieces OS…");
     expect(r.querySelector(".pw-badge")).toBeNull();
-    expect(text()).toBe("42.5 % · 14.3 MB / 33.6 MB");
+    expect(text()).toBe("Waiting for Pieces OS… · 42.5 % · 14.3 MB / 33.6 MB");
     // the kernel's job keeps ticking with a decaying speed and a growing ETA: none of it shows
     model.set("downloads", { m1: dl({ speed: 100, eta: 9000, stalled: true, stalled_for: 11 }) });
     await frame();
-    expect(text()).toBe("42.5 % · 14.3 MB / 33.6 MB");
+    expect(text()).toBe("Waiting for Pieces OS… · 42.5 % · 14.3 MB / 33.6 MB");
     expect(bar(r)?.getAttribute("aria-valuenow")).toBe("42.5");
     expect(bar(r)?.classList.contains("pw-stalled")).toBe(false);
     model.set("connection", connected);
@@ -696,7 +696,7 @@ describe("sort, group, filter, add", () => {
     expect(filter.value).toBe("");
     expect(order(host)).toEqual(["b", "c", "s"]);
     expect(empty.hidden).toBe(true);
-    expect(host.querySelector(".pw-count")?.textContent).toBe("3 of 3 models");
+    expect(host.querySelector(".pw-count span")?.textContent).toBe("3 of 3 models");
   });
 
   it("shows the Add model form only where the server accepts sources", async () => {
