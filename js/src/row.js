@@ -129,6 +129,7 @@ function patchActions(row, v) {
     let b = row.buttons.get(a.slot);
     if (!b) {
       b = actionButton(a.action, a.label, `${a.label} ${v.name}`);
+      b.classList.add(a.slot === "main" ? "pw-primary" : "pw-secondary");
       row.buttons.set(a.slot, b);
       for (const k of ["action", "label", "aria", "disabled", "expanded", "pending"])
         delete row.memo[`${a.slot}.${k}`];
@@ -312,7 +313,13 @@ export function patchRow(row, m, inputs) {
       ),
     );
   }
-  text(row, "meta", row.meta, v.meta);
+  if (differs(row, "meta", v.meta)) {
+    // each part on one line ("size 4.9 GB" never breaks); the text is the same string
+    const parts = v.meta ? v.meta.split(" · ") : [];
+    row.meta.replaceChildren(
+      ...parts.flatMap((p, i) => [...(i ? [" · "] : []), el("span", "pw-meta-part", p)]),
+    );
+  }
   text(row, "hint", row.hint, v.hint);
   hidden(row, "hint.hidden", row.hint, !v.hint);
   patchActions(row, v);
