@@ -171,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger("pieces_widget.cli").error("internal error", exc_info=True)
             out.error(f"internal error: {type(exc).__name__}: {exc}")
             return EXIT_FAILED
+        status = getattr(exc, "status", None)
+        if status is not None:  # the message says it in words; the code is for -v
+            logging.getLogger("pieces_widget.cli").info("Pieces OS answered HTTP %s", status)
         out.error(str(exc))
         return code
 
