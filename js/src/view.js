@@ -483,8 +483,8 @@ export function createView(model, host) {
       patchBanner(header, model.get("connection") ?? {});
       root.classList.toggle("pw-unreachable", isOffline);
     }
-    if (changed("models") || changed("_resources") || changed("connection"))
-      patchSummary(header, summarize(models, resources), isOffline);
+    if (changed("models") || changed("_resources") || changed("connection") || changed("downloads"))
+      patchSummary(header, summarize(models, resources, downloads), isOffline);
     if (changed("_view")) {
       patchControls(header, view);
       reorder = true;

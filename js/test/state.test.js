@@ -243,11 +243,19 @@ describe("details and summary", () => {
       local({ id: "e", cloud: true, loaded: true, ram: undefined }),
     ];
     expect(summarize(models, roomy).text).toBe(
-      "On device 3 models · 12.3 GB · Loaded 3 · 6.1 GB RAM of 32 GB · 180 GB free",
+      "Disk: 3 models, 12.3 GB · 180 GB free · Memory: 3 models loaded, 6.1 GB of 32 GB",
     );
     expect(summarize([local()], null)).toEqual({
-      text: "On device 0 models · Loaded 0",
+      text: "No models on this device yet · Memory: no model loaded",
       loaded: 0,
     });
+    const downloads = {
+      a: dl({ bytes_done: 30, bytes_total: 100 }),
+      b: dl({ bytes_done: 60, bytes_total: 100 }),
+      c: dl({ status: "COMPLETED" }),
+    };
+    expect(summarize([], null, downloads).text).toBe(
+      "No models on this device yet · Memory: no model loaded · 2 downloading, 45 %",
+    );
   });
 });

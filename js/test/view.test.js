@@ -478,7 +478,7 @@ describe("disk and memory", () => {
     );
     const summary = host.querySelector(".pw-summary");
     expect(summary?.textContent).toBe(
-      "On device 2 models · 12.3 GB · Loaded 1 · 6.1 GB RAM of 32 GB · 180 GB free",
+      "Disk: 2 models, 12.3 GB · 180 GB free · Memory: 1 model loaded, 6.1 GB of 32 GB",
     );
     const unloadAll = button(host, "unload_all");
     expect(unloadAll.hidden).toBe(false);
@@ -490,7 +490,7 @@ describe("disk and memory", () => {
     model.set("models", [local({ id: "a", downloaded: true })]);
     model.set("_resources", { total_memory: null, available_memory: null, free_disk: null });
     await frame();
-    expect(summary?.textContent).toBe("On device 1 model · 4.9 GB · Loaded 0");
+    expect(summary?.textContent).toBe("Disk: 1 model, 4.9 GB · Memory: no model loaded");
     // it stays in place (no jump in the header, the focus stays on it), marked unavailable
     expect(unloadAll.isConnected).toBe(true);
     expect(unloadAll.hidden).toBe(false);
