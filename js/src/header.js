@@ -153,12 +153,19 @@ export function createHeader() {
 
 /** @typedef {ReturnType<typeof createHeader>} Header */
 
-/** @param {Header} h @param {Partial<Connection>} c */
-export function patchBanner(h, c) {
+/** What the banner says once the widget's kernel restarted: its Python side is gone. */
+export const KERNEL_GONE = "This widget's kernel restarted: run the cell again";
+
+/**
+ * @param {Header} h @param {Partial<Connection>} c
+ * @param {boolean} [kernelGone] the kernel restarted: the banner says that, and only that
+ */
+export function patchBanner(h, c, kernelGone = false) {
   const state = c.state ?? "connecting";
   if (h.banner.dataset.state !== state) h.banner.dataset.state = state;
-  setText(h.bannerText, connectionText(c));
-  setHidden(h.retry, state !== "unreachable" && state !== "error");
+  setAttr(h.banner, "data-kernel", kernelGone ? "gone" : null);
+  setText(h.bannerText, kernelGone ? KERNEL_GONE : connectionText(c));
+  setHidden(h.retry, kernelGone || (state !== "unreachable" && state !== "error"));
 }
 
 /** @param {Header} h @param {{ text: string, loaded: number }} s @param {boolean} offline */

@@ -36,7 +36,7 @@ export const FINISHED_BAR_MS = 2000;
  *   download?: Download, busy?: string, rowError?: string, offline?: boolean,
  *   resources?: Resources | null, finishing?: boolean, confirm?: ConfirmKind | null,
  *   editing?: boolean, details?: boolean, lastAction?: string,
- *   pending?: { action: string, waiting: boolean } | null, notice?: string,
+ *   pending?: { action: string, waiting: boolean } | null, notice?: string, stopped?: boolean,
  * }} RowInputs
  */
 
@@ -109,7 +109,10 @@ export function fitCheck(m, r) {
   /** @type {string[]} */
   const hints = [];
   if (ramShort) hints.push(`needs ${formatBytes(ram)} RAM, ${formatBytes(freeRam)} free`);
-  if (diskShort) hints.push(`needs ${formatBytes(disk)} disk, ${formatBytes(freeDisk)} free`);
+  if (diskShort)
+    hints.push(
+      `needs ${formatBytes(disk)} disk, ${formatBytes(freeDisk)} free: free some space first`,
+    );
   return { ramShort, diskShort, hint: hints.join(" · ") };
 }
 
@@ -120,8 +123,8 @@ export function fitCheck(m, r) {
  */
 export function needsConfirm(action, m, r) {
   if (action === "delete" || action === "remove") return true;
+  // a download that cannot fit on the disk is not offered at all (see rowActions): it would fail
   if (action === "load") return fitCheck(m, r).ramShort;
-  if (action === "download") return fitCheck(m, r).diskShort;
   return false;
 }
 
@@ -176,8 +179,11 @@ function rowActions(m, inputs, active) {
   if (active) add("main", "cancel", "Cancel", Boolean(inputs.offline));
   else if (!m.cloud && !m.downloaded) {
     const resume = resumePercent(m, inputs.download);
-    if (resume == null) add("main", "download", "Download");
-    else add("main", "download", `Resume (${resume} %)`, blocked, PENDING_LABELS.resume);
+    // no room on the disk for it: Download is there (the row keeps its shape) but disabled, and
+    // the hint says why; nothing is offered that is known to fail
+    const full = blocked || fitCheck(m, inputs.resources).diskShort;
+    if (resume == null) add("main", "download", "Download", full);
+    else add("main", "download", `Resume (${resume} %)`, full, PENDING_LABELS.resume);
   } else if (!m.cloud) add("main", m.loaded ? "unload" : "load", m.loaded ? "Unload" : "Load");
   if (m.custom) {
     add("edit", "edit", "Edit");
@@ -297,7 +303,8 @@ export function rowState(m, inputs) {
   let status = "";
   if (inputs.pending?.waiting) status = WAITING_TEXT;
   else if (inputs.busy) status = BUSY_TEXT[inputs.busy] ?? `${inputs.busy}…`;
-  else if (paused) status = WAITING_FOR_SERVER;
+  else if (paused)
+    status = inputs.stopped ? "" : WAITING_FOR_SERVER; // the banner says why
   else if (active) status = "";
   else if (inputs.finishing) status = "Download complete";
   else if (d?.status === "CANCELED") status = "Download canceled";

@@ -294,9 +294,12 @@ export function createView(model, host) {
   function prefs() {
     return /** @type {ViewPrefs} */ ({ ...DEFAULT_PREFS, ...(model.get("_view") ?? {}) });
   }
+  /** The kernel behind this view restarted (or went away): nothing it shows is live any more. */
+  let kernelGone = false;
+  /** Pieces OS cannot be reached, or the kernel that talks to it is gone: rows wait, disabled. */
   function offline() {
     const state = model.get("connection")?.state;
-    return state === "unreachable" || state === "error";
+    return kernelGone || state === "unreachable" || state === "error";
   }
   /** @param {Record<string, unknown>} msg */
   function send(msg) {
@@ -480,7 +483,7 @@ export function createView(model, host) {
     lastOffline = isOffline;
 
     if (changed("connection")) {
-      patchBanner(header, model.get("connection") ?? {});
+      patchBanner(header, model.get("connection") ?? {}, kernelGone);
       root.classList.toggle("pw-unreachable", isOffline);
     }
     if (changed("models") || changed("_resources") || changed("connection") || changed("downloads"))
@@ -547,6 +550,7 @@ export function createView(model, host) {
       busy: busy[id],
       rowError: rowErrors[id],
       offline: isOffline,
+      stopped: kernelGone,
       resources,
       finishing: ui.finishing.has(id),
       confirm: ui.confirm.get(id) ?? null,
@@ -610,7 +614,7 @@ export function createView(model, host) {
         downloadKey(d),
         inputs.busy ?? "",
         inputs.rowError ?? "",
-        +isOffline,
+        +isOffline + +kernelGone,
         fitCheck(m, resources).hint,
         local,
       ].join("\u0001");
@@ -744,6 +748,21 @@ export function createView(model, host) {
   };
   model.on("change:_busy", noteSaving);
   handlers.push(["change:_busy", noteSaving]);
+
+  // ipywidgets hosts (JupyterLab, Notebook 7, VS Code) turn a model's comm dead when its kernel
+  // restarts ("comm_live_update"; it is live from the start, so any update says it went): the
+  // view then says so, greys its rows and stops its clocks, since no trait will change again.
+  const kernelLost = () => {
+    if (kernelGone) return;
+    kernelGone = true;
+    pending.clear();
+    for (const timer of ui.finishing.values()) clearTimeout(timer);
+    ui.finishing.clear();
+    dirtyTraits.add("*");
+    schedule();
+  };
+  model.on("comm_live_update", kernelLost);
+  handlers.push(["comm_live_update", kernelLost]);
 
   /** @type {[EventTarget, string, (event: Event) => void][]} */
   const listWatch = [

@@ -131,14 +131,15 @@ describe("rowState", () => {
     const tight = { total_memory: 16 * GB, available_memory: 4.2 * GB, free_disk: 2 * GB };
     const m = local();
     expect(fitCheck(m, tight).hint).toBe(
-      "needs 6.1 GB RAM, 4.2 GB free · needs 4.9 GB disk, 2 GB free",
+      "needs 6.1 GB RAM, 4.2 GB free · needs 4.9 GB disk, 2 GB free: free some space first",
     );
     expect(fitCheck(m, roomy).hint).toBe("");
     expect(fitCheck(local({ partialBytes: 3 * GB }), tight).diskShort).toBe(false); // 1.9 GB left
     expect(fitCheck(local({ loaded: true, downloaded: true }), tight).hint).toBe("");
     expect(needsConfirm("load", m, tight)).toBe(true);
     expect(needsConfirm("load", m, roomy)).toBe(false);
-    expect(needsConfirm("download", m, tight)).toBe(true);
+    expect(needsConfirm("download", m, tight)).toBe(false); // not offered at all:
+    expect(rowState(m, { resources: tight }).actions[0]).toMatchObject({ disabled: true });
     expect(needsConfirm("delete", m, roomy)).toBe(true);
     expect(needsConfirm("cancel", m, tight)).toBe(false);
     const v = rowState(local({ downloaded: true }), { resources: tight, confirm: "load" });

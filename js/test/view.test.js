@@ -602,7 +602,7 @@ describe("disk and memory", () => {
     expect(model.sent).toEqual([{ action: "download", id: "m1" }]);
   });
 
-  it("hints when a model does not fit and asks before Load and Download", async () => {
+  it("hints when a model does not fit, asks before Load, and offers no Download that would fail", async () => {
     const tight = { total_memory: 16 * GB, available_memory: 4.2 * GB, free_disk: 2 * GB };
     const { host, model } = view(
       traits({
@@ -619,12 +619,17 @@ describe("disk and memory", () => {
     press(/** @type {Element} */ (one.querySelector('.pw-confirm button[data-action="load"]')));
     expect(model.sent).toEqual([{ action: "load", id: "m1" }]);
     const two = row(host, "m2");
-    expect(two.querySelector(".pw-hint")?.textContent).toContain("needs 4.9 GB disk, 2 GB free");
+    expect(two.querySelector(".pw-hint")?.textContent).toContain(
+      "needs 4.9 GB disk, 2 GB free: free some space first",
+    );
+    expect(button(two, "download").disabled).toBe(true);
     press(button(two, "download"));
     await frame();
     expect(model.sent.length).toBe(1);
-    press(/** @type {Element} */ (two.querySelector('.pw-confirm button[data-action="download"]')));
-    expect(model.sent.at(-1)).toEqual({ action: "download", id: "m2" });
+    expect(two.querySelector(".pw-confirm")).toBeNull(); // no "Download anyway": it would fail
+    model.set("_resources", { ...tight, free_disk: 20 * GB }); // space freed
+    await frame();
+    expect(button(two, "download").disabled).toBe(false);
     // memory freed elsewhere: the hint goes, Load no longer asks
     model.set("_resources", { ...tight, available_memory: 20 * GB });
     await frame();

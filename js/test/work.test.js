@@ -213,3 +213,22 @@ describe("the keyboard and the focus", () => {
     expect(document.activeElement).toBe(filter);
   });
 });
+
+describe("a restarted kernel", () => {
+  it("says so in the banner, greys the rows, disables them and stops their clocks", async () => {
+    const { host, model } = view(traits({ models: [local()], downloads: { m1: dl() } }));
+    const r = row(host, "m1");
+    expect(r.querySelector(".pw-progress-text")?.textContent).toContain("ETA");
+    for (const h of model.handlers.get("comm_live_update") ?? []) h(); // ipywidgets on a restart
+    await frame();
+    const banner = /** @type {HTMLElement} */ (host.querySelector(".pieces-connection"));
+    expect(banner.querySelector(".pw-banner-text")?.textContent).toBe(
+      "This widget's kernel restarted: run the cell again",
+    );
+    expect(banner.getAttribute("data-kernel")).toBe("gone");
+    expect(host.querySelector(".pieces-widget")?.classList.contains("pw-unreachable")).toBe(true);
+    expect(button(r, "cancel").disabled).toBe(true);
+    expect(r.querySelector(".pw-progress-text")?.textContent).toBe("42.5 % · 14.3 MB / 33.6 MB");
+    expect(r.querySelector('[role="status"]')?.textContent).toBe("");
+  });
+});

@@ -263,3 +263,28 @@ def test_layout_at_width(work: Work, width: int) -> None:
     assert not seen["narrow"], seen
     assert not seen["over"], seen
     assert seen["scroll"] == [0, 0], seen
+
+
+def test_zz_kernel_restart_says_so_and_stops_the_clocks(work: Work) -> None:
+    """Last (it restarts the kernel): the old widget says so, greys its rows, its ETA stops."""
+    page = work.page
+    llama = row(page, LLAMA)
+    requests.post(f"{work.server.url}/model/{LLAMA}/download", timeout=10)
+    expect(llama.locator(".pw-progress-text")).to_contain_text("ETA", timeout=15_000)
+    page.get_by_role("menuitem", name="Kernel", exact=True).click()
+    page.get_by_text("Restart Kernel…", exact=True).click()
+    page.locator(".jp-Dialog-button.jp-mod-accept").click()
+    banner = work.widget.locator(".pieces-connection")
+    expect(banner).to_contain_text(
+        "This widget's kernel restarted: run the cell again", timeout=20_000
+    )
+    expect(banner).not_to_contain_text("Connected")
+    text = llama.locator(".pw-progress-text")
+    expect(text).not_to_contain_text("ETA")
+    shown = text.text_content()
+    start = time.monotonic()
+    while time.monotonic() - start < 2:  # nothing moves any more
+        assert text.text_content() == shown
+        time.sleep(0.1)
+    assert float(llama.evaluate("r => getComputedStyle(r).opacity")) < 1
+    expect(button(llama, "Cancel")).to_be_disabled()
