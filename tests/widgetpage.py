@@ -26,7 +26,8 @@ class ConsoleErrors:
 
     def _console(self, message: Any) -> None:
         if message.type == "error":
-            self.seen.append((message.text, message.location.get("url", "")))
+            where = message.location
+            self.seen.append((message.text, where.get("url", "") if isinstance(where, dict) else ""))
 
     def _exception(self, error: Any) -> None:
         frames = [

@@ -131,7 +131,7 @@ function patchActions(row, v) {
       b = actionButton(a.action, a.label, `${a.label} ${v.name}`);
       b.classList.add(a.slot === "main" ? "pw-primary" : "pw-secondary");
       row.buttons.set(a.slot, b);
-      for (const k of ["action", "label", "aria", "disabled", "expanded", "pending"])
+      for (const k of ["action", "label", "aria", "disabled", "expanded", "pending", "title"])
         delete row.memo[`${a.slot}.${k}`];
       row.memo[`${a.slot}.action`] = a.action;
       row.memo[`${a.slot}.label`] = a.label;
@@ -142,6 +142,7 @@ function patchActions(row, v) {
     text(row, `${a.slot}.label`, b, a.label);
     attr(row, `${a.slot}.aria`, b, "aria-label", `${a.label} ${v.name}`);
     disabled(row, `${a.slot}.disabled`, b, a.disabled);
+    attr(row, `${a.slot}.title`, b, "title", a.title ?? null);
     attr(row, `${a.slot}.pending`, b, "aria-disabled", a.pending ? "true" : null);
     attr(
       row,

@@ -26,7 +26,7 @@ export const ACTIVE = new Set(["INITIALIZED", "IN-PROGRESS", "UNKNOWN", "RESET"]
 export const FINISHED_BAR_MS = 2000;
 
 /** Actions that ask in the row before they are sent (always, or when the model does not fit). */
-/** @typedef {"delete" | "remove" | "load" | "download"} ConfirmKind */
+/** @typedef {"delete" | "remove" | "load" | "download" | "discard"} ConfirmKind */
 
 /**
  * Everything a row depends on besides its Model JSON. The view keeps `finishing`, `confirm`,
@@ -44,8 +44,9 @@ export const FINISHED_BAR_MS = 2000;
  * One button of a row. `slot` keeps the element across state changes (Download -> Cancel ->
  * Load is one element, so keyboard focus stays put); `action` is its data-action. `pending`:
  * its command is on its way (aria-disabled, so a focused button keeps the focus).
+ * `title`: what it does, in a tooltip (Delete and Remove say what they take away).
  * @typedef {{ slot: string, action: string, label: string, disabled: boolean,
- *   expanded?: boolean, pending?: boolean }} RowAction
+ *   expanded?: boolean, pending?: boolean, title?: string }} RowAction
  */
 
 /**
@@ -82,15 +83,16 @@ export function isActive(m, d) {
 }
 
 /**
- * Percent of a partial download kept for a resume, from the server's `partialBytes` or else a
- * canceled download's last percentage; null when there is nothing to resume.
- * @param {ModelJson} m @param {Download | undefined} d
+ * Percent of a partial download kept for a resume, only from the server's `partialBytes` (a
+ * canceled download's last percentage promises nothing: Pieces OS may start over); null when
+ * there is nothing to resume.
+ * @param {ModelJson} m @param {Download | undefined} [_d]
  */
-export function resumePercent(m, d) {
+export function resumePercent(m, _d) {
   if (m.cloud || m.downloaded) return null;
   const total = m.bytes?.value;
-  if (m.partialBytes && total) return Math.min(99, Math.floor((m.partialBytes / total) * 100));
-  if (d?.status === "CANCELED" && d.percentage) return Math.min(99, Math.floor(d.percentage));
+  if (m.partialBytes && m.partialBytes > 0 && total)
+    return Math.min(99, Math.floor((m.partialBytes / total) * 100));
   return null;
 }
 
@@ -122,7 +124,7 @@ export function fitCheck(m, r) {
  * @returns {action is ConfirmKind}
  */
 export function needsConfirm(action, m, r) {
-  if (action === "delete" || action === "remove") return true;
+  if (action === "delete" || action === "remove" || action === "discard") return true;
   // a download that cannot fit on the disk is not offered at all (see rowActions): it would fail
   if (action === "load") return fitCheck(m, r).ramShort;
   return false;
@@ -191,8 +193,23 @@ function rowActions(m, inputs, active) {
   }
   add("details", "details", inputs.details ? "Hide" : "Details", false);
   actions[actions.length - 1].expanded = Boolean(inputs.details);
-  if (!m.cloud && m.downloaded && !active) add("delete", "delete", "Delete");
-  if (m.custom) add("remove", "remove", "Remove");
+  const size = m.bytes?.value != null ? ` (${formatBytes(m.bytes.value)})` : "";
+  if (!m.cloud && m.downloaded && !active) {
+    add("delete", "delete", "Delete");
+    actions[actions.length - 1].title =
+      `Delete the downloaded weights${size} from this device; the model stays in the list`;
+  }
+  const partial = m.partialBytes ?? 0;
+  if (!m.cloud && !m.downloaded && !active && partial > 0) {
+    add("discard", "discard", `Discard partial (${formatBytes(partial)})`);
+    actions[actions.length - 1].title =
+      `Throw away the partial download and free its ${formatBytes(partial)}`;
+  }
+  if (m.custom) {
+    add("remove", "remove", "Remove");
+    actions[actions.length - 1].title =
+      "Remove this custom model from the list, and its files from this device";
+  }
   return actions;
 }
 
@@ -236,6 +253,17 @@ function confirmation(kind, m, r) {
       aria: `${verb} ${size || "the weights"} of ${name} from disk`,
       keep: "Keep",
       keepAria: `Keep ${name} on disk`,
+    };
+  }
+  if (kind === "discard") {
+    const part = formatBytes(m.partialBytes ?? 0);
+    return {
+      kind,
+      text: `Discard the ${part} partial download?`,
+      label: "Discard",
+      aria: `Discard the ${part} partial download of ${name}`,
+      keep: "Keep",
+      keepAria: `Keep the partial download of ${name}`,
     };
   }
   if (kind === "remove")

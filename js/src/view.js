@@ -51,7 +51,17 @@ const TRAITS = /** @type {const} */ ([
   "_add",
 ]);
 /** Row actions that go to Python as commands (after a confirmation where one is due). */
-const ROW_COMMANDS = new Set(["download", "cancel", "load", "unload", "delete", "remove"]);
+const ROW_COMMANDS = new Set([
+  "download",
+  "cancel",
+  "load",
+  "unload",
+  "delete",
+  "remove",
+  "discard",
+]);
+/** Row actions sent as another command: a partial is discarded by deleting the model's files. */
+const COMMAND_OF = /** @type {Record<string, string>} */ ({ discard: "delete" });
 /** Timings, in one place; tests shorten them. */
 export const timing = {
   /** The least time between two draws caused by progress ticks alone (ms). */
@@ -423,7 +433,7 @@ export function createView(model, host) {
       ui.added = "";
       const row = rows.get(id);
       if (row?.el.isConnected) {
-        row.el.scrollIntoView({ block: "nearest" });
+        row.el.scrollIntoView?.({ block: "nearest" }); // (jsdom has none)
         row.el.classList.add("pw-flash");
         setTimeout(() => row.el.classList.remove("pw-flash"), NOTICE_MS);
         mainButton(id)?.focus();
@@ -674,7 +684,7 @@ export function createView(model, host) {
           model.get("_busy")?.[id],
           model.get("_row_errors")?.[id],
         );
-        pending.send(id, action, key, { action, id });
+        pending.send(id, action, key, { action: COMMAND_OF[action] ?? action, id });
       }
     }
     touchRow(id);

@@ -405,7 +405,20 @@ describe("states that read right", () => {
     const r = row(host, "m1");
     expect(statusOf(r)).toBe("Download canceled");
     expect(bar(r)).toBeNull();
-    expect(buttonTexts(r)).toEqual(["Resume (37 %)", "Details"]);
+    // no partialBytes from the server: nothing is promised to be kept, so plain Download
+    expect(buttonTexts(r)).toEqual(["Download", "Details"]);
+    model.set("models", [local({ partialBytes: 1.813 * GB })]); // the server keeps 1.8 GB
+    await frame();
+    expect(buttonTexts(r)).toEqual(["Resume (37 %)", "Details", "Discard partial (1.8 GB)"]);
+    const discard = button(r, "discard");
+    expect(discard.title).toBe("Throw away the partial download and free its 1.8 GB");
+    press(discard);
+    await frame();
+    expect(r.querySelector(".pw-confirm")?.textContent).toContain(
+      "Discard the 1.8 GB partial download?",
+    );
+    press(/** @type {Element} */ (r.querySelector('.pw-confirm button[data-action="discard"]')));
+    expect(model.sent).toEqual([{ action: "delete", id: "m1" }]);
   });
 
   it("shows an unknown ETA as — and a stall in the badge, status, text and bar colour", async () => {

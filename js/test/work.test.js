@@ -232,3 +232,35 @@ describe("a restarted kernel", () => {
     expect(r.querySelector('[role="status"]')?.textContent).toBe("");
   });
 });
+
+describe("fewer, clearer actions", () => {
+  it("styles one primary button per row; Delete and Remove say what they take away", async () => {
+    const { host } = view(traits({ models: [local({ downloaded: true, custom: true })] }));
+    const r = row(host, "m1");
+    expect([...r.querySelectorAll(".pw-actions .pw-primary")].map((b) => b.textContent)).toEqual([
+      "Load",
+    ]);
+    expect(button(r, "delete").title).toBe(
+      "Delete the downloaded weights (4.9 GB) from this device; the model stays in the list",
+    );
+    expect(button(r, "remove").title).toContain("Remove this custom model from the list");
+  });
+
+  it("shows, marks and focuses the row the Add form just added", async () => {
+    const { host, model } = view(traits({ _capabilities: { sources: true } }));
+    press(button(host, "toggle-add"));
+    await frame();
+    const form = /** @type {HTMLFormElement} */ (host.querySelector("form.pw-add"));
+    /** @type {HTMLInputElement} */ (form.elements.namedItem("name")).value = "New";
+    /** @type {HTMLInputElement} */ (form.elements.namedItem("url")).value = "https://x/m.gguf";
+    /** @type {HTMLElement} */ (form.querySelector('button[type="submit"]')).focus();
+    form.requestSubmit();
+    model.set("_add", { busy: true, error: "", added: "" });
+    model.set("models", [local({ id: "new", name: "New", custom: true })]);
+    model.set("_add", { busy: false, error: "", added: "new" });
+    await frame();
+    const r = row(host, "new");
+    expect(r.classList.contains("pw-flash")).toBe(true);
+    expect(document.activeElement).toBe(button(r, "download"));
+  });
+});
