@@ -27,7 +27,8 @@ class ConsoleErrors:
     def _console(self, message: Any) -> None:
         if message.type == "error":
             where = message.location
-            self.seen.append((message.text, where.get("url", "") if isinstance(where, dict) else ""))
+            url = where.get("url", "") if isinstance(where, dict) else ""
+            self.seen.append((message.text, url))
 
     def _exception(self, error: Any) -> None:
         frames = [
