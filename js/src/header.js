@@ -66,7 +66,7 @@ export function createHeader() {
   const controls = el("div", "pw-controls");
   const filter = el("input", "pw-filter");
   filter.type = "search";
-  filter.placeholder = "Filter by name, foundation, provider";
+  filter.placeholder = "Filter: name, family, provider, 4-bit, loaded…";
   filter.setAttribute("aria-label", "Filter models");
   filter.dataset.control = "filter";
   const cloud = el("input");
@@ -83,15 +83,19 @@ export function createHeader() {
   const group = el("input");
   group.type = "checkbox";
   group.dataset.control = "group";
+  const local = el("input");
+  local.type = "checkbox";
+  local.dataset.control = "local";
   const refresh = actionButton("refresh", "Refresh", "Refresh the model list");
   const addToggle = actionButton("toggle-add", "Add model", "Add a model from a URL");
   addToggle.setAttribute("aria-expanded", "false");
   addToggle.hidden = true;
   controls.append(
     filter,
+    labelled("On this device only", local),
     labelled("Show cloud models", cloud),
     labelled("Sort", sort),
-    labelled("Group", group),
+    labelled("Group by state", group),
     refresh,
     addToggle,
   );
@@ -140,6 +144,7 @@ export function createHeader() {
     unloadAll,
     filter,
     cloud,
+    local,
     sort,
     group,
     addToggle,

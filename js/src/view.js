@@ -187,6 +187,7 @@ export function createView(model, host) {
   const ui = {
     query: "",
     showCloud: true,
+    localOnly: false,
     addOpen: false,
     addPending: false,
     /** @type {Set<string>} */ editing: new Set(),
@@ -223,7 +224,7 @@ export function createView(model, host) {
   }
   /** @type {Map<string, Row>} */
   const rows = new Map();
-  /** @type {Map<string, { el: HTMLElement, rows: HTMLElement, chunks: HTMLElement[] }>} */
+  /** @type {Map<string, { el: HTMLElement, rows: HTMLElement, chunks: HTMLElement[], count: HTMLElement | null }>} */
   const sections = new Map();
   /** @type {string[]} */
   let visible = [];
@@ -373,11 +374,20 @@ export function createView(model, host) {
         const rowsEl = el("div", "pw-rows");
         rowsEl.setAttribute("role", "list");
         rowsEl.setAttribute("aria-label", s.title ?? "Models");
-        if (s.title) sectionEl.append(el("h3", "pw-section-title", s.title));
+        /** @type {HTMLElement | null} */
+        let counted = null;
+        if (s.title) {
+          // the heading stays in sight while its group scrolls, with the group's count
+          const h = el("h3", "pw-section-title");
+          counted = el("span", "pw-section-count");
+          h.append(el("span", "pw-section-name", s.title), " ", counted);
+          sectionEl.append(h);
+        }
         sectionEl.append(rowsEl);
-        section = { el: sectionEl, rows: rowsEl, chunks: [] };
+        section = { el: sectionEl, rows: rowsEl, chunks: [], count: counted };
         sections.set(key, section);
       }
+      if (section.count) setText(section.count, `(${s.ids.length})`);
       wanted.push(section.el);
       const count = Math.ceil(s.ids.length / CHUNK);
       while (section.chunks.length < count) section.chunks.push(el("div", "pw-chunk"));
@@ -595,6 +605,7 @@ export function createView(model, host) {
       const sorted = orderRows(catalog, {
         query: ui.query,
         showCloud: ui.showCloud,
+        localOnly: ui.localOnly,
         prefs: view,
         active,
       }).sections;
@@ -643,7 +654,11 @@ export function createView(model, host) {
       setHidden(empty, visible.length > 0 || catalog.entries.length === 0);
       setText(
         emptyText,
-        q ? `No model matches '${q}'` : "No model to show (cloud models are hidden)",
+        q
+          ? `No model matches '${q}'`
+          : ui.localOnly
+            ? "No model on this device yet"
+            : "No model to show (cloud models are hidden)",
       );
       setHidden(clearFilter, !q);
     }
@@ -731,6 +746,7 @@ export function createView(model, host) {
     control(name) {
       if (name === "filter") ui.query = header.filter.value;
       else if (name === "cloud") ui.showCloud = header.cloud.checked;
+      else if (name === "local") ui.localOnly = header.local.checked;
       else if (name === "sort" || name === "group") {
         const next = { ...prefs(), sort: header.sort.value, group: header.group.checked };
         model.set("_view", /** @type {ViewPrefs} */ (next));

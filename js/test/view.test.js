@@ -686,9 +686,9 @@ describe("sort, group, filter, add", () => {
     await frame();
     expect(model.get("_view")).toEqual({ sort: "size", group: true });
     expect([...host.querySelectorAll(".pw-section-title")].map((h) => h.textContent)).toEqual([
-      "On device",
-      "Available",
-      "Cloud",
+      "On device (1)",
+      "Available (1)",
+      "Cloud (1)",
     ]);
     expect(order(host)).toEqual(["s", "b", "c"]);
     // another view (or Python) changes _view: this view follows

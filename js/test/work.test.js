@@ -264,3 +264,46 @@ describe("fewer, clearer actions", () => {
     expect(document.activeElement).toBe(button(r, "download"));
   });
 });
+
+describe("finding a model in a long list", () => {
+  const models = [
+    local({ id: "l", name: "Llama", foundation: "LLAMA_3_8B", downloaded: true, loaded: true }),
+    local({ id: "p", name: "Phi", quantization: "q8f16_1", provider: "MICROSOFT" }),
+    local({ id: "g", name: "Gemma", foundation: "GEMMA_1_1_2B", provider: "GOOGLE" }),
+  ];
+  /** @param {ParentNode} host @param {string} text */
+  const typeFilter = async (host, text) => {
+    const filter = /** @type {HTMLInputElement} */ (host.querySelector(".pw-filter"));
+    filter.value = text;
+    filter.dispatchEvent(new Event("input", { bubbles: true }));
+    await frame();
+    return order(host);
+  };
+  it("matches quantization, family, provider and state words, every word", async () => {
+    const { host, model } = view(traits({ models, downloads: { g: dl() } }));
+    expect(await typeFilter(host, "loaded")).toEqual(["l"]);
+    expect(await typeFilter(host, "downloading")).toEqual(["g"]);
+    expect(await typeFilter(host, "8-bit")).toEqual(["p"]);
+    expect(await typeFilter(host, "google")).toEqual(["g"]);
+    expect(await typeFilter(host, "llama on device")).toEqual(["l"]);
+    expect(await typeFilter(host, "gemma loaded")).toEqual([]);
+    model.set("downloads", {});
+    expect(await typeFilter(host, "downloading")).toEqual([]);
+  });
+
+  it("shows only what is on this device with one toggle; group headings count", async () => {
+    const { host } = view(traits({ models, _view: { sort: "name", group: true } }));
+    const heads = () => [...host.querySelectorAll(".pw-section-title")].map((h) => h.textContent);
+    expect(heads()).toEqual(["On device (1)", "Available (2)"]);
+    const local = /** @type {HTMLInputElement} */ (host.querySelector('[data-control="local"]'));
+    expect(local.parentElement?.textContent).toBe("On this device only");
+    expect(host.querySelector('[data-control="group"]')?.parentElement?.textContent).toBe(
+      "Group by state",
+    );
+    local.checked = true;
+    local.dispatchEvent(new Event("change", { bubbles: true }));
+    await frame();
+    expect(order(host)).toEqual(["l"]);
+    expect(heads()).toEqual(["On device (1)"]);
+  });
+});

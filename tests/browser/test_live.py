@@ -573,7 +573,7 @@ def test_step13_sort_by_size_and_group(live: Live) -> None:
 
     live.widget.locator('input[data-control="group"]').check()
     sections = live.widget.locator(".pw-list > .pw-section")
-    expect(sections.locator("h3.pw-section-title")).to_have_text(
+    expect(sections.locator("h3.pw-section-title .pw-section-name")).to_have_text(
         ["On device", "Available", "Cloud"]
     )
 
@@ -582,7 +582,7 @@ def test_step13_sort_by_size_and_group(live: Live) -> None:
 
     grouped = {}
     for i in range(sections.count()):
-        title = sections.nth(i).locator("h3.pw-section-title").inner_text()
+        title = sections.nth(i).locator("h3.pw-section-title .pw-section-name").inner_text()
         ids = row_ids(sections.nth(i))
         grouped[title] = ids
         assert {group(models[m]) for m in ids} == {title}, (title, ids)
