@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "filter", nargs="?", help="show only models whose id, name or family has this text"
     )
+    p.add_argument(
+        "--sort",
+        choices=("name", "size", "ram", "state"),
+        default="name",
+        help="order as the widget sorts: name (default), size or ram (largest first), state",
+    )
     command("show", "one model in detail").add_argument("id")
     p = command("pull", "download models, with a progress bar each (Ctrl-C cancels)")
     p.add_argument("ids", nargs="+", metavar="ID")
