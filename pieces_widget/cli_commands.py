@@ -116,7 +116,13 @@ def cmd_cancel(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     model = _model(client, args.id)
     if model.downloading:
         model = client.cancel_download(model.id)
-        out.say(f"{clean(model.id)}: download canceled (the next `{PROG} pull` resumes from there)")
+        partial = model.raw.get("partialBytes")
+        kept = (
+            f" ({size(partial)} kept: the next `{PROG} pull` resumes from there)"
+            if isinstance(partial, int) and partial > 0
+            else ""
+        )  # a resume is promised only where the server says it keeps the partial
+        out.say(f"{clean(model.id)}: download canceled{kept}")
     else:
         out.say(f"{clean(model.id)}: no download in flight")
     out.data(model_record(model))
