@@ -481,7 +481,9 @@ def test_step11_unload_all(live: Live) -> None:
     for model_id in (PHI, CUSTOM):
         live.ensure_downloaded(model_id)
         requests.post(f"{live.server.url}/model/{model_id}/load", timeout=30).raise_for_status()
-    expect(live.widget.locator(".pw-summary")).to_contain_text("Loaded 2", timeout=10_000)
+    expect(live.widget.locator(".pw-summary")).to_contain_text(
+        "Memory: 2 models loaded", timeout=10_000
+    )
     expect(unload_all).not_to_have_attribute("aria-disabled", "true")
     loaded = header_height(live)
     # a loaded model's Delete says it unloads first (trial item 7); Keep leaves it
@@ -495,7 +497,9 @@ def test_step11_unload_all(live: Live) -> None:
     took = wait_for(
         lambda: not any(live.model(m)["loaded"] for m in (PHI, CUSTOM)), 10, "server: both unloaded"
     )
-    expect(live.widget.locator(".pw-summary")).to_contain_text("Loaded 0", timeout=10_000)
+    expect(live.widget.locator(".pw-summary")).to_contain_text(
+        "Memory: no model loaded", timeout=10_000
+    )
     expect(unload_all).to_be_visible()
     expect(unload_all).to_have_attribute("aria-disabled", "true")
     assert focused_action(live) == "unload_all", focused_action(live)
