@@ -175,7 +175,13 @@ export function patchBanner(h, c, kernelGone = false) {
 
 /** @param {Header} h @param {{ text: string, loaded: number }} s @param {boolean} offline */
 export function patchSummary(h, s, offline) {
-  setText(h.summary, s.text);
+  if (h.summary.textContent !== s.text) {
+    // each part on one line ("Memory: 1 model loaded, 33.6 MB of 25.3 GB" never splits)
+    const parts = s.text.split(" · ");
+    h.summary.replaceChildren(
+      ...parts.flatMap((p, i) => [...(i ? [" · "] : []), el("span", "pw-meta-part", p)]),
+    );
+  }
   setAttr(h.unloadAll, "aria-disabled", s.loaded === 0 ? "true" : null);
   if (h.unloadAll.disabled !== offline) h.unloadAll.disabled = offline;
 }
