@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import requests
 
-from . import __version__
+from ._version import __version__
 from .discovery import discover
 from .errors import (
     ModelNotFoundError,

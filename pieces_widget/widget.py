@@ -121,9 +121,11 @@ class ModelManager(anywidget.AnyWidget):
                 self._state.set_entry("_row_errors", model_id, None)
                 if busy:
                     self._state.set_entry("_busy", model_id, busy)
+            failure: Exception | None = None
             try:
-                future.set_result(work())
+                result = work()
             except Exception as exc:
+                failure = exc
                 if not isinstance(exc, PiecesError):
                     log.exception("widget action failed")
                 message = str(exc) if isinstance(exc, PiecesError) else f"unexpected error: {exc}"
@@ -131,14 +133,26 @@ class ModelManager(anywidget.AnyWidget):
                 if model_id is not None:
                     self._state.set_entry("_row_errors", model_id, message)
                     with contextlib.suppress(Exception):  # show what the server has now
-                        self._state.put_model(self.client.model(model_id).raw)
-                future.set_exception(exc)
+                        self._show(lambda: self.client.model(model_id))
             finally:
                 if model_id is not None and busy:
                     self._state.set_entry("_busy", model_id, None)
+            self._state.flush()  # what the action did is in the traits when its future resolves
+            if failure is not None:
+                future.set_exception(failure)
+            else:
+                future.set_result(result)
 
         threading.Thread(target=run, name="pieces-widget-action", daemon=True).start()
         return future
+
+    def _show(self, read: Callable[[], Model]) -> Model:
+        """Ask the server for one model and show its answer, unless a read sent later already
+        showed that model (``WidgetState.ticket``)."""
+        ticket = self._state.ticket()
+        model = read()
+        self._state.put_model(model.raw, ticket)
+        return model
 
     # -- connection --------------------------------------------------------------------------
     def refresh(self) -> concurrent.futures.Future[list[Model]]:
@@ -149,13 +163,13 @@ class ModelManager(anywidget.AnyWidget):
         try:
             version = self.client.version()
             capabilities = self.client.capabilities()
-            since = self._state.generation  # a model changed after this: the list is stale
+            ticket = self._state.ticket()
             models = self.client.models()
         except PiecesError as exc:
             self._disconnected(exc)
             raise
         reconnected = self._state.get("connection")["state"] != "connected"
-        self._state.set_models_unless_changed([m.raw for m in models], since)
+        self._state.set_models([m.raw for m in models], ticket)
         self._state.set(
             connection=_connection("connected", self._base_url(), version, ""),
             _capabilities={"sources": capabilities.get("sources") is True},
@@ -224,7 +238,7 @@ class ModelManager(anywidget.AnyWidget):
     def _refetch(self, model_id: str) -> None:
         """The model as the server has it now (after a download ended)."""
         with contextlib.suppress(PiecesError):  # gone or unreachable: the watch tells
-            self._state.put_model(self.client.model(model_id).raw)
+            self._show(lambda: self.client.model(model_id))
 
     def download(self, model_id: str) -> DownloadJob:
         """Start (or join) the download of ``model_id``; returns at once.
@@ -255,7 +269,7 @@ class ModelManager(anywidget.AnyWidget):
             if job is not None and not job.done:
                 job.cancel()
             else:
-                self._state.put_model(self.client.cancel_download(model_id).raw)
+                self._show(lambda: self.client.cancel_download(model_id))
 
         return self._background(work, model_id)
 
@@ -265,12 +279,7 @@ class ModelManager(anywidget.AnyWidget):
     ) -> concurrent.futures.Future[Model]:
         check_id(model_id)
 
-        def work() -> Model:
-            model = call(model_id)
-            self._state.put_model(model.raw)
-            return model
-
-        return self._background(work, model_id, busy)
+        return self._background(lambda: self._show(lambda: call(model_id)), model_id, busy)
 
     def load(self, model_id: str) -> concurrent.futures.Future[Model]:
         """Load into memory in the background; the returned future holds the Model."""
@@ -309,8 +318,9 @@ class ModelManager(anywidget.AnyWidget):
                 job = self._jobs.pop(model_id, None)
             if job is not None:
                 job.stop()  # the server cancels the download; its job has nothing more to say
+            ticket = self._state.ticket()
             self.client.delete_model(model_id)
-            self._state.drop_model(model_id)
+            self._state.drop_model(model_id, ticket)
             for trait in ("downloads", "_row_errors"):
                 self._state.set_entry(trait, model_id, None)
 
@@ -337,6 +347,7 @@ class ModelManager(anywidget.AnyWidget):
 
         def work() -> Model:
             self._set_add(busy=True)
+            ticket = self._state.ticket()
             try:
                 model = self.client.create_model({"name": name.strip(), "source": source, **fields})
             except Exception as exc:
@@ -344,7 +355,7 @@ class ModelManager(anywidget.AnyWidget):
                 raise
             # ``added`` changes, so the browser sees the end even when busy was coalesced away
             self._set_add(added=model.id)
-            self._state.put_model(model.raw)
+            self._state.put_model(model.raw, ticket)
             return model
 
         return self._background(work)
@@ -376,9 +387,9 @@ class ModelManager(anywidget.AnyWidget):
                 failed.append(f"{job.model_id}: {status}{f' ({job.error})' if job.error else ''}")
         if failed:
             raise PiecesError("ensure failed for " + "; ".join(failed))
-        models = [self.client.load(i) if load else self.client.model(i) for i in ids]
-        for model in models:
-            self._state.put_model(model.raw)
+        read = self.client.load if load else self.client.model
+        models = [self._show(lambda i=i: read(i)) for i in ids]
+        self._state.flush()  # what ensure did is in the traits when it returns
         return models
 
     # -- the health watch: runs while a view is on the page --------------------------------
