@@ -107,15 +107,15 @@ export function activeText(d) {
 }
 
 /**
- * Percent of a partial download kept for a resume, from the server's `partialBytes` or else a
- * canceled download's last percentage; null when there is nothing to resume.
- * @param {ModelJson} m @param {Download | undefined} d
+ * Percent of a partial download kept for a resume: only where the server says it keeps one
+ * (`partialBytes`); Pieces OS may start a canceled download over, so a last percentage promises
+ * nothing. Null when there is nothing to resume.
+ * @param {ModelJson} m @param {Download | undefined} _d
  */
-export function resumePercent(m, d) {
+export function resumePercent(m, _d) {
   if (m.cloud || m.downloaded) return null;
   const total = m.bytes?.value;
   if (m.partialBytes && total) return Math.min(99, Math.floor((m.partialBytes / total) * 100));
-  if (d?.status === "CANCELED" && d.percentage) return Math.min(99, Math.floor(d.percentage));
   return null;
 }
 

@@ -449,6 +449,7 @@ export function createView(model, host) {
         inputs.rowError ?? "",
         +isOffline,
         fitCheck(m, resources).hint,
+        inputs.runtime,
         local,
       ].join("\u0001");
       if (row.sig !== sig || !sameModel(row.model, m)) {

@@ -122,7 +122,8 @@ describe("rowState", () => {
 
   it("offers Resume (NN %) for a partial download", () => {
     expect(resumePercent(local({ partialBytes: 0.37 * 4.9 * GB + 1 }), undefined)).toBe(37);
-    expect(resumePercent(local(), dl({ status: "CANCELED", percentage: 37.9 }))).toBe(37);
+    // no partialBytes: a canceled download's last percentage promises nothing (issue 15)
+    expect(resumePercent(local(), dl({ status: "CANCELED", percentage: 37.9 }))).toBeNull();
     expect(resumePercent(local({ downloaded: true, partialBytes: 10 }), undefined)).toBeNull();
     expect(labels(rowState(local({ partialBytes: 1.813 * GB }), {}))[0]).toBe("Resume (37 %)");
   });
