@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..models import CANCELED, COMPLETED, FAILED, INITIALIZED
+from ..core.models import CANCELED, COMPLETED, FAILED, INITIALIZED
 from .catalog import Source
 from .hub import ensure_blob
 from .sources import SourceOptions, disk_error

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from ..models import IN_PROGRESS, RESET, TERMINAL_STATUSES, UNKNOWN
+from ..core.models import IN_PROGRESS, RESET, TERMINAL_STATUSES, UNKNOWN
 from .habits import INITIALIZED_EVERY, Habits
 from .sockets import Enders, ended, serve_socket, until
 from .transfers import Transfer, Transfers

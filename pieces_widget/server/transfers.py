@@ -25,7 +25,7 @@ from typing import Any
 
 import aiohttp
 
-from ..models import (
+from ..core.models import (
     CANCELED,
     COMPLETED,
     FAILED,
