@@ -24,8 +24,8 @@ from pathlib import Path
 
 import requests
 
-from .discovery import discover
-from .errors import PiecesConnectionError
+from .core.discovery import discover
+from .core.errors import PiecesConnectionError
 
 DEMO_PORT = 39300
 LAB_PORT = 8888

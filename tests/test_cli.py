@@ -88,7 +88,7 @@ def test_help_usage_and_lazy_imports() -> None:
         "import sys\nfrom pieces_widget.cli import main\ntry:\n    main(['--help'])\n"
         "except SystemExit as e:\n    assert e.code == 0\n"
         "heavy = ('aiohttp', 'anywidget', 'ipywidgets', 'tqdm', 'psutil',"
-        " 'pieces_widget.server', 'pieces_widget.widget')\n"
+        " 'pieces_widget.server', 'pieces_widget.widget.manager')\n"
         "print('LOADED', [m for m in heavy if m in sys.modules])"
     )
     dead = "http://127.0.0.1:9"

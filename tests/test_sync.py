@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from pieces_widget.sync import WidgetState
+from pieces_widget.widget.sync import WidgetState
 
 
 def _eight_threads_tick() -> tuple[dict, WidgetState]:

@@ -130,7 +130,7 @@ function patchActions(row, v) {
     if (!b) {
       b = actionButton(a.action, a.label, `${a.label} ${v.name}`);
       row.buttons.set(a.slot, b);
-      for (const k of ["action", "label", "aria", "disabled", "expanded", "pending"])
+      for (const k of ["action", "label", "aria", "disabled", "expanded", "pending", "why"])
         delete row.memo[`${a.slot}.${k}`];
       row.memo[`${a.slot}.action`] = a.action;
       row.memo[`${a.slot}.label`] = a.label;
@@ -140,6 +140,7 @@ function patchActions(row, v) {
     text(row, `${a.slot}.label`, b, a.label);
     attr(row, `${a.slot}.aria`, b, "aria-label", `${a.label} ${v.name}`);
     disabled(row, `${a.slot}.disabled`, b, a.disabled);
+    attr(row, `${a.slot}.why`, b, "title", a.why || null);
     attr(row, `${a.slot}.pending`, b, "aria-disabled", a.pending ? "true" : null);
     attr(
       row,

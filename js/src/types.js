@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * JSDoc types of what crosses from Python. The wire shapes are TypedDicts in
- * `pieces_widget/wire.py` (DownloadEntry, Connection, Resources, Capabilities, ViewPrefs); DESIGN.md
+ * `pieces_widget/widget/wire.py` (DownloadEntry, Connection, Resources, Capabilities, ViewPrefs); DESIGN.md
  * section 4 describes the same. A key added there is added here in the same commit.
  */
 
@@ -32,6 +32,7 @@
  *   status: string, percentage: number | null, bytes_done: number | null,
  *   bytes_total: number | null, speed: number | null, eta: number | null,
  *   stalled: boolean, stalled_for: number, error: string | null,
+ *   waiting_for?: number, slow_start?: boolean,
  * }} Download
  */
 
@@ -39,6 +40,13 @@
  * `connection`: wire.Connection.
  * @typedef {"connected" | "connecting" | "unreachable" | "error"} ConnectionState
  * @typedef {{ state: ConnectionState, base_url: string, version: string, message: string }} Connection
+ */
+
+/**
+ * `runtime`: wire.RuntimeInfo (core/runtime.py), the Ollama runtime local models need.
+ * @typedef {"installed" | "missing" | "installing" | "update-required" | "failed" | "none"} RuntimeState
+ * @typedef {{ state: RuntimeState, version: string, percentage: number | null,
+ *   message: string }} Runtime
  */
 
 /**
@@ -69,6 +77,7 @@
  *   models: ModelJson[], downloads: Record<string, Download>, connection: Connection,
  *   error: string, _busy: Record<string, string>, _row_errors: Record<string, string>,
  *   _resources: Resources, _capabilities: Capabilities, _view: ViewPrefs, _add: AddState,
+ *   runtime: Runtime,
  * }} Traits
  */
 

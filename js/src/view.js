@@ -15,7 +15,9 @@ import {
   patchAdd,
   patchBanner,
   patchControls,
+  patchRuntime,
   patchSummary,
+  runtimeBlock,
 } from "./header.js";
 import { answerKey, createPending, sendCommand } from "./pending.js";
 import { createRow, patchRow } from "./row.js";
@@ -49,6 +51,7 @@ const TRAITS = /** @type {const} */ ([
   "_capabilities",
   "_view",
   "_add",
+  "runtime",
 ]);
 /** Row actions that go to Python as commands (after a confirmation where one is due). */
 const ROW_COMMANDS = new Set(["download", "cancel", "load", "unload", "delete", "remove"]);
@@ -96,7 +99,7 @@ function downloadKey(/** @type {Download | undefined} */ d) {
   if (!d) return "";
   let key = downloadKeys.get(d);
   if (key === undefined) {
-    key = `${d.status}|${d.percentage}|${d.bytes_done}|${d.bytes_total}|${d.speed}|${d.eta}|${d.stalled}|${d.stalled_for}|${d.error}`;
+    key = JSON.stringify(d); // every field: a field added to wire.DownloadEntry redraws too
     downloadKeys.set(d, key);
   }
   return key;
@@ -167,6 +170,7 @@ export function createView(model, host) {
   let lastErrors = {};
   let lastActive = "";
   let lastOffline = false;
+  let lastRuntime = "";
 
   function schedule() {
     if (!frame) frame = requestAnimationFrame(draw);
@@ -321,6 +325,13 @@ export function createView(model, host) {
     }
     if (changed("models") || changed("_resources") || changed("connection"))
       patchSummary(header, summarize(models, resources), isOffline);
+    const runtime = model.get("runtime") ?? { state: "none" };
+    const noRuntime = runtimeBlock(runtime);
+    if (changed("runtime") || changed("connection")) {
+      patchRuntime(header, runtime, isOffline);
+      if (noRuntime !== lastRuntime) everyRow = true;
+      lastRuntime = noRuntime;
+    }
     if (changed("_view")) {
       patchControls(header, view);
       reorder = true;
@@ -388,6 +399,7 @@ export function createView(model, host) {
       editing: ui.editing.has(id),
       details: ui.details.has(id),
       lastAction: ui.lastAction.get(id),
+      runtime: noRuntime,
     });
     // A confirmation whose action is gone is dropped, not hidden: it must not come back by
     // itself when the action is offered again.
@@ -437,6 +449,7 @@ export function createView(model, host) {
         inputs.rowError ?? "",
         +isOffline,
         fitCheck(m, resources).hint,
+        inputs.runtime,
         local,
       ].join("\u0001");
       if (row.sig !== sig || !sameModel(row.model, m)) {
@@ -498,7 +511,8 @@ export function createView(model, host) {
 
   /** @param {string} action */
   function headerCommand(action) {
-    if (action === "refresh" || action === "unload_all") send({ action });
+    if (action === "refresh" || action === "unload_all" || action === "install_runtime")
+      send({ action });
     else if (action === "clear-filter") {
       header.filter.value = "";
       ui.query = "";

@@ -405,7 +405,7 @@ describe("states that read right", () => {
     const r = row(host, "m1");
     expect(statusOf(r)).toBe("Download canceled");
     expect(bar(r)).toBeNull();
-    expect(buttonTexts(r)).toEqual(["Resume (37 %)", "Details"]);
+    expect(buttonTexts(r)).toEqual(["Download", "Details"]); // no partialBytes: no Resume
   });
 
   it("shows an unknown ETA as — and a stall in the badge, status, text and bar colour", async () => {

@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .app import create_app
     from .catalog import DEMO_CATALOG, CatalogError, load_catalog
+    from .habits import PIECES_OS, Habits
+    from .ollama import OllamaOptions
 
 _HOMES = {"create_app": "app", "DEMO_CATALOG": "catalog", "CatalogError": "catalog",
-          "load_catalog": "catalog"}  # fmt: skip
+          "load_catalog": "catalog", "PIECES_OS": "habits", "Habits": "habits",
+          "OllamaOptions": "ollama"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
@@ -26,4 +29,12 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["DEMO_CATALOG", "CatalogError", "create_app", "load_catalog"]
+__all__ = [
+    "DEMO_CATALOG",
+    "PIECES_OS",
+    "CatalogError",
+    "Habits",
+    "OllamaOptions",
+    "create_app",
+    "load_catalog",
+]

@@ -19,7 +19,9 @@ with exit_if_missing():  # without the server extra: one line that says what to 
     from .app import create_app
     from .catalog import DEMO_CATALOG, CatalogError, load_catalog
     from .guard import HOSTS_ENV, ORIGINS_ENV, AccessPolicy
+    from .habits import FRAME_INTERVAL, POS_VERSION, Habits, build_habits
     from .lock import DataDirBusy, DataDirLock
+    from .ollama import OLLAMA_VERSION, OllamaOptions
     from .sources import SourceOptions, disk_error
 
 log = logging.getLogger("pieces_widget.server")
@@ -81,7 +83,118 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds before the first retry; doubles each retry, at most 30 s (default 1)",
     )
     parser.add_argument("--quiet", action="store_true", help="no access log")
-    return parser.parse_args(argv)
+    _add_habits(parser)
+    args = parser.parse_args(argv)
+    _check_habits(parser, args)
+    return args
+
+
+def _add_habits(parser: argparse.ArgumentParser) -> None:
+    """Options that reproduce the real Pieces OS's habits (see habits.py); all off by default."""
+    group = parser.add_argument_group(
+        "Pieces OS habits", "behave as the real Pieces OS does (tests of clients); off by default"
+    )
+    group.add_argument(
+        "--pieces-os-habits",
+        action="store_true",
+        help=(
+            "preset: --start-delay 3 --frame-interval 2 --no-snapshot --keep-socket-open "
+            "--cancel-discards --as-pieces-os (options given too override it)"
+        ),
+    )
+    group.add_argument(
+        "--start-delay",
+        type=float,
+        metavar="SECONDS",
+        help="a download begins SECONDS after its POST; INITIALIZED frames meanwhile (default 0)",
+    )
+    group.add_argument(
+        "--frame-interval",
+        type=float,
+        metavar="SECONDS",
+        help=f"at most one progress frame per SECONDS per socket (default {FRAME_INTERVAL})",
+    )
+    group.add_argument(
+        "--no-snapshot",
+        dest="snapshot",
+        action="store_false",
+        default=None,
+        help="the progress socket sends no current state on connect, only the next change",
+    )
+    group.add_argument(
+        "--keep-socket-open",
+        action="store_true",
+        default=None,
+        help="keep the progress socket open after a terminal frame, for the next download",
+    )
+    group.add_argument(
+        "--cancel-discards",
+        action="store_true",
+        default=None,
+        help="a cancel deletes the partial file: no partialBytes, the next download starts at 0",
+    )
+    group.add_argument(
+        "--reset-at",
+        type=float,
+        metavar="PERCENT",
+        help="once per transfer, past PERCENT: discard the partial, send RESET, start over",
+    )
+    group.add_argument(
+        "--unknown-every",
+        type=float,
+        metavar="SECONDS",
+        help="send an UNKNOWN frame every SECONDS of a running download",
+    )
+    group.add_argument(
+        "--version-string",
+        metavar="TEXT",
+        help=f"what /.well-known/version answers (default {POS_VERSION})",
+    )
+    group.add_argument(
+        "--as-pieces-os",
+        action="store_true",
+        default=None,
+        help="no /.well-known/capabilities (404): clients cannot tell this is the reference server",
+    )
+    group.add_argument(
+        "--without-ollama",
+        action="store_true",
+        help="start with Ollama not installed: local downloads and loads fail until "
+        "POST /ollama/install has run",
+    )
+    group.add_argument(
+        "--ollama-update-required",
+        metavar="VERSION",
+        help=f"Ollama {OLLAMA_VERSION} is installed but an update to VERSION is required",
+    )
+
+
+def _check_habits(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.start_delay is not None and not args.start_delay >= 0:
+        parser.error("--start-delay must be 0 or more seconds")
+    if args.frame_interval is not None and not args.frame_interval >= 0:
+        parser.error("--frame-interval must be 0 or more seconds")
+    if args.reset_at is not None and not 0 <= args.reset_at < 100:
+        parser.error("--reset-at must be a percentage from 0 to below 100")
+    if args.unknown_every is not None and not args.unknown_every > 0:
+        parser.error("--unknown-every must be more than 0 seconds")
+    if args.version_string is not None and not args.version_string.strip():
+        parser.error("--version-string cannot be empty")
+
+
+def habits_of(args: argparse.Namespace) -> Habits:
+    return build_habits(
+        args.pieces_os_habits,
+        start_delay=args.start_delay,
+        frame_interval=args.frame_interval,
+        snapshot=args.snapshot,
+        keep_socket_open=args.keep_socket_open,
+        cancel_discards=args.cancel_discards,
+        reset_at=args.reset_at,
+        unknown_every=args.unknown_every,
+        version=args.version_string,
+        as_pieces_os=args.as_pieces_os,
+    )
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -115,7 +228,17 @@ async def serve(args: argparse.Namespace) -> None:
     )
     policy = AccessPolicy.build(args.allow_host, args.allow_origin)
     try:
-        app = create_app(args.data_dir, catalog, args.hub_rate, policy, options)
+        app = create_app(
+            args.data_dir,
+            catalog,
+            args.hub_rate,
+            policy,
+            options,
+            habits_of(args),
+            OllamaOptions(
+                installed=not args.without_ollama, update_required=args.ollama_update_required
+            ),
+        )
     except OSError as exc:
         sys.exit(f"error: cannot use data directory {lock.data_dir}: {disk_error(exc, 'it')}")
     runner = web.AppRunner(

@@ -23,20 +23,23 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from .._version import __version__
-from ..models import FAILED, readable_bytes
+from ..core.models import FAILED, readable_bytes
 from .catalog import SCHEMA, CatalogEntry, Source, byte_descriptor
 from .custom import MAX_CUSTOM_MODELS, parse_seed
 from .fields import MAX_BODY, FieldError, editable_fields
 from .guard import AccessPolicy, guard_middleware
+from .habits import POS_VERSION as POS_VERSION  # re-exported: the default version
+from .habits import Habits
 from .hub import hub_routes
 from .memory import LoadAborted, LoadedWeights
+from .ollama import MISSING, OllamaOptions, OllamaRuntime
+from .ollama_api import ollama_routes
 from .progress_ws import progress_socket
 from .sources import SourceError, SourceOptions, disk_error, probe_size
 from .store import ModelStore
 from .transfers import Transfer, Transfers
 
 log = logging.getLogger("pieces_widget.server")
-POS_VERSION = "11.0.0"  # the Pieces OS API generation this server follows
 SERVER_NAME = "pieces-widget-reference"
 
 
@@ -68,9 +71,17 @@ async def read_json(request: web.Request) -> Any:
 class ModelServer:
     """State shared by the handlers: catalog, store, transfers, loaded weights."""
 
-    def __init__(self, store: ModelStore, options: SourceOptions) -> None:
+    def __init__(
+        self,
+        store: ModelStore,
+        options: SourceOptions,
+        habits: Habits | None = None,
+        ollama: OllamaOptions | None = None,
+    ) -> None:
         self.store = store
-        self.transfers = Transfers(options, on_done=self._transfer_done)
+        self.habits = habits = habits or Habits()
+        self.transfers = Transfers(options, on_done=self._transfer_done, habits=habits)
+        self.ollama = OllamaRuntime(store.data_dir, ollama or OllamaOptions(), options)
         self.loaded: dict[str, LoadedWeights] = {}
         self.errors: dict[str, str] = {}  # model id -> why its last download failed
         self.health_id = str(uuid.uuid4())
@@ -86,14 +97,19 @@ class ModelServer:
     def model_json(self, model_id: str) -> dict[str, Any]:
         model = self.store.metadata(model_id)
         model["downloaded"] = downloaded = self.store.is_downloaded(model_id)
-        model["downloading"] = self.transfers.active(model_id) is not None
+        transfer = self.transfers.active(model_id)
+        model["downloading"] = transfer is not None and not transfer.pending
         weights = self.loaded.get(model_id)
         model["loaded"] = weights is not None
         if weights is not None:
             model["ram"] = byte_descriptor(weights.size)
         if model_id in self.errors:
             model["error"] = self.errors[model_id]
-        if not downloaded and self.catalog[model_id].source is not None:
+        if (
+            not downloaded
+            and self.catalog[model_id].source is not None
+            and not self.habits.cancel_discards  # Pieces OS's older stack kept no partial
+        ):
             partial = self.store.partial_bytes(model_id)
             if partial is not None:
                 model["partialBytes"] = partial
@@ -121,7 +137,7 @@ class ModelServer:
         return web.Response(text=f"ok:{self.health_id}")
 
     async def version(self, _: web.Request) -> web.Response:
-        return web.Response(text=POS_VERSION)
+        return web.Response(text=self.habits.version)
 
     async def capabilities(self, _: web.Request) -> web.Response:
         """What this server offers beyond Pieces OS (the widget shows Add model from this)."""
@@ -226,6 +242,8 @@ class ModelServer:
             return text_error(
                 500, f"{model_id!r} is a cloud model: cloud models are not downloaded"
             )
+        if not self.ollama.installed:
+            return text_error(500, MISSING)
         async with self._model_lock(model_id):
             if not self.store.is_downloaded(model_id) and not self.transfers.active(model_id):
                 partial = self.store.partial_bytes(model_id) or 0
@@ -251,11 +269,13 @@ class ModelServer:
         return web.json_response(self.model_json(model_id))
 
     async def progress(self, request: web.Request, model_id: str) -> web.StreamResponse:
-        return await progress_socket(request, self.transfers, model_id, self.closing)
+        return await progress_socket(request, self.transfers, model_id, self.closing, self.habits)
 
     async def load(self, _: web.Request, model_id: str) -> web.Response:
         if self.catalog[model_id].source is None:
             return text_error(500, f"{model_id!r} is a cloud model: it runs in the cloud, not here")
+        if not self.ollama.installed:
+            return text_error(500, MISSING)
         async with self._model_lock(model_id):
             if model_id not in self.loaded:
                 if not self.store.is_downloaded(model_id):
@@ -397,6 +417,7 @@ class ModelServer:
         self.closing.set()
         self._stop_loads.set()
         await self.transfers.close()
+        await self.ollama.close()
         for weights in self.loaded.values():
             weights.close()
         self.loaded.clear()
@@ -428,26 +449,31 @@ def create_app(
     hub_rate: float = 0,
     policy: AccessPolicy | None = None,
     options: SourceOptions | None = None,
+    habits: Habits | None = None,
+    ollama: OllamaOptions | None = None,
 ) -> web.Application:
     """The aiohttp application; the catalog is already loaded (see ``catalog.load_catalog``)."""
     store = ModelStore(data_dir, catalog)
-    server = ModelServer(store, options or SourceOptions())
+    habits = habits or Habits()
+    server = ModelServer(store, options or SourceOptions(), habits, ollama)
     app = web.Application(
         client_max_size=1 << 20, middlewares=[guard_middleware(policy or AccessPolicy.build())]
     )
     app["server"] = server
     app.on_shutdown.append(server.close)
+    if not habits.as_pieces_os:  # Pieces OS has no such route: clients cannot tell us apart
+        app.router.add_get("/.well-known/capabilities", server.capabilities)
     app.add_routes(
         [
             web.get("/.well-known/health", server.health),
             web.get("/.well-known/version", server.version),
-            web.get("/.well-known/capabilities", server.capabilities),
             web.post("/connect", server.connect),
             web.get("/models", server.models),
             web.post("/models/unload", server.unload_all),
             web.route("*", "/model/{tail:.*}", server.dispatch_model),
             web.route("*", "/models/{tail:.*}", server.dispatch_models),
             *hub_routes(store.data_dir / "hub", hub_rate),
+            *ollama_routes(server.ollama, server.closing),
         ]
     )
     log.debug("pieces_widget %s reference server app created", __version__)

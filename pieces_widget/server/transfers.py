@@ -25,17 +25,19 @@ from typing import Any
 
 import aiohttp
 
-from ..models import (
+from ..core.models import (
     CANCELED,
     COMPLETED,
     FAILED,
     IN_PROGRESS,
     INITIALIZED,
+    RESET,
     TERMINAL_STATUSES,
     readable_bytes,
 )
 from .catalog import Source
 from .files import fsync_dir, open_fd, pread
+from .habits import Habits
 from .sources import (
     MAX_REDIRECTS,
     SourceError,
@@ -57,6 +59,10 @@ FLUSH_AHEAD = 32 * CHUNK  # received bytes past the running flush's start before
 
 class TransferError(Exception):
     """Why a download failed, in words for the user."""
+
+
+class _StartOver(Exception):
+    """The transfer passed ``Habits.reset_at``: drop what was received and start from byte 0."""
 
 
 class DiskError(Exception):
@@ -228,6 +234,7 @@ class Transfer:
         options: SourceOptions,
         on_done: Callable[[Transfer], None] | None = None,
         after: concurrent.futures.Future[None] | None = None,
+        habits: Habits | None = None,
     ) -> None:
         self.model_id = model_id
         self.source = source
@@ -237,6 +244,9 @@ class Transfer:
         self.error: str | None = None
         self.digest: str | None = None
         self.finished = asyncio.Event()
+        self.habits = habits = habits or Habits()
+        self.pending = habits.start_delay > 0  # accepted, but the transfer has not begun
+        self.resets = 0  # times the transfer started over (RESET frames)
         self._session = session
         self._options = options
         self._on_done = on_done
@@ -260,6 +270,8 @@ class Transfer:
 
     def frame(self) -> dict[str, Any]:
         """The current state as a ``ModelDownloadProgress`` JSON object (+ ``error``)."""
+        if self.pending and self.status == INITIALIZED:
+            return {"status": INITIALIZED}  # no percentage before the transfer begins
         if self.status == COMPLETED:
             percentage = 100.0
         else:
@@ -304,6 +316,8 @@ class Transfer:
             status = COMPLETED
             self.digest = task.result()
         self._sink = None
+        if status == CANCELED and self.habits.cancel_discards:
+            self.part.unlink(missing_ok=True)
         self._on_disk = self.source.bytes if status == COMPLETED else regular_size(self.part) or 0
         self.status = status
         self.finished.set()
@@ -317,7 +331,14 @@ class Transfer:
 
     async def _run(self) -> str:
         """Download to ``.part``, check, rename; returns the sha256 of the file."""
+        if self.pending:
+            await asyncio.sleep(self.habits.start_delay)
+            self.pending = False
+            self._changed()
         await self._settle()
+        if self.habits.cancel_discards:  # no partial is ever resumed: every download from 0
+            self.part.unlink(missing_ok=True)
+            self._on_disk = 0
         try:
             f = _open_part(self.part)
         except OSError as exc:
@@ -406,6 +427,11 @@ class Transfer:
             try:
                 await self._fetch(sink)
                 return
+            except _StartOver:
+                await sink.restart()
+                self.resets += 1
+                self._set_status(RESET)
+                continue
             except SourceError as exc:
                 error = exc
             except aiohttp.ClientError as exc:
@@ -444,9 +470,20 @@ class Transfer:
                 if sink.queued + len(chunk) > total:
                     raise SourceError(f"the source sent more than the expected {total} bytes")
                 await sink.put(chunk)
+                if self._reset_due(sink.queued):
+                    raise _StartOver
                 self._changed()
         if sink.queued != total:
             raise SourceError(f"the source ended early: {sink.queued} of {total} bytes", True)
+
+    def _reset_due(self, received: int) -> bool:
+        """Whether this transfer just passed ``Habits.reset_at`` for the first time."""
+        reset_at = self.habits.reset_at
+        return (
+            reset_at is not None
+            and self.resets == 0
+            and received * 100 >= reset_at * self.source.bytes
+        )
 
 
 def _open_part(path: Path) -> Any:
@@ -462,8 +499,10 @@ class Transfers:
         self,
         options: SourceOptions | None = None,
         on_done: Callable[[Transfer], None] | None = None,
+        habits: Habits | None = None,
     ) -> None:
         self.options = options or SourceOptions()
+        self.habits = habits or Habits()
         self._session_factory = session_factory(self.options)
         self._session: aiohttp.ClientSession | None = None
         self._on_done = on_done
@@ -495,6 +534,7 @@ class Transfers:
             self.options,
             self._on_done,
             after=previous.last_flush if previous is not None else None,
+            habits=self.habits,
         )
         self._active[model_id] = transfer
         started = self._started.pop(model_id, None)

@@ -16,22 +16,23 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..core.client import PiecesClient
+from ..core.errors import ModelNotFoundError, PiecesConnectionError, PiecesError
+from ..core.jobs import DownloadJob
+from ..core.models import COMPLETED, Model, check_id
+from ..core.runtime import NO_API, RuntimeInfo, RuntimeInstall, runtime_info
+from ..core.summary import Summary, machine_resources, summarize
 from . import reprs
-from .client import PiecesClient
-from .errors import ModelNotFoundError, PiecesConnectionError, PiecesError
-from .jobs import DownloadJob
-from .models import COMPLETED, Model, check_id
-from .summary import Summary, machine_resources, summarize
 from .sync import WidgetState
-from .watch import Ticker, connection_message
-from .wire import COMMANDS, Connection
+from .watch import Ticker, connected_message, connection_message
+from .wire import COMMANDS, Connection, download_entry
 
 log = logging.getLogger("pieces_widget.widget")
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 SORTS = ("name", "size", "ram", "state")
 # Traits the Python side writes (``_view`` is the browser's: sort and grouping).
 WRITTEN = ("models", "downloads", "connection", "error", "_busy", "_row_errors", "_resources",
-           "_capabilities", "_add")  # fmt: skip
+           "_capabilities", "_add", "runtime")  # fmt: skip
 HEALTH_TIMEOUT = (1.0, 3.0)  # s (connect, read) for the watch's health check
 
 
@@ -53,6 +54,10 @@ class ModelManager(anywidget.AnyWidget):
     connection = traitlets.Dict().tag(sync=True)
     """``wire.Connection``: state (connected, connecting, unreachable, error), base_url,
     version, message."""
+    runtime = traitlets.Dict(dict(NO_API)).tag(sync=True)
+    """``runtime.RuntimeInfo``: the Ollama runtime local models need (Pieces OS 11+): state
+    (installed, missing, installing, update-required, failed, none), version, percentage,
+    message. ``none`` where this Pieces OS has no Ollama API."""
     error = traitlets.Unicode("").tag(sync=True)
     """The latest error message ("" when none), for code; the browser shows it in place."""
     _busy = traitlets.Dict().tag(sync=True)
@@ -80,6 +85,7 @@ class ModelManager(anywidget.AnyWidget):
         self._watch_interval = watch_interval
         self._watch: Ticker | None = None
         self._views: set[str] = set()  # views on the page now: the health watch runs for them
+        self._install: RuntimeInstall | None = None
         self.connection = _connection("connecting", "", "", "")
         self._state = WidgetState({name: getattr(self, name) for name in WRITTEN}, self._apply)
         self.on_msg(self._on_command)
@@ -168,10 +174,16 @@ class ModelManager(anywidget.AnyWidget):
         except PiecesError as exc:
             self._disconnected(exc)
             raise
+        self._refresh_runtime()
         reconnected = self._state.get("connection")["state"] != "connected"
         self._state.set_models([m.raw for m in models], ticket)
         self._state.set(
-            connection=_connection("connected", self._base_url(), version, ""),
+            connection=_connection(
+                "connected",
+                self._base_url(),
+                version,
+                connected_message(version, _server_kind(capabilities), self._base_url()),
+            ),
             _capabilities={"sources": capabilities.get("sources") is True},
             _resources=machine_resources(capabilities),
         )
@@ -182,6 +194,29 @@ class ModelManager(anywidget.AnyWidget):
                 with contextlib.suppress(RuntimeError):  # closed meanwhile: nothing to attach
                     self._start_job(model.id, attach_only=True)  # re-attach to one in flight
         return models
+
+    def _refresh_runtime(self) -> None:
+        """The Ollama runtime's state now (an install in flight reports its own)."""
+        if self._install is not None and not self._install.done:
+            return
+        try:
+            self._state.set(runtime=runtime_info(self.client.ollama_status()))
+        except PiecesError as exc:  # the list still shows; the runtime is said when it answers
+            log.info("Ollama status: %s", exc)
+
+    def install_runtime(self) -> RuntimeInstall:
+        """Ask Pieces OS to install Ollama, which local models run on (Pieces OS 11+); returns
+        at once: ``.wait()`` gives the final status, the ``runtime`` trait shows the progress."""
+        self._ensure_open()
+        if self._install is not None and not self._install.done:
+            return self._install
+        self._install = RuntimeInstall(self.client, on_update=self._on_runtime)
+        return self._install
+
+    def _on_runtime(self, info: RuntimeInfo) -> None:
+        self._state.set(runtime=info)
+        if info["state"] == "installed":  # local models can download now: show it
+            threading.Thread(target=self.refresh, name="pieces-widget-action").start()
 
     def _disconnected(self, exc: PiecesError) -> None:
         base_url = self._base_url()
@@ -227,7 +262,7 @@ class ModelManager(anywidget.AnyWidget):
     def _on_job_update(self, job: DownloadJob) -> None:
         if self._closed or job.found_nothing or self._jobs.get(job.model_id) is not job:
             return  # a stale job (its model removed, a newer job started) says nothing
-        self._state.set_entry("downloads", job.model_id, job.snapshot())
+        self._state.set_entry("downloads", job.model_id, download_entry(job))
         if job.done:
             if job.error:
                 self._state.set(error=job.error)
@@ -416,6 +451,8 @@ class ModelManager(anywidget.AnyWidget):
             self._watch.stop()
         for job in list(self._jobs.values()):
             job.stop()
+        if self._install is not None:
+            self._install.stop()
         self._state.close()
         if self._owns_client:
             self.client.close()
@@ -474,6 +511,7 @@ COMMAND_TABLE: dict[str, Callable[[ModelManager, dict[str, Any]], object]] = {
         _fields(c).get("name", ""), _fields(c).get("url", ""), _fields(c).get("sha256")
     ),
     "view": lambda mgr, c: mgr._on_view(c.get("view"), c.get("open") is True),
+    "install_runtime": lambda mgr, c: mgr._background(mgr.install_runtime),
 }
 assert set(COMMAND_TABLE) == COMMANDS, "wire.COMMANDS and the table agree"
 
@@ -493,6 +531,11 @@ def _forget_file_watch(widget: anywidget.AnyWidget) -> None:
             cells = getattr(func, "__closure__", None) or ()
             if any(getattr(cell, "cell_contents", None) is widget for cell in cells):
                 changed.disconnect(func)  # type: ignore[union-attr]
+
+
+def _server_kind(capabilities: dict[str, Any]) -> str:
+    """ "reference" for pieces_widget.server (its capabilities name it), else "pieces-os"."""
+    return "reference" if capabilities.get("server") == "pieces-widget-reference" else "pieces-os"
 
 
 def _connection(state: str, base_url: str, version: str, message: str) -> Connection:

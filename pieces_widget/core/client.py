@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import requests
 
-from ._version import __version__
+from .._version import __version__
 from .discovery import discover
 from .errors import (
     ModelNotFoundError,
@@ -268,6 +268,35 @@ class PiecesClient:
         except PiecesServerError:
             return {}
         return data if isinstance(data, dict) else {}
+
+    # -- the Ollama runtime (Pieces OS 11+) ---------------------------------------------------
+    def ollama_status(self) -> dict[str, Any] | None:
+        """``OllamaStatus`` JSON, or None where the route answers 404 (an older Pieces OS)."""
+        try:
+            data = self._json("GET", "/ollama/status")
+        except PiecesServerError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data if isinstance(data, dict) else {}
+
+    def install_ollama(self) -> dict[str, Any]:
+        """Start installing Ollama (returns at once): the ``OllamaDeployment`` to follow."""
+        return self._deployment("POST", "/ollama/install")
+
+    def ollama_install(self, install_id: str) -> dict[str, Any]:
+        """One install's ``OllamaDeployment``: status, percentage, version."""
+        return self._deployment("GET", f"/ollama/install/{quote(check_id(install_id), safe='')}")
+
+    def cancel_ollama_install(self, install_id: str) -> dict[str, Any]:
+        path = f"/ollama/install/{quote(check_id(install_id), safe='')}/cancel"
+        return self._deployment("POST", path)
+
+    def _deployment(self, method: str, path: str) -> dict[str, Any]:
+        data = self._json(method, path)
+        if not isinstance(data, dict):
+            raise PiecesServerError(200, str(data)[:200], f"{method} {path} sent no object")
+        return data
 
     def watch_download(
         self, model_id: str, timeout: float | None = None
