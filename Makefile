@@ -38,7 +38,7 @@ LOWEST_TESTS := tests/test_models.py tests/test_sync.py tests/test_client.py tes
 STATIC := pieces_widget/static/widget.js
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/package.json
 
-.PHONY: install chromium lint test test-js test-py test-lowest bench demo demo-reset server build \
+.PHONY: wire install chromium lint test test-js test-py test-lowest bench demo demo-reset server build \
   clean
 
 install: $(STAMP)
@@ -70,6 +70,10 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 build: $(STATIC)
+
+# js/src/wire.gen.js from pieces_widget/widget/wire.py (tests/test_wire.py fails when they differ).
+wire: install
+	$(PY) -m pieces_widget.widget.wire_js js/src/wire.gen.js
 
 # esbuild writes widget.js and widget.css; rebuilt only when a source changed.
 $(STATIC): $(STAMP) $(JS_SOURCES)

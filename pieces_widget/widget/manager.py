@@ -25,11 +25,10 @@ from ..core.summary import Summary, machine_resources, summarize
 from . import reprs
 from .sync import WidgetState
 from .watch import Ticker, connected_message, connection_message
-from .wire import COMMANDS, Connection, download_entry
+from .wire import COMMANDS, SORT_KEYS, Connection, download_entry
 
 log = logging.getLogger("pieces_widget.widget")
 STATIC = Path(__file__).parent.parent / "static"
-SORTS = ("name", "size", "ram", "state")
 # Traits the Python side writes (``_view`` is the browser's: sort and grouping).
 WRITTEN = ("models", "downloads", "connection", "error", "_busy", "_row_errors", "_resources",
            "_capabilities", "_add", "runtime")  # fmt: skip
@@ -98,8 +97,8 @@ class ModelManager(anywidget.AnyWidget):
     @traitlets.validate("_view")
     def _valid_view(self, proposal: dict[str, Any]) -> dict[str, Any]:
         view = proposal["value"]
-        if view.get("sort") not in SORTS or not isinstance(view.get("group"), bool):
-            raise traitlets.TraitError(f"_view needs sort in {SORTS} and a bool group")
+        if view.get("sort") not in SORT_KEYS or not isinstance(view.get("group"), bool):
+            raise traitlets.TraitError(f"_view needs sort in {SORT_KEYS} and a bool group")
         return {"sort": view["sort"], "group": view["group"]}
 
     # -- the one writer ----------------------------------------------------------------------
