@@ -6,6 +6,7 @@ ids are quoted into paths, so an id is never a path.
 
 from __future__ import annotations
 
+import os
 import platform
 import threading
 from collections.abc import Iterator, Mapping
@@ -25,6 +26,7 @@ from .errors import (
 from .models import DownloadProgress, Model, check_id
 
 APPLICATION_NAME = "JUPYTER_HUB"
+TOKEN_ENV, TOKEN_HEADER = "PIECES_SERVER_TOKEN", "X-Pieces-Server-Token"
 
 
 def _platform() -> str:
@@ -70,6 +72,8 @@ class PiecesClient:
         self.session = requests.Session()
         self.session.trust_env = False  # Pieces OS is on loopback: never through a proxy
         self.session.headers["User-Agent"] = f"pieces-widget/{__version__}"
+        if token := os.environ.get(TOKEN_ENV):  # a reference server started with --allow-remote
+            self.session.headers[TOKEN_HEADER] = token
         self._lock = threading.Lock()
         self._connected = False
 
