@@ -12,8 +12,8 @@ from pathlib import Path
 import websocket
 
 from pieces_widget import DownloadJob, PiecesClient
-from pieces_widget.discovery import discover
-from pieces_widget.errors import PiecesConnectionError
+from pieces_widget.core.discovery import discover
+from pieces_widget.core.errors import PiecesConnectionError
 
 from .common import Row, median_of
 

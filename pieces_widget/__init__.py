@@ -5,35 +5,35 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 if TYPE_CHECKING:
-    from .client import PiecesClient
-    from .errors import (
+    from .core.client import PiecesClient
+    from .core.errors import (
         ModelNotFoundError,
         PiecesConnectionError,
         PiecesError,
         PiecesServerError,
         PiecesTimeoutError,
     )
-    from .jobs import DownloadJob
-    from .models import DownloadProgress, Model
-    from .summary import Summary
-    from .widget import ModelManager
+    from .core.jobs import DownloadJob
+    from .core.models import DownloadProgress, Model
+    from .core.summary import Summary
+    from .widget.manager import ModelManager
 
 # Imported on first use (PEP 562), so `import pieces_widget` and the CLI's start-up stay cheap
 # and the widget's anywidget/ipywidgets load only when a ModelManager is asked for.
 _HOMES = {
-    "PiecesClient": "client",
-    "DownloadJob": "jobs",
-    "DownloadProgress": "models",
-    "Model": "models",
-    "ModelManager": "widget",
-    "Summary": "summary",
+    "PiecesClient": "core.client",
+    "DownloadJob": "core.jobs",
+    "DownloadProgress": "core.models",
+    "Model": "core.models",
+    "ModelManager": "widget.manager",
+    "Summary": "core.summary",
     **dict.fromkeys(
         ["ModelNotFoundError", "PiecesConnectionError", "PiecesError", "PiecesServerError",
          "PiecesTimeoutError"],
-        "errors",
+        "core.errors",
     ),
 }  # fmt: skip
 

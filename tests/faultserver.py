@@ -47,6 +47,7 @@ class FaultServer:
         self.health = "ok:fault"
         self.offer_connect = False
         self.on_frames_sent: Callable[[], None] | None = None
+        self.pong = True  # False: the socket answers no ping (half-open)
         self.seen: list[tuple[str, str, dict[str, str]]] = []
         self._loop = _LoopThread()
         self.url = self._loop.call(self._start())
@@ -89,7 +90,7 @@ class FaultServer:
             return web.Response(status=500, text="no websockets here")
         if self.ws == "gone":
             return web.Response(status=410, text="model was not found")
-        ws = web.WebSocketResponse()
+        ws = web.WebSocketResponse(autoping=self.pong)
         await ws.prepare(request)
         if self.ws == "frames":
             for frame in self.frames:

@@ -49,8 +49,11 @@ class ServerProcess:
         host: str = "127.0.0.1",
         extra_args: list[str] | None = None,
         env: dict[str, str] | None = None,
+        launcher: list[str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # What runs the server's command line (tests/nonposix.py runs it as on Windows).
+        self.launcher = launcher or [sys.executable, "-m", "pieces_widget.server"]
         self.catalog = catalog
         self.hub_rate = hub_rate
         self.port = port
@@ -60,9 +63,10 @@ class ServerProcess:
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
+        self.token = ""  # with --allow-remote
 
     def start(self, timeout: float = 60) -> ServerProcess:
-        args = [sys.executable, "-m", "pieces_widget.server", "--data-dir", str(self.data_dir)]
+        args = [*self.launcher, "--data-dir", str(self.data_dir)]
         args += ["--port", str(self.port), "--host", self.host, "--hub-rate", str(self.hub_rate)]
         if self.catalog is not None:
             args += ["--catalog", str(self.catalog)]
@@ -84,9 +88,15 @@ class ServerProcess:
             raise RuntimeError(f"server did not start: {line!r}\n{self.log_path.read_text()}")
         self.url = line.split("listening on ", 1)[1].split()[0]
         self.port = int(self.url.rsplit(":", 1)[1])
+        headers = {}
+        if "--allow-remote" in self.extra_args:  # the next line says which token to send
+            about = self.proc.stdout.readline()
+            printed = about.split("X-Pieces-Server-Token: ")[-1].split()[0]
+            self.token = self.env.get("PIECES_SERVER_TOKEN") or printed
+            headers["X-Pieces-Server-Token"] = self.token
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/.well-known/health", timeout=1).ok:
+                if requests.get(self.url + "/.well-known/health", headers=headers, timeout=1).ok:
                     return self
             except requests.ConnectionError:
                 time.sleep(0.05)

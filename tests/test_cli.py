@@ -88,7 +88,7 @@ def test_help_usage_and_lazy_imports() -> None:
         "import sys\nfrom pieces_widget.cli import main\ntry:\n    main(['--help'])\n"
         "except SystemExit as e:\n    assert e.code == 0\n"
         "heavy = ('aiohttp', 'anywidget', 'ipywidgets', 'tqdm', 'psutil',"
-        " 'pieces_widget.server', 'pieces_widget.widget')\n"
+        " 'pieces_widget.server', 'pieces_widget.widget.manager')\n"
         "print('LOADED', [m for m in heavy if m in sys.modules])"
     )
     dead = "http://127.0.0.1:9"
@@ -157,8 +157,8 @@ def test_list_sorts_aligns_and_fits_80_columns_and_rm_of_nothing(shared: ServerP
 def test_table_never_wraps_at_80_columns(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pieces_widget.cli_output import Output, sort_models
-    from pieces_widget.models import Model
+    from pieces_widget.cli.output import Output, sort_models
+    from pieces_widget.core.models import Model
 
     monkeypatch.setenv("COLUMNS", "80")
     name = "A Very Long Model Name That Somebody Typed Into The Add Form Without Stopping"

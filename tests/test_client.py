@@ -15,7 +15,7 @@ from pieces_widget import (
     PiecesServerError,
     PiecesTimeoutError,
 )
-from pieces_widget.errors import PiecesError
+from pieces_widget.core.errors import PiecesError
 
 
 def test_every_endpoint(server: ServerProcess) -> None:

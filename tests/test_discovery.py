@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from faultserver import FaultServer
 from serverproc import ServerProcess
 
 from pieces_widget import PiecesClient, PiecesConnectionError
-from pieces_widget.discovery import SCAN_PORTS, discover
+from pieces_widget.core.discovery import SCAN_PORTS, discover, port_file_candidates
 
 
 @pytest.fixture(autouse=True)
@@ -94,3 +95,43 @@ def test_dead_cached_port_is_rediscovered_once(tmp_path: Path, catalog_path: Pat
         assert client.base_url == second.url
     with pytest.raises(PiecesConnectionError, match="not reachable"):
         client.models()
+
+
+@pytest.mark.parametrize(
+    ("platform", "env", "expected"),
+    [
+        (
+            "win32",
+            {"LOCALAPPDATA": "LAD"},
+            "LAD/Mesh Intelligent Technologies, Inc/Pieces OS/"
+            "com.pieces.os/production/Config/.port.txt",
+        ),
+        ("darwin", {}, "HOME/Library/com.pieces.os/production/Config/.port.txt"),
+        ("linux", {"XDG_DATA_HOME": "XDG"}, "XDG/com.pieces.os/production/Config/.port.txt"),
+    ],
+)
+def test_port_file_where_each_platform_writes_it(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    fault: FaultServer,
+    platform: str,
+    env: dict[str, str],
+    expected: str,
+) -> None:
+    """The port file is found where Pieces OS writes it on each OS (Windows: Pieces staff,
+    January 2026), first among the candidates, and discovery uses its port."""
+    home = tmp_path / "HOME"
+    monkeypatch.delenv("PIECES_OS_PORT_FILE", raising=False)
+    monkeypatch.delenv("PIECES_OS_URL", raising=False)
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(Path, "home", lambda: home)
+    for key in ("LOCALAPPDATA", "XDG_DATA_HOME"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, str(tmp_path / value))
+    path = tmp_path / expected
+    assert port_file_candidates()[0] == path
+    path.parent.mkdir(parents=True)
+    path.write_text(f"{fault.port}\n")
+    found = discover()
+    assert found.base_url == fault.url and found.how.startswith("port file")

@@ -11,14 +11,15 @@ from faultserver import FaultServer
 from serverproc import MiB, ServerProcess
 
 from pieces_widget import DownloadJob, PiecesClient
-from pieces_widget.jobs import RateWindow
-from pieces_widget.models import NO_REASON
+from pieces_widget.core.jobs import RateWindow
+from pieces_widget.core.models import NO_REASON
+from pieces_widget.widget.wire import download_entry
 
 
 def test_download_reports_bytes_speed_eta(server: ServerProcess) -> None:
     snapshots: list[dict] = []
     job = DownloadJob(
-        PiecesClient(server.url), "medium", on_update=lambda j: snapshots.append(j.snapshot())
+        PiecesClient(server.url), "medium", on_update=lambda j: snapshots.append(download_entry(j))
     )
     began = time.monotonic()
     assert job.wait(timeout=30) == "COMPLETED"
@@ -88,7 +89,7 @@ def test_stall_decays_speed_to_zero(fault: FaultServer) -> None:
     deadline = time.monotonic() + 8
     while not job.stalled and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert job.stalled and job.snapshot()["stalled"] is True
+    assert job.stalled and download_entry(job)["stalled"] is True
     assert job.speed == 0 and job.eta is None and job.percentage == 30
     fault.model.update(downloaded=True, downloading=False)
     assert job.wait(8) == "COMPLETED" and not job.stalled
@@ -116,7 +117,7 @@ def test_failure_reason_reaches_the_job(fault: FaultServer, terminal: dict, reas
     fault.frames = [json.dumps({"status": "IN-PROGRESS", "percentage": 40}), json.dumps(terminal)]
     job = DownloadJob(PiecesClient(fault.url), "m")
     assert job.wait(10) == "FAILED"
-    assert job.error == reason and job.snapshot()["error"] == reason
+    assert job.error == reason and download_entry(job)["error"] == reason
     assert job.percentage == 40  # a failure never claims more than was reported
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pieces_widget.models import DownloadProgress, Model, clamp_percentage, readable_bytes
+from pieces_widget.core.models import DownloadProgress, Model, clamp_percentage, readable_bytes
 
 
 def test_model_typed_attributes_and_raw_kept() -> None:

@@ -12,8 +12,10 @@ from faultserver import ChaosProxy, FaultServer
 from serverproc import ServerProcess
 
 from pieces_widget import DownloadJob, PiecesClient
-from pieces_widget.models import DownloadProgress, Model
-from pieces_widget.progress import ProgressStream, ProgressTracker
+from pieces_widget.core.models import DownloadProgress, Model
+from pieces_widget.core.progress import ProgressStream, ProgressTracker, StreamTiming
+
+QUICK = StreamTiming(reconcile_every=0.3, idle_grace=0.5, poll_every=0.3, backoff=(0.1, 0.5))
 
 
 def frame(status: str, percentage: object = None) -> str:
@@ -46,6 +48,17 @@ def test_tracker_clamps_never_goes_back_and_ignores_after_end() -> None:
     assert tracker.accept(DownloadProgress("COMPLETED", 99)).percentage == 100
     assert tracker.accept(DownloadProgress("IN-PROGRESS", 5)) is None
     assert tracker.parse("{not json") is None and tracker.parse(b"\x00\xff") is None
+    assert tracker.parse("[" * 100_000) is None  # nested too deep: skipped, not a crash
+    assert tracker.parse('{"status": "IN-PROGRESS", "x": "' + "a" * 70_000 + '"}') is None
+
+
+def test_tracker_follows_a_reset_down_and_keeps_unknown_open() -> None:
+    tracker = ProgressTracker()
+    tracker.accept(DownloadProgress("IN-PROGRESS", 60))
+    assert tracker.accept(DownloadProgress("RESET", None)).percentage == 0
+    assert tracker.accept(DownloadProgress("IN-PROGRESS", 10)).percentage == 10
+    unknown = tracker.accept(DownloadProgress("UNKNOWN", None))
+    assert unknown.percentage == 10 and not unknown.terminal and tracker.final is None
 
 
 def test_garbage_binary_and_out_of_range_frames(fault: FaultServer) -> None:
@@ -73,18 +86,22 @@ def test_stale_frame_after_completed_is_ignored(fault: FaultServer) -> None:
 def test_refused_upgrade_falls_back_to_polling(fault: FaultServer) -> None:
     fault.ws = "refuse"
     threading.Timer(2.0, lambda: fault.model.update(downloaded=True, downloading=False)).start()
-    seen, elapsed, stream = collect(PiecesClient(fault.url), "m", poll_interval=0.3)
+    seen, elapsed, stream = collect(PiecesClient(fault.url), "m", timing=QUICK)
     assert stream.mode == "polling" and seen[-1].status == "COMPLETED"
     assert 1.5 < elapsed < 5
     polls = [p for m, p, _ in fault.seen if m == "GET" and p == "/model/m"]
     assert len(polls) >= 3
 
 
-def test_silent_socket_falls_back_to_polling(fault: FaultServer) -> None:
+def test_silent_socket_is_kept_and_reconciled_alongside(fault: FaultServer) -> None:
+    """Silence is not a failure: the socket stays open (one connection), the model is asked
+    alongside it, and the end shows through ``GET /model`` when no frame says it."""
     fault.ws = "silent"
     threading.Timer(2.5, lambda: fault.model.update(downloaded=True, downloading=False)).start()
-    seen, elapsed, stream = collect(PiecesClient(fault.url), "m", silence=1.0, poll_interval=0.3)
-    assert stream.mode == "polling" and seen[-1].status == "COMPLETED" and elapsed < 6
+    seen, elapsed, stream = collect(PiecesClient(fault.url), "m", timing=QUICK)
+    assert stream.mode == "websocket" and seen[-1].status == "COMPLETED" and elapsed < 6
+    sockets = [p for m, p, _ in fault.seen if p.endswith("/download/progress")]
+    assert len(sockets) == 1, sockets
 
 
 def test_download_that_vanishes_is_failed(fault: FaultServer) -> None:
@@ -95,7 +112,7 @@ def test_download_that_vanishes_is_failed(fault: FaultServer) -> None:
     threading.Timer(0.5, lambda: fault.model.update(gone)).start()
     asked: list[Model] = []
     seen, elapsed, _stream = collect(
-        PiecesClient(fault.url), "m", silence=0.5, poll_interval=0.3, resume=asked.append
+        PiecesClient(fault.url), "m", timing=QUICK, resume=asked.append
     )
     assert seen[-1].status == "FAILED" and elapsed < 6 and asked == []
     assert seen[-1].error == (
@@ -116,7 +133,7 @@ def test_server_answers_410_500_401_593_then_recovers(fault: FaultServer) -> Non
         fault.status_for["/model/m"] = (status, "nope")
     threading.Timer(1.0, lambda: fault.status_for.clear()).start()
     threading.Timer(1.5, lambda: fault.model.update(downloaded=True, downloading=False)).start()
-    seen, _, _ = collect(PiecesClient(fault.url), "m", poll_interval=0.2)
+    seen, _, _ = collect(PiecesClient(fault.url), "m", timing=QUICK)
     assert seen[-1].status == "COMPLETED"
 
 
@@ -145,8 +162,79 @@ def test_chaos_proxy_resets_mid_download(server: ServerProcess) -> None:
 
 def test_stop_closes_socket_and_thread_within_a_second(fault: FaultServer) -> None:
     fault.ws = "silent"
-    stream = ProgressStream(PiecesClient(fault.url), "m", lambda p: None, silence=60).start()
+    stream = ProgressStream(PiecesClient(fault.url), "m", lambda p: None).start()
     time.sleep(0.5)
     began = time.monotonic()
     stream.stop()
     assert time.monotonic() - began < 1.0 and not stream.alive
+
+
+def test_a_download_that_starts_late_is_not_an_end(fault: FaultServer) -> None:
+    """Pieces OS answers the request before it starts: the model reads idle for seconds, the
+    socket says INITIALIZED. That is neither an end nor a failure; the download then runs."""
+    fault.model.update(downloading=False)
+    fault.frames = [frame("INITIALIZED")]
+    fault.close_after_frames = False
+
+    def starts() -> None:
+        fault.model.update(downloading=True)
+        threading.Timer(1.0, lambda: fault.model.update(downloaded=True, downloading=False)).start()
+
+    threading.Timer(2.5, starts).start()  # five times the idle grace
+    seen, elapsed, stream = collect(PiecesClient(fault.url), "m", timing=QUICK)
+    assert seen[0].status == "INITIALIZED" and seen[-1].status == "COMPLETED"
+    assert stream.alive_seen and elapsed > 2.5
+
+
+def test_sparse_frames_each_arrive_on_the_same_socket(fault: FaultServer) -> None:
+    """Frames seconds apart (Pieces OS sends one when the percentage changes) all reach the
+    callback within a second of being sent, on one socket, with no polling in between."""
+    fault.frames = [frame("IN-PROGRESS", 10), frame("IN-PROGRESS", 35), frame("COMPLETED", 100)]
+    fault.frame_interval = 2.0
+    arrivals: list[tuple[float, float | None]] = []
+    began = time.monotonic()
+
+    def on_progress(p: DownloadProgress) -> None:
+        arrivals.append((time.monotonic() - began, p.percentage))
+
+    stream = ProgressStream(PiecesClient(fault.url), "m", on_progress, timing=QUICK).start()
+    deadline = time.monotonic() + 10
+    while not stream.finished and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stream.stop()
+    assert [p for _, p in arrivals] == [10, 35, 100]
+    for (at, _), sent in zip(arrivals, (0.0, 2.0, 4.0), strict=True):
+        assert sent - 0.1 <= at < sent + 1.0, arrivals
+    assert stream.mode == "websocket"
+    assert len([p for _, p, _ in fault.seen if p.endswith("/download/progress")]) == 1
+
+
+def test_reset_moves_the_bar_back_and_unknown_keeps_it_going(fault: FaultServer) -> None:
+    fault.frames = [
+        frame("IN-PROGRESS", 40), frame("IN-PROGRESS", 70), frame("RESET", 0),
+        frame("IN-PROGRESS", 15), frame("UNKNOWN"), frame("IN-PROGRESS", 45),
+        frame("COMPLETED", 100),
+    ]  # fmt: skip
+    fault.frame_interval = 0.1
+    seen, _, _ = collect(PiecesClient(fault.url), "m", timing=QUICK)
+    assert [(p.status, p.percentage) for p in seen] == [
+        ("IN-PROGRESS", 40), ("IN-PROGRESS", 70), ("RESET", 0), ("IN-PROGRESS", 15),
+        ("UNKNOWN", 15), ("IN-PROGRESS", 45), ("COMPLETED", 100),
+    ]  # fmt: skip
+
+
+def test_a_socket_that_answers_no_ping_is_reopened(fault: FaultServer) -> None:
+    """A half-open socket (no pong) is dropped and the stream goes back to a new socket."""
+    fault.ws = "silent"
+    timing = StreamTiming(reconcile_every=5, ping_every=0.3, pong_within=0.5, backoff=(0.1, 0.2))
+    stream = ProgressStream(PiecesClient(fault.url), "m", lambda p: None, timing=timing)
+    fault.pong = False
+    stream.start()
+    deadline = time.monotonic() + 8
+    while time.monotonic() < deadline:
+        opened = [p for _, p, _ in fault.seen if p.endswith("/download/progress")]
+        if len(opened) >= 2:
+            break
+        time.sleep(0.05)
+    stream.stop()
+    assert len(opened) >= 2

@@ -9,6 +9,19 @@ import { actionButton, el, setAttr, setHidden, setText } from "./dom.js";
 /** @typedef {import("./types.js").Connection} Connection */
 /** @typedef {import("./types.js").ViewPrefs} ViewPrefs */
 /** @typedef {import("./types.js").AddState} AddState */
+/** @typedef {import("./types.js").Runtime} Runtime */
+
+/** Runtime states in which local models cannot download or load. */
+const RUNTIME_BLOCKS = new Set(["missing", "update-required", "installing", "failed"]);
+
+/**
+ * Why local models' Download and Load are off ("" when they are not): the runtime's own words.
+ * @param {Partial<Runtime> | undefined} r
+ */
+export function runtimeBlock(r) {
+  if (!r?.state || !RUNTIME_BLOCKS.has(r.state)) return "";
+  return r.message || "Local models need Ollama, which Pieces OS has not installed yet.";
+}
 
 export const SORTS = /** @type {const} */ ([
   ["name", "Name"],
@@ -134,12 +147,27 @@ export function createHeader() {
     addError,
   );
 
-  header.append(banner, summaryLine, controls, add);
+  // The runtime notice: shown only while local models cannot run (Ollama missing, installing...)
+  const runtime = el("div", "pw-runtime");
+  runtime.setAttribute("role", "status");
+  runtime.hidden = true;
+  const runtimeText = el("span", "pw-runtime-text");
+  const install = actionButton(
+    "install_runtime",
+    "Install Ollama",
+    "Install Ollama through Pieces OS",
+  );
+  runtime.append(runtimeText, install);
+
+  header.append(banner, runtime, summaryLine, controls, add);
   return {
     el: header,
     banner,
     bannerText,
     retry,
+    runtime,
+    runtimeText,
+    install,
     summary,
     unloadAll,
     filter,
@@ -171,6 +199,22 @@ export function patchBanner(h, c, kernelGone = false) {
   setAttr(h.banner, "data-kernel", kernelGone ? "gone" : null);
   setText(h.bannerText, kernelGone ? KERNEL_GONE : connectionText(c));
   setHidden(h.retry, kernelGone || (state !== "unreachable" && state !== "error"));
+}
+
+/**
+ * The runtime notice: what is wrong and why, one line, with Install (or Retry after a failed
+ * install) while Pieces OS can install it; the install's progress in place.
+ * @param {Header} h @param {Partial<Runtime>} r @param {boolean} offline
+ */
+export function patchRuntime(h, r, offline) {
+  const why = runtimeBlock(r);
+  setHidden(h.runtime, !why);
+  if (h.runtime.dataset.state !== (r.state ?? "none")) h.runtime.dataset.state = r.state ?? "none";
+  setText(h.runtimeText, why);
+  const offer = r.state === "missing" || r.state === "failed";
+  setHidden(h.install, !offer);
+  setText(h.install, r.state === "failed" ? "Retry install" : "Install Ollama");
+  if (h.install.disabled !== offline) h.install.disabled = offline;
 }
 
 /** @param {Header} h @param {{ text: string, loaded: number }} s @param {boolean} offline */

@@ -142,7 +142,8 @@ function patchActions(row, v) {
     text(row, `${a.slot}.label`, b, a.label);
     attr(row, `${a.slot}.aria`, b, "aria-label", `${a.label} ${v.name}`);
     disabled(row, `${a.slot}.disabled`, b, a.disabled);
-    attr(row, `${a.slot}.title`, b, "title", a.title ?? null);
+    // why it is disabled, else what it does
+    attr(row, `${a.slot}.title`, b, "title", a.why || a.title || null);
     attr(row, `${a.slot}.pending`, b, "aria-disabled", a.pending ? "true" : null);
     attr(
       row,

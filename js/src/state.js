@@ -8,6 +8,7 @@ import {
   formatBytes,
   formatContext,
   formatDate,
+  formatDuration,
   formatParameters,
   formatPercent,
   formatTokens,
@@ -36,7 +37,8 @@ export const FINISHED_BAR_MS = 2000;
  *   download?: Download, busy?: string, rowError?: string, offline?: boolean,
  *   resources?: Resources | null, finishing?: boolean, confirm?: ConfirmKind | null,
  *   editing?: boolean, details?: boolean, lastAction?: string,
- *   pending?: { action: string, waiting: boolean } | null, notice?: string, stopped?: boolean,
+ *   pending?: { action: string, waiting: boolean } | null, runtime?: string, notice?: string,
+ *   stopped?: boolean,
  * }} RowInputs
  */
 
@@ -44,9 +46,10 @@ export const FINISHED_BAR_MS = 2000;
  * One button of a row. `slot` keeps the element across state changes (Download -> Cancel ->
  * Load is one element, so keyboard focus stays put); `action` is its data-action. `pending`:
  * its command is on its way (aria-disabled, so a focused button keeps the focus).
+ * `why`: why it is disabled, when that is not plain from the row (the row's tooltip says it).
  * `title`: what it does, in a tooltip (Delete and Remove say what they take away).
  * @typedef {{ slot: string, action: string, label: string, disabled: boolean,
- *   expanded?: boolean, pending?: boolean, title?: string }} RowAction
+ *   expanded?: boolean, pending?: boolean, why?: string, title?: string }} RowAction
  */
 
 /**
@@ -77,22 +80,44 @@ export function displayName(m) {
   return m.name || m.id;
 }
 
-/** @param {ModelJson} m @param {Download | undefined} d */
+/**
+ * Whether a download runs. A model the server lists as on device and not downloading has no
+ * download running, whatever the last progress said (its job ends on its next look): a row
+ * never shows "On device" with a running bar and Cancel.
+ * @param {ModelJson} m @param {Download | undefined} d
+ */
 export function isActive(m, d) {
+  if (m.downloaded && !m.downloading) return false;
   return d ? ACTIVE.has(d.status) : Boolean(m.downloading);
 }
 
 /**
- * Percent of a partial download kept for a resume, only from the server's `partialBytes` (a
- * canceled download's last percentage promises nothing: Pieces OS may start over); null when
- * there is nothing to resume.
- * @param {ModelJson} m @param {Download | undefined} [_d]
+ * What an active download says beside its bar, by the server's status: INITIALIZED is
+ * "Starting…" until the server shows it running (and says it still waits after a minute),
+ * UNKNOWN is "Working…", RESET "Starting over…". "" for a running download (the bar says it).
+ * @param {Download} d
+ */
+export function activeText(d) {
+  if (d.status === "INITIALIZED") {
+    if (!d.slow_start) return "Starting…";
+    const waited = formatDuration(d.waiting_for ?? 0);
+    return `Pieces OS has not started this download after ${waited}; still waiting`;
+  }
+  if (d.status === "UNKNOWN") return "Working…";
+  if (d.status === "RESET") return "Starting over…";
+  return "";
+}
+
+/**
+ * Percent of a partial download kept for a resume: only where the server says it keeps one
+ * (`partialBytes`); Pieces OS may start a canceled download over, so a last percentage promises
+ * nothing. Null when there is nothing to resume.
+ * @param {ModelJson} m @param {Download | undefined} _d
  */
 export function resumePercent(m, _d) {
   if (m.cloud || m.downloaded) return null;
   const total = m.bytes?.value;
-  if (m.partialBytes && m.partialBytes > 0 && total)
-    return Math.min(99, Math.floor((m.partialBytes / total) * 100));
+  if (m.partialBytes && total) return Math.min(99, Math.floor((m.partialBytes / total) * 100));
   return null;
 }
 
@@ -178,15 +203,33 @@ function rowActions(m, inputs, active) {
       actions.push({ slot, action, label: pendingLabel, disabled: off, pending: true });
     else actions.push({ slot, action, label, disabled: off });
   };
+  // Local models need the runtime (Ollama) to download and load: say why they can't.
+  const noRuntime = m.cloud ? "" : (inputs.runtime ?? "");
+  const needsRuntime = (/** @type {string} */ slot, /** @type {string} */ action, label = "") => {
+    add(
+      slot,
+      action,
+      label,
+      blocked || Boolean(noRuntime),
+      label.startsWith("Resume") ? PENDING_LABELS.resume : undefined,
+    );
+    if (noRuntime) actions[actions.length - 1].why = noRuntime;
+  };
   if (active) add("main", "cancel", "Cancel", Boolean(inputs.offline));
   else if (!m.cloud && !m.downloaded) {
     const resume = resumePercent(m, inputs.download);
-    // no room on the disk for it: Download is there (the row keeps its shape) but disabled, and
+    needsRuntime("main", "download", resume == null ? "Download" : `Resume (${resume} %)`);
+    // no room on the disk for it: Download stays (the row keeps its shape) but disabled, and
     // the hint says why; nothing is offered that is known to fail
-    const full = blocked || fitCheck(m, inputs.resources).diskShort;
-    if (resume == null) add("main", "download", "Download", full);
-    else add("main", "download", `Resume (${resume} %)`, full, PENDING_LABELS.resume);
-  } else if (!m.cloud) add("main", m.loaded ? "unload" : "load", m.loaded ? "Unload" : "Load");
+    if (fitCheck(m, inputs.resources).diskShort) {
+      const main = actions[actions.length - 1];
+      main.disabled = true;
+      main.why ||= "Not enough free disk for it: free some space first";
+    }
+  } else if (m.cloud) {
+    // cloud models have no main action here
+  } else if (m.loaded) add("main", "unload", "Unload");
+  else needsRuntime("main", "load", "Load");
   if (m.custom) {
     add("edit", "edit", "Edit");
     actions[actions.length - 1].expanded = Boolean(inputs.editing);
@@ -321,9 +364,10 @@ export function rowState(m, inputs) {
   const stalled = Boolean(active && !paused && d?.stalled);
   /** @type {string[]} */
   const badges = [];
+  const starting = active && d?.status === "INITIALIZED";
   if (m.cloud) badges.push("Cloud");
-  else if (m.downloaded) badges.push("On device");
-  if (active && !paused) badges.push(stalled ? "Stalled" : "Downloading");
+  else if (m.downloaded && !active) badges.push("On device");
+  if (active && !paused) badges.push(starting ? "Starting" : stalled ? "Stalled" : "Downloading");
   if (m.loaded) badges.push("Loaded");
   if (m.custom) badges.push("Custom");
 
@@ -333,14 +377,14 @@ export function rowState(m, inputs) {
   else if (inputs.busy) status = BUSY_TEXT[inputs.busy] ?? `${inputs.busy}…`;
   else if (paused)
     status = inputs.stopped ? "" : WAITING_FOR_SERVER; // the banner says why
-  else if (active) status = "";
+  else if (active) status = d ? activeText(d) : "";
   else if (inputs.finishing) status = "Download complete";
   else if (d?.status === "CANCELED") status = "Download canceled";
   if (!status && inputs.notice) status = inputs.notice;
 
   let bar = null;
   if (active && d) {
-    bar = { pct: d.percentage ?? 0, stalled, text: progressText(d, paused) };
+    bar = { pct: d.percentage ?? 0, stalled, text: starting ? "" : progressText(d, paused) };
   } else if (inputs.finishing && d) {
     const size = d.bytes_total ?? m.bytes?.value;
     bar = {

@@ -15,7 +15,9 @@ import {
   patchAdd,
   patchBanner,
   patchControls,
+  patchRuntime,
   patchSummary,
+  runtimeBlock,
 } from "./header.js";
 import { answerKey, createPending, sendCommand } from "./pending.js";
 import { createRow, patchRow } from "./row.js";
@@ -28,6 +30,8 @@ import {
   needsConfirm,
   summarize,
 } from "./state.js";
+// The traits a view draws from (wire.SYNCED_TRAITS; `error` is for code only).
+import { TRAITS } from "./wire.gen.js";
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 /** @typedef {import("./types.js").ModelJson} ModelJson */
@@ -38,18 +42,6 @@ import {
 /** @typedef {import("./row.js").Row} Row */
 /** @typedef {import("./saves.js").PendingSave} PendingSave */
 
-/** The traits a view draws from; `error` is for code only (errors show in a row or the banner). */
-const TRAITS = /** @type {const} */ ([
-  "models",
-  "downloads",
-  "connection",
-  "_busy",
-  "_row_errors",
-  "_resources",
-  "_capabilities",
-  "_view",
-  "_add",
-]);
 /** Row actions that go to Python as commands (after a confirmation where one is due). */
 const ROW_COMMANDS = new Set([
   "download",
@@ -108,7 +100,7 @@ function downloadKey(/** @type {Download | undefined} */ d) {
   if (!d) return "";
   let key = downloadKeys.get(d);
   if (key === undefined) {
-    key = `${d.status}|${d.percentage}|${d.bytes_done}|${d.bytes_total}|${d.speed}|${d.eta}|${d.stalled}|${d.stalled_for}|${d.error}`;
+    key = JSON.stringify(d); // every field: a field added to wire.DownloadEntry redraws too
     downloadKeys.set(d, key);
   }
   return key;
@@ -251,6 +243,7 @@ export function createView(model, host) {
   let lastErrors = {};
   let lastActive = "";
   let lastOffline = false;
+  let lastRuntime = "";
 
   function schedule() {
     if (!frame) frame = requestAnimationFrame(draw);
@@ -508,6 +501,13 @@ export function createView(model, host) {
     }
     if (changed("models") || changed("_resources") || changed("connection") || changed("downloads"))
       patchSummary(header, summarize(models, resources, downloads), isOffline);
+    const runtime = model.get("runtime") ?? { state: "none" };
+    const noRuntime = runtimeBlock(runtime);
+    if (changed("runtime") || changed("connection")) {
+      patchRuntime(header, runtime, isOffline);
+      if (noRuntime !== lastRuntime) everyRow = true;
+      lastRuntime = noRuntime;
+    }
     if (changed("_view")) {
       patchControls(header, view);
       reorder = true;
@@ -578,6 +578,7 @@ export function createView(model, host) {
       details: ui.details.has(id),
       lastAction: ui.lastAction.get(id),
       notice: ui.notice.get(id),
+      runtime: noRuntime,
     });
     // A confirmation whose action is gone is dropped, not hidden: it must not come back by
     // itself when the action is offered again.
@@ -637,6 +638,7 @@ export function createView(model, host) {
         inputs.rowError ?? "",
         +isOffline + +kernelGone,
         fitCheck(m, resources).hint,
+        inputs.runtime,
         local,
       ].join("\u0001");
       if (row.sig !== sig || !sameModel(row.model, m)) {
@@ -707,7 +709,8 @@ export function createView(model, host) {
 
   /** @param {string} action */
   function headerCommand(action) {
-    if (action === "refresh" || action === "unload_all") send({ action });
+    if (action === "refresh" || action === "unload_all" || action === "install_runtime")
+      send({ action });
     else if (action === "resort") touchOrder();
     else if (action === "clear-filter") {
       header.filter.value = "";

@@ -1,5 +1,5 @@
 // Test helpers: a fake anywidget model (get/set/on/off/send/save_changes, like Backbone's) and
-// fixtures shaped like pieces_widget/wire.py.
+// fixtures shaped like pieces_widget/widget/wire.py.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import widget from "../src/widget.js";

@@ -170,7 +170,8 @@ describe("rowState", () => {
     expect(confirmStands("delete", onDisk, {})).toBe(true);
     expect(confirmStands("delete", onDisk, { busy: "deleting" })).toBe(true); // disabled, not gone
     expect(confirmStands("delete", local(), {})).toBe(false);
-    expect(confirmStands("delete", onDisk, { download: dl() })).toBe(false); // downloading again
+    const again = local({ downloaded: true, downloading: true });
+    expect(confirmStands("delete", again, { download: dl() })).toBe(false); // downloading again
     expect(confirmStands("remove", local({ custom: true }), {})).toBe(true);
     const tight = { ...roomy, available_memory: 4.2 * GB };
     expect(confirmStands("load", onDisk, { resources: tight })).toBe(true);
@@ -260,5 +261,50 @@ describe("details and summary", () => {
     expect(summarize([], null, downloads).text).toBe(
       "No models on this device yet · Memory: no model loaded · 2 downloading, 45 %",
     );
+  });
+});
+
+describe("a download as Pieces OS runs it", () => {
+  it("is Starting until the server shows it running, and says it still waits after a minute", () => {
+    const m = local();
+    const start = rowState(m, { download: dl({ status: "INITIALIZED", percentage: null }) });
+    expect(start.badges).toContain("Starting");
+    expect(start.status).toBe("Starting…");
+    expect(start.actions[0].label).toBe("Cancel");
+    const slow = rowState(m, {
+      download: dl({ status: "INITIALIZED", percentage: null, slow_start: true, waiting_for: 75 }),
+    });
+    expect(slow.status).toMatch(/has not started this download after 1 min 15 s; still waiting/);
+    expect(slow.actions[0].label).toBe("Cancel");
+  });
+
+  it("reads UNKNOWN as Working and RESET as starting over, never as an end", () => {
+    const m = local();
+    const unknown = rowState(m, { download: dl({ status: "UNKNOWN" }) });
+    expect(unknown.status).toBe("Working…");
+    expect(unknown.bar?.pct).toBe(42.5);
+    const reset = rowState(m, { download: dl({ status: "RESET", percentage: 0 }) });
+    expect(reset.status).toBe("Starting over…");
+    expect(reset.bar?.pct).toBe(0);
+    expect(reset.actions[0].label).toBe("Cancel");
+  });
+
+  it("never shows On device with a running bar and Cancel", () => {
+    const done = rowState(local({ downloaded: true }), { download: dl() });
+    expect(done.bar).toBeNull();
+    expect(done.badges).toContain("On device");
+    expect(done.actions.map((a) => a.label)).not.toContain("Cancel");
+  });
+
+  it("disables a local model's Download and Load while the runtime is missing, with the reason", () => {
+    const why = "Local models run on Ollama, which is not installed.";
+    const download = rowState(local(), { runtime: why }).actions[0];
+    expect(download).toMatchObject({ label: "Download", disabled: true, why });
+    const load = rowState(local({ downloaded: true }), { runtime: why }).actions[0];
+    expect(load).toMatchObject({ label: "Load", disabled: true, why });
+    const unload = rowState(local({ downloaded: true, loaded: true }), { runtime: why });
+    expect(unload.actions[0]).toMatchObject({ label: "Unload", disabled: false });
+    const cloud = rowState({ id: "c", name: "C", cloud: true }, { runtime: why });
+    expect(cloud.actions.every((a) => !a.why)).toBe(true);
   });
 });

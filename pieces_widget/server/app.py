@@ -9,7 +9,6 @@ model's lock, so any interleaving of requests leaves it in a state the next requ
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shutil
 import threading
@@ -22,21 +21,26 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from .. import __version__
-from ..models import FAILED, readable_bytes
+from .._version import __version__
+from ..core.models import FAILED
+from .bodies import BodyProblem, parse_body
 from .catalog import SCHEMA, CatalogEntry, Source, byte_descriptor
 from .custom import MAX_CUSTOM_MODELS, parse_seed
+from .diskspace import space_refusal
 from .fields import MAX_BODY, FieldError, editable_fields
 from .guard import AccessPolicy, guard_middleware
+from .habits import POS_VERSION as POS_VERSION  # re-exported: the default version
+from .habits import Habits
 from .hub import hub_routes
 from .memory import LoadAborted, LoadedWeights
+from .ollama import MISSING, OllamaOptions, OllamaRuntime
+from .ollama_api import ollama_routes
 from .progress_ws import progress_socket
-from .sources import SourceError, SourceOptions, disk_error, probe_size
+from .sources import SourceError, SourceOptions, disk_error
 from .store import ModelStore
 from .transfers import Transfer, Transfers
 
 log = logging.getLogger("pieces_widget.server")
-POS_VERSION = "11.0.0"  # the Pieces OS API generation this server follows
 SERVER_NAME = "pieces-widget-reference"
 
 
@@ -60,17 +64,25 @@ async def read_json(request: web.Request) -> Any:
     if len(raw) > MAX_BODY:
         raise BodyError(400, f"the body is too large: {len(raw)} bytes, at most {MAX_BODY}")
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BodyError(400, f"malformed JSON body: {exc}") from None
+        return parse_body(raw)
+    except BodyProblem as exc:
+        raise BodyError(400, str(exc)) from None
 
 
 class ModelServer:
     """State shared by the handlers: catalog, store, transfers, loaded weights."""
 
-    def __init__(self, store: ModelStore, options: SourceOptions) -> None:
+    def __init__(
+        self,
+        store: ModelStore,
+        options: SourceOptions,
+        habits: Habits | None = None,
+        ollama: OllamaOptions | None = None,
+    ) -> None:
         self.store = store
-        self.transfers = Transfers(options, on_done=self._transfer_done)
+        self.habits = habits = habits or Habits()
+        self.transfers = Transfers(options, on_done=self._transfer_done, habits=habits)
+        self.ollama = OllamaRuntime(store.data_dir, ollama or OllamaOptions(), options)
         self.loaded: dict[str, LoadedWeights] = {}
         self.errors: dict[str, str] = {}  # model id -> why its last download failed
         self.health_id = str(uuid.uuid4())
@@ -85,15 +97,22 @@ class ModelServer:
 
     def model_json(self, model_id: str) -> dict[str, Any]:
         model = self.store.metadata(model_id)
-        model["downloaded"] = downloaded = self.store.is_downloaded(model_id)
-        model["downloading"] = self.transfers.active(model_id) is not None
+        # One source of truth for both flags: the weights are renamed into place a moment
+        # before the transfer ends, and until it has ended the model is not downloaded yet.
+        transfer = self.transfers.active(model_id)
+        model["downloading"] = transfer is not None and not transfer.pending
+        model["downloaded"] = downloaded = transfer is None and self.store.is_downloaded(model_id)
         weights = self.loaded.get(model_id)
         model["loaded"] = weights is not None
         if weights is not None:
             model["ram"] = byte_descriptor(weights.size)
         if model_id in self.errors:
             model["error"] = self.errors[model_id]
-        if not downloaded and self.catalog[model_id].source is not None:
+        if (
+            not downloaded
+            and self.catalog[model_id].source is not None
+            and not self.habits.cancel_discards  # Pieces OS's older stack kept no partial
+        ):
             partial = self.store.partial_bytes(model_id)
             if partial is not None:
                 model["partialBytes"] = partial
@@ -111,17 +130,14 @@ class ModelServer:
         if transfer.status == FAILED and transfer.error:
             self.errors[transfer.model_id] = transfer.error
         if transfer.digest is not None and transfer.model_id in self.catalog:
-            try:
-                self.store.record_digest(transfer.model_id, transfer.digest)
-            except OSError as exc:
-                log.warning("cannot record the digest of %r: %s", transfer.model_id, exc)
+            self.store.record_digest(transfer.model_id, transfer.digest)  # saved in the background
 
     # -- routes -----------------------------------------------------------------------------
     async def health(self, _: web.Request) -> web.Response:
         return web.Response(text=f"ok:{self.health_id}")
 
     async def version(self, _: web.Request) -> web.Response:
-        return web.Response(text=POS_VERSION)
+        return web.Response(text=self.habits.version)
 
     async def capabilities(self, _: web.Request) -> web.Response:
         """What this server offers beyond Pieces OS (the widget shows Add model from this)."""
@@ -226,17 +242,13 @@ class ModelServer:
             return text_error(
                 500, f"{model_id!r} is a cloud model: cloud models are not downloaded"
             )
+        if not self.ollama.installed:
+            return text_error(500, MISSING)
         async with self._model_lock(model_id):
             if not self.store.is_downloaded(model_id) and not self.transfers.active(model_id):
-                partial = self.store.partial_bytes(model_id) or 0
-                needed = source.bytes - (partial if partial <= source.bytes else 0)
-                free = shutil.disk_usage(self.store.weights_dir).free
-                if needed > free:
-                    return text_error(
-                        500,
-                        f"not enough disk space: needs {readable_bytes(needed)}, "
-                        f"{readable_bytes(free)} free",
-                    )
+                refusal = space_refusal(self.store, self.transfers, model_id, source)
+                if refusal is not None:
+                    return text_error(500, refusal)
                 self.errors.pop(model_id, None)
                 self.transfers.start(
                     model_id,
@@ -251,11 +263,13 @@ class ModelServer:
         return web.json_response(self.model_json(model_id))
 
     async def progress(self, request: web.Request, model_id: str) -> web.StreamResponse:
-        return await progress_socket(request, self.transfers, model_id, self.closing)
+        return await progress_socket(request, self.transfers, model_id, self.closing, self.habits)
 
     async def load(self, _: web.Request, model_id: str) -> web.Response:
         if self.catalog[model_id].source is None:
             return text_error(500, f"{model_id!r} is a cloud model: it runs in the cloud, not here")
+        if not self.ollama.installed:
+            return text_error(500, MISSING)
         async with self._model_lock(model_id):
             if model_id not in self.loaded:
                 if not self.store.is_downloaded(model_id):
@@ -310,7 +324,7 @@ class ModelServer:
             await self.transfers.cancel(model_id)
             self._drop_weights(model_id)
             try:
-                self.store.remove(model_id)
+                await self.store.remove(model_id)
             except OSError as exc:
                 reason = _disk_reason(exc, self.store)
                 return text_error(500, f"cannot delete {model_id!r}: {reason}")
@@ -338,10 +352,13 @@ class ModelServer:
         except FieldError as exc:
             return text_error(400, str(exc))
         try:
-            self.store.save_edits(model_id, fields)
+            async with self._model_lock(model_id):  # not deleted while the change is saved
+                await self.store.save_edits(model_id, fields)
+                return web.json_response(self.model_json(model_id))
+        except ModelGone:
+            return _not_found(model_id)
         except OSError as exc:
             return text_error(500, f"cannot save the change: {_disk_reason(exc, self.store)}")
-        return web.json_response(self.model_json(model_id))
 
     async def create(self, request: web.Request) -> web.Response:
         """``POST /models/create``: a custom model from a SeededModel (+ ``source``)."""
@@ -356,9 +373,7 @@ class ModelServer:
         size = seed.bytes
         if seed.url is not None and size is None:
             try:
-                size = await probe_size(
-                    self.transfers.session, seed.url, self.transfers.options.stall_timeout
-                )
+                size = await self.transfers.probe_size(seed.url)
             except SourceError as exc:
                 return text_error(500, f"cannot add the model: {exc}")
         if (refused := self._refusal(seed.model)) is not None:  # others made while we asked
@@ -366,9 +381,13 @@ class ModelServer:
         model_id = str(uuid.uuid4())
         source = None if seed.url is None or size is None else Source(seed.url, seed.sha256, size)
         try:
-            self.store.add_created(model_id, seed.model, source)
+            await self.store.add_created(model_id, seed.model, source)
+        except FieldError as exc:
+            return text_error(500, f"cannot add the model: {exc}")
         except OSError as exc:
             return text_error(500, f"cannot save the model: {_disk_reason(exc, self.store)}")
+        if model_id not in self.catalog:  # deleted as soon as it was listed
+            return _not_found(model_id)
         return web.json_response(self.model_json(model_id))
 
     def _refusal(self, model: dict[str, Any]) -> web.Response | None:
@@ -397,9 +416,11 @@ class ModelServer:
         self.closing.set()
         self._stop_loads.set()
         await self.transfers.close()
+        await self.ollama.close()
         for weights in self.loaded.values():
             weights.close()
         self.loaded.clear()
+        await self.store.close()
 
 
 def _raw_segments(request: web.Request) -> list[str]:
@@ -428,26 +449,31 @@ def create_app(
     hub_rate: float = 0,
     policy: AccessPolicy | None = None,
     options: SourceOptions | None = None,
+    habits: Habits | None = None,
+    ollama: OllamaOptions | None = None,
 ) -> web.Application:
     """The aiohttp application; the catalog is already loaded (see ``catalog.load_catalog``)."""
     store = ModelStore(data_dir, catalog)
-    server = ModelServer(store, options or SourceOptions())
+    habits = habits or Habits()
+    server = ModelServer(store, options or SourceOptions(), habits, ollama)
     app = web.Application(
         client_max_size=1 << 20, middlewares=[guard_middleware(policy or AccessPolicy.build())]
     )
     app["server"] = server
     app.on_shutdown.append(server.close)
+    if not habits.as_pieces_os:  # Pieces OS has no such route: clients cannot tell us apart
+        app.router.add_get("/.well-known/capabilities", server.capabilities)
     app.add_routes(
         [
             web.get("/.well-known/health", server.health),
             web.get("/.well-known/version", server.version),
-            web.get("/.well-known/capabilities", server.capabilities),
             web.post("/connect", server.connect),
             web.get("/models", server.models),
             web.post("/models/unload", server.unload_all),
             web.route("*", "/model/{tail:.*}", server.dispatch_model),
             web.route("*", "/models/{tail:.*}", server.dispatch_models),
             *hub_routes(store.data_dir / "hub", hub_rate),
+            *ollama_routes(server.ollama, server.closing),
         ]
     )
     log.debug("pieces_widget %s reference server app created", __version__)

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..models import readable_bytes
+from ..core.models import readable_bytes
 from .fields import EDITABLE, FieldError, editable_fields
 from .hub import ensure_blob
 from .sources import disk_error

@@ -12,14 +12,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+import yarl
 
 from .catalog import CatalogEntry, Source, byte_descriptor, with_defaults
 from .fields import READ_ONLY, FieldError, editable_fields, timestamp
+from .sources import MAX_SIZE
 
 MAX_CUSTOM_MODELS = 1000
 MAX_URL = 2048
-MAX_SIZE = 1 << 50  # 1 PiB: anything bigger is a typo
 SOURCE_KEYS = ("url", "sha256", "bytes")
+_HOST = re.compile(r"[\w.~-]+")  # letters (IDN too), digits, ".", "_", "~", "-"
 
 
 @dataclass(frozen=True)
@@ -31,10 +35,26 @@ class Seed:
 
 
 def check_url(url: Any) -> str:
+    """An http(s) URL that aiohttp can fetch: scheme, host, port 1-65535, valid brackets, no
+    control characters or spaces anywhere (a NUL would otherwise reach the request line)."""
     if not isinstance(url, str) or len(url) > MAX_URL:
         raise FieldError(f"source 'url' must be a string of at most {MAX_URL} characters")
-    if not re.match(r"^https?://[^/?#\s]+", url, re.IGNORECASE) or any(c.isspace() for c in url):
-        raise FieldError(f"source 'url' must be an http(s) URL, got {url[:80]!r}")
+    shown = repr(url[:80])
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise FieldError(f"source 'url' has a space or control character: {shown}")
+    try:
+        url.encode("utf-8")
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port out of range or not a number
+        yarl.URL(url)  # what aiohttp will parse
+    except (UnicodeError, ValueError) as exc:
+        raise FieldError(f"source 'url' is not a valid URL ({exc}): {shown}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise FieldError(f"source 'url' must be an http(s) URL, got {shown}")
+    if port == 0:
+        raise FieldError(f"source 'url' has port 0: {shown}")
+    if ":" not in parts.hostname and not _HOST.fullmatch(parts.hostname):  # [v6] is checked
+        raise FieldError(f"source 'url' has an invalid host name: {shown}")
     return url
 
 

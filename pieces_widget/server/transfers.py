@@ -25,27 +25,34 @@ from typing import Any
 
 import aiohttp
 
-from ..models import (
+from ..core.models import (
     CANCELED,
     COMPLETED,
     FAILED,
     IN_PROGRESS,
     INITIALIZED,
+    RESET,
     TERMINAL_STATUSES,
     readable_bytes,
 )
+from . import resume
 from .catalog import Source
+from .files import fsync_dir, open_fd, pread
+from .habits import Habits
+from .resume import Validator
 from .sources import (
     MAX_REDIRECTS,
     SourceError,
     SourceOptions,
+    check_identity,
     content_range_start,
     describe_client_error,
     disk_error,
+    probe_size,
     session_factory,
     status_error,
 )
-from .store import fsync_dir, regular_size
+from .store import regular_size
 
 log = logging.getLogger("pieces_widget.server")
 CHUNK = 1 << 20
@@ -56,6 +63,10 @@ FLUSH_AHEAD = 32 * CHUNK  # received bytes past the running flush's start before
 
 class TransferError(Exception):
     """Why a download failed, in words for the user."""
+
+
+class _StartOver(Exception):
+    """The transfer passed ``Habits.reset_at``: drop what was received and start from byte 0."""
 
 
 class DiskError(Exception):
@@ -207,7 +218,7 @@ def _sync_and_close(fd: int, sync: Callable[[int], None]) -> None:
 def _hash_prefix(fd: int, size: int, hasher: Any, stop: threading.Event) -> None:
     offset = 0
     while offset < size and not stop.is_set():
-        block = os.pread(fd, min(CHUNK * 4, size - offset), offset)
+        block = pread(fd, min(CHUNK * 4, size - offset), offset)
         if not block:
             break
         hasher.update(block)
@@ -227,6 +238,7 @@ class Transfer:
         options: SourceOptions,
         on_done: Callable[[Transfer], None] | None = None,
         after: concurrent.futures.Future[None] | None = None,
+        habits: Habits | None = None,
     ) -> None:
         self.model_id = model_id
         self.source = source
@@ -236,11 +248,15 @@ class Transfer:
         self.error: str | None = None
         self.digest: str | None = None
         self.finished = asyncio.Event()
+        self.habits = habits = habits or Habits()
+        self.pending = habits.start_delay > 0  # accepted, but the transfer has not begun
+        self.resets = 0  # times the transfer started over (RESET frames)
         self._session = session
         self._options = options
         self._on_done = on_done
         self._on_disk = regular_size(part) or 0
         self._sink: _Sink | None = None
+        self._validator: Validator | None = None  # the version the .part holds
         self._after = after  # the last flush of this model's previous transfer
         self.last_flush: concurrent.futures.Future[None] | None = None  # for the next one
         self._watchers: set[asyncio.Event] = set()
@@ -259,6 +275,8 @@ class Transfer:
 
     def frame(self) -> dict[str, Any]:
         """The current state as a ``ModelDownloadProgress`` JSON object (+ ``error``)."""
+        if self.pending and self.status == INITIALIZED:
+            return {"status": INITIALIZED}  # no percentage before the transfer begins
         if self.status == COMPLETED:
             percentage = 100.0
         else:
@@ -303,6 +321,8 @@ class Transfer:
             status = COMPLETED
             self.digest = task.result()
         self._sink = None
+        if status == CANCELED and self.habits.cancel_discards:
+            self._discard_part()
         self._on_disk = self.source.bytes if status == COMPLETED else regular_size(self.part) or 0
         self.status = status
         self.finished.set()
@@ -316,15 +336,27 @@ class Transfer:
 
     async def _run(self) -> str:
         """Download to ``.part``, check, rename; returns the sha256 of the file."""
+        if self.pending:
+            await asyncio.sleep(self.habits.start_delay)
+            self.pending = False
+            self._changed()
         await self._settle()
+        if self.habits.cancel_discards:  # no partial is ever resumed: every download from 0
+            self._discard_part()
+            self._on_disk = 0
         try:
             f = _open_part(self.part)
         except OSError as exc:
             raise TransferError(disk_error(exc, str(self.part.parent))) from None
-        with f:
-            digest = await self._download_into(f.fileno())
+        try:
+            with f:
+                digest = await self._download_into(f.fileno())
+        except BaseException:
+            if regular_size(self.part) == 0:  # nothing to resume: no 0-byte .part left behind
+                self._discard_part()
+            raise
         if self.source.sha256 is not None and digest != self.source.sha256:
-            self.part.unlink(missing_ok=True)
+            self._discard_part()
             raise TransferError(
                 "checksum mismatch: the file does not have the expected sha256, it was deleted"
             )
@@ -333,7 +365,14 @@ class Transfer:
             fsync_dir(self.final.parent)
         except OSError as exc:
             raise TransferError(disk_error(exc, str(self.final.parent))) from None
+        resume.drop(self.part)
         return digest
+
+    def _discard_part(self) -> None:
+        """Remove the ``.part`` and what it was downloaded from (never an error)."""
+        for path in (self.part, resume.sidecar(self.part)):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     async def _settle(self) -> None:
         """Wait for the flush a cancelled transfer of this model left running. If it failed, the
@@ -345,13 +384,17 @@ class Transfer:
         await asyncio.wait([asyncio.wrap_future(flush)])
         if (exc := flush_error(flush)) is not None:
             log.warning("%r: the last flush failed (%s): downloading from 0", self.model_id, exc)
-            self.part.unlink(missing_ok=True)
+            self._discard_part()
             self._on_disk = 0
 
     async def _download_into(self, fd: int) -> str:
         total = self.source.bytes
         offset = os.fstat(fd).st_size
-        if offset > total:
+        if offset:
+            self._validator = resume.load(self.part, self.source.url)
+        if offset > total or (offset and self._validator is None and self.source.sha256 is None):
+            # Bytes of an unknown version that nothing could check at the end: start over.
+            log.info("%r: the partial file cannot be checked: downloading from 0", self.model_id)
             os.ftruncate(fd, 0)
             offset = 0
         hasher = hashlib.sha256()
@@ -385,7 +428,7 @@ class Transfer:
     def _disk_failure(self, exc: OSError, sink: _Sink) -> str:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             # A partial file must not keep the disk full: remove it (decided; see README).
-            self.part.unlink(missing_ok=True)
+            self._discard_part()
             return (
                 f"disk full after {readable_bytes(sink.written)} of "
                 f"{readable_bytes(self.source.bytes)}: the partial file was removed to free "
@@ -393,7 +436,7 @@ class Transfer:
             )
         if flush_error(sink.flushing) is not None:
             # The written bytes may be in memory only, and the kernel will not say so again.
-            self.part.unlink(missing_ok=True)
+            self._discard_part()
             return f"{disk_error(exc, str(self.part.parent))}; the partial file was removed"
         return disk_error(exc, str(self.part.parent))
 
@@ -405,6 +448,11 @@ class Transfer:
             try:
                 await self._fetch(sink)
                 return
+            except _StartOver:
+                await sink.restart()
+                self.resets += 1
+                self._set_status(RESET)
+                continue
             except SourceError as exc:
                 error = exc
             except aiohttp.ClientError as exc:
@@ -422,35 +470,109 @@ class Transfer:
             await asyncio.sleep(delay)
 
     async def _fetch(self, sink: _Sink) -> None:
-        """One request from ``sink.queued`` to the end."""
+        """One request from ``sink.queued`` to the end (two when the source's file changed
+        under a resume and it ignored ``If-Range``)."""
+        for _ in range(2):
+            offset = sink.queued
+            headers = self._options.headers_for(self.source.url)
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
+                if self._validator is not None:
+                    headers["If-Range"] = self._validator.if_range()
+            async with self._session.get(
+                self.source.url, headers=headers, max_redirects=MAX_REDIRECTS + 1
+            ) as response:
+                check_identity(response.headers)
+                saving = None
+                if offset and response.status == 206:
+                    start = content_range_start(response.headers.get("Content-Range"))
+                    if start != offset:
+                        raise SourceError(f"the source sent bytes from {start}, not from {offset}")
+                    if self._validator is not None and not self._validator.same_as(
+                        response.headers
+                    ):
+                        log.info("%r: the source's file changed: from 0", self.model_id)
+                        await sink.restart()
+                        continue
+                elif response.status == 200:
+                    if offset:  # the file changed (If-Range), or the source ignored Range
+                        await sink.restart()
+                    saving = self._remember(Validator.of(response.headers))
+                else:
+                    raise status_error(response.status, response.reason)
+                self._set_status(IN_PROGRESS)
+                await self._receive(response, sink, saving)
+            if sink.queued != self.source.bytes:
+                raise SourceError(
+                    f"the source ended early: {sink.queued} of {self.source.bytes} bytes", True
+                )
+            return
+        raise SourceError("the source's file keeps changing")
+
+    async def _receive(
+        self,
+        response: aiohttp.ClientResponse,
+        sink: _Sink,
+        saving: asyncio.Future[None] | None,
+    ) -> None:
+        """The body into ``sink``; no byte is written before ``saving`` (the validator of
+        this version) is on disk. The network is read meanwhile: aiohttp drops what it holds
+        when the connection breaks, and bytes already taken are bytes a retry need not ask for."""
         total = self.source.bytes
-        offset = sink.queued
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
-        async with self._session.get(
-            self.source.url, headers=headers, max_redirects=MAX_REDIRECTS + 1
-        ) as response:
-            if offset and response.status == 206:
-                start = content_range_start(response.headers.get("Content-Range"))
-                if start != offset:
-                    raise SourceError(f"the source sent bytes from {start}, not from {offset}")
-            elif response.status == 200:
-                if offset:  # the source ignored Range: start over
-                    await sink.restart()
-            else:
-                raise status_error(response.status, response.reason)
-            self._set_status(IN_PROGRESS)
+        try:
             async for chunk in response.content.iter_chunked(CHUNK):
+                if saving is not None:
+                    await _wait_for(saving)
+                    saving = None
                 if sink.queued + len(chunk) > total:
                     raise SourceError(f"the source sent more than the expected {total} bytes")
                 await sink.put(chunk)
+                if self._reset_due(sink.queued):
+                    raise _StartOver
                 self._changed()
-        if sink.queued != total:
-            raise SourceError(f"the source ended early: {sink.queued} of {total} bytes", True)
+        finally:
+            if saving is not None:  # never leave a write of the .resume file running behind
+                with contextlib.suppress(OSError, DiskError):
+                    await _wait_for(saving)
+
+    def _remember(self, validator: Validator | None) -> asyncio.Future[None] | None:
+        """Start keeping the version of the bytes to come with the ``.part`` (a thread: it
+        fsyncs); None when there is nothing to wait for."""
+        self._validator = validator
+        if validator is None:
+            resume.drop(self.part)  # an older version's validator must not outlive its bytes
+            return None
+        return asyncio.get_running_loop().run_in_executor(
+            None, resume.save, self.part, self.source.url, validator
+        )
+
+    def _reset_due(self, received: int) -> bool:
+        """Whether this transfer just passed ``Habits.reset_at`` for the first time."""
+        reset_at = self.habits.reset_at
+        return (
+            reset_at is not None
+            and self.resets == 0
+            and received * 100 >= reset_at * self.source.bytes
+        )
+
+
+async def _wait_for(work: asyncio.Future[None]) -> None:
+    """Wait for a thread's file work, even through a cancel (then re-raised); its OSError as
+    a ``DiskError``."""
+    try:
+        await asyncio.shield(work)
+    except asyncio.CancelledError:
+        while not work.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([work])
+        raise
+    except OSError as exc:
+        raise DiskError(exc) from exc
 
 
 def _open_part(path: Path) -> Any:
     """The ``.part`` file for appending and reading back, never through a symlink."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    fd = open_fd(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
     return os.fdopen(fd, "a+b", buffering=0)
 
 
@@ -461,8 +583,10 @@ class Transfers:
         self,
         options: SourceOptions | None = None,
         on_done: Callable[[Transfer], None] | None = None,
+        habits: Habits | None = None,
     ) -> None:
         self.options = options or SourceOptions()
+        self.habits = habits or Habits()
         self._session_factory = session_factory(self.options)
         self._session: aiohttp.ClientSession | None = None
         self._on_done = on_done
@@ -474,6 +598,11 @@ class Transfers:
         if self._session is None:
             self._session = self._session_factory()
         return self._session
+
+    async def probe_size(self, url: str) -> int:
+        """The size the source at ``url`` announces (``SourceError`` otherwise)."""
+        options = self.options
+        return await probe_size(self.session, url, options.stall_timeout, options.headers_for(url))
 
     def active(self, model_id: str) -> Transfer | None:
         transfer = self._active.get(model_id)
@@ -494,12 +623,18 @@ class Transfers:
             self.options,
             self._on_done,
             after=previous.last_flush if previous is not None else None,
+            habits=self.habits,
         )
         self._active[model_id] = transfer
         started = self._started.pop(model_id, None)
         if started is not None:
             started.set()
         return transfer
+
+    def outstanding(self) -> tuple[int, int]:
+        """Bytes the transfers in flight still have to write, and how many transfers."""
+        running = [t for t in self._active.values() if not t.done]
+        return sum(max(t.source.bytes - t.bytes_done, 0) for t in running), len(running)
 
     async def wait_started(self, model_id: str) -> Transfer:
         """The transfer in flight for ``model_id``, waiting for one to start if needed."""

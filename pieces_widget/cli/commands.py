@@ -8,25 +8,27 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from .cli_output import (
+from .output import (
     EXIT_USAGE,
     PROG,
     CliFailure,
     Output,
     clean,
     model_record,
+    resume_hint,
     size,
     sort_models,
 )
+from .runtime import cmd_install_ollama, runtime_line
 
 if TYPE_CHECKING:
-    from .client import PiecesClient
-    from .models import Model
+    from ..core.client import PiecesClient
+    from ..core.models import Model
 
 
 def _model(client: PiecesClient, model_id: str) -> Model:
     """``client.model`` with a not-found message that points at this command line."""
-    from .errors import ModelNotFoundError
+    from ..core.errors import ModelNotFoundError
 
     try:
         return client.model(model_id)
@@ -81,7 +83,7 @@ def cmd_show(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
 
 
 def cmd_pull(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
-    from .cli_pull import pull
+    from .pull import pull
 
     models = [_model(client, i) for i in dict.fromkeys(args.ids)]
     for model in models:
@@ -91,7 +93,7 @@ def cmd_pull(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
 
 
 def cmd_ensure(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
-    from .cli_pull import pull
+    from .pull import pull
 
     models = [_model(client, i) for i in dict.fromkeys(args.ids)]
     local = [m for m in models if not m.cloud]
@@ -116,13 +118,7 @@ def cmd_cancel(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     model = _model(client, args.id)
     if model.downloading:
         model = client.cancel_download(model.id)
-        partial = model.raw.get("partialBytes")
-        kept = (
-            f" ({size(partial)} kept: the next `{PROG} pull` resumes from there)"
-            if isinstance(partial, int) and partial > 0
-            else ""
-        )  # a resume is promised only where the server says it keeps the partial
-        out.say(f"{clean(model.id)}: download canceled{kept}")
+        out.say(f"{clean(model.id)}: download canceled ({resume_hint(model)})")
     else:
         out.say(f"{clean(model.id)}: no download in flight")
     out.data(model_record(model))
@@ -185,9 +181,10 @@ def cmd_rm(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
 def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
     from dataclasses import asdict
 
-    from . import __version__
-    from .errors import PiecesConnectionError
-    from .summary import machine_resources, summarize
+    from .._version import __version__
+    from ..core.errors import PiecesConnectionError
+    from ..core.runtime import runtime_info
+    from ..core.summary import machine_resources, summarize
 
     try:
         health = client.health()
@@ -198,6 +195,7 @@ def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     version, models = client.version(), client.models()
     summary = summarize(models, machine_resources(client.capabilities()))
     downloading = [m.id for m in models if m.downloading]
+    runtime = runtime_info(client.ollama_status())
     if out.json:
         out.data(
             {
@@ -209,6 +207,7 @@ def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
                 "models": len(models),
                 "downloading": downloading,
                 "summary": asdict(summary),
+                "runtime": runtime,
             }
         )
         return 0
@@ -223,6 +222,22 @@ def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
                 f"{len(models)} · downloading {', '.join(map(clean, downloading)) or 'none'}",
             ),
             ("disk, memory", str(summary)),
+            ("ollama", runtime_line(runtime)),
         ],
     )
     return 0
+
+
+# The subcommand's name -> the function that runs it.
+COMMANDS = {
+    "list": cmd_list,
+    "show": cmd_show,
+    "pull": cmd_pull,
+    "ensure": cmd_ensure,
+    "cancel": cmd_cancel,
+    "load": cmd_load,
+    "unload": cmd_unload,
+    "rm": cmd_rm,
+    "status": cmd_status,
+    "install-ollama": cmd_install_ollama,
+}

@@ -38,10 +38,13 @@ def port_file_candidates() -> list[Path]:
     home = Path.home()
     tail = Path("com.pieces.os") / "production" / "Config" / ".port.txt"
     if sys.platform == "darwin":
-        bases = [home / "Library"]
+        bases = [home / "Library", home / "Library" / "Application Support"]
     elif sys.platform == "win32":
+        # Pieces staff, January 2026 (support#993): under "...\\Pieces OS\\"; older builds wrote
+        # one folder higher, or straight under LOCALAPPDATA.
         local = Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local"))
-        bases = [local / "Mesh Intelligent Technologies, Inc", local, home / "Documents"]
+        mesh = local / "Mesh Intelligent Technologies, Inc"
+        bases = [mesh / "Pieces OS", mesh, local, home / "Documents"]
     else:
         data = Path(os.environ.get("XDG_DATA_HOME", home / ".local" / "share"))
         bases = [data, home / "Documents"]

@@ -17,7 +17,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .cli_output import (
+from ..core.models import CANCELED, COMPLETED, FAILED, IN_PROGRESS, INITIALIZED, RESET, UNKNOWN
+from .output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_UNREACHABLE,
@@ -25,19 +26,22 @@ from .cli_output import (
     clean,
     size,
 )
-from .models import CANCELED, COMPLETED, FAILED, IN_PROGRESS, INITIALIZED
 
 if TYPE_CHECKING:
-    from .client import PiecesClient
-    from .jobs import DownloadJob
-    from .models import Model
+    from ..core.client import PiecesClient
+    from ..core.jobs import DownloadJob
+    from ..core.models import Model
 
 REFRESH = 0.1  # s between redraws (tqdm's own default is about the same)
 CANCEL_WAIT = 5.0  # s to wait for the server to confirm a cancel after Ctrl-C
 # tqdm puts ", " before a postfix; sizes in decimal units like readable_bytes (B, KB, MB).
 BAR_BYTES = "{desc}  {percentage:3.0f}%|{bar}| {n_fmt}{unit}/{total_fmt}{unit}{postfix}"
 BAR_PERCENT = "{desc}  {percentage:3.0f}%|{bar}|{postfix}"  # size unknown
-RESUME_HINT = "the next `pieces-models pull` resumes from there"
+RESUME_HINT = "run `pieces-models pull` again to continue"  # Pieces OS may start over
+
+
+# What a running download's other statuses mean to a person (never an end, never a failure).
+WORDS = {INITIALIZED: "starting", UNKNOWN: "working", RESET: "starting over"}
 
 
 class ServerGone(Exception):
@@ -63,8 +67,12 @@ def _progress_text(job: DownloadJob) -> str:
         )
     if job.stalled:
         return f"stalled for {job.stalled_for:.0f} s"
+    if job.slow_start:
+        return "waiting for Pieces OS"
+    if job.status in WORDS:
+        return WORDS[job.status]
     speed, eta = job.speed, job.eta
-    if job.status == INITIALIZED or speed is None:
+    if speed is None:
         return "starting"
     eta_text = "-" if eta is None else tqdm.format_interval(eta)
     return f"{size(round(speed))}/s  ETA {eta_text}"
@@ -81,8 +89,13 @@ def status_line(job: DownloadJob, elapsed: float) -> str:
         return f"{name}: canceled at {percent(job)}"
     if job.stalled:
         return f"{name}: stalled at {percent(job)}, no bytes for {job.stalled_for:.0f} s"
+    if job.slow_start:
+        waited = f"{job.waiting_for:.0f} s"
+        return f"{name}: Pieces OS has not started the download after {waited}; still waiting"
     if job.status == INITIALIZED:
         return f"{name}: starting ({size(job.bytes_total)})"
+    if job.status in WORDS:
+        return f"{name}: {WORDS[job.status]}, {percent(job)} of {size(job.bytes_total)}"
     if job.status == IN_PROGRESS:
         return f"{name}: downloading, {percent(job)} of {size(job.bytes_total)}"
     return f"{name}: {clean(job.status.lower())}"
@@ -93,12 +106,12 @@ class LineView:
 
     def __init__(self, out: Output) -> None:
         self.out = out
-        self.seen: dict[str, tuple[str, bool]] = {}
+        self.seen: dict[str, tuple[str, bool, bool]] = {}
         self.began = time.monotonic()
 
     def update(self, jobs: Sequence[DownloadJob]) -> None:
         for job in jobs:
-            key = (job.status, job.stalled)
+            key = (job.status, job.stalled, job.slow_start)
             if self.seen.get(job.model_id) != key:
                 self.seen[job.model_id] = key
                 self.out.say(status_line(job, time.monotonic() - self.began))
@@ -185,7 +198,7 @@ class Watchdog:
         self._down_since: float | None = None
 
     def check(self, jobs: Sequence[DownloadJob]) -> None:
-        from .errors import PiecesConnectionError
+        from ..core.errors import PiecesConnectionError
 
         now = time.monotonic()
         state = tuple((j.status, j.percentage) for j in jobs)
@@ -223,7 +236,7 @@ def cancel_all(jobs: Sequence[DownloadJob]) -> None:
 
 
 def _server_reachable(client: PiecesClient) -> bool:
-    from .errors import PiecesConnectionError, PiecesError
+    from ..core.errors import PiecesConnectionError, PiecesError
 
     try:
         client.health()
@@ -243,7 +256,7 @@ def pull(
     final_json: bool = True,
 ) -> int:
     """Download ``models`` (already-downloaded ones are skipped); the command's exit code."""
-    from .jobs import DownloadJob
+    from ..core.jobs import DownloadJob
 
     results: dict[str, dict[str, Any]] = {}
     todo = []

@@ -10,10 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from .models import Model, readable_bytes
-from .wire import Resources
+
+
+class Resources(TypedDict):
+    """``_resources``: this machine's memory and the model store's disk, for the header summary
+    and the fit hints. Counts and sizes of models come from ``models`` itself."""
+
+    total_memory: int | None  # bytes
+    available_memory: int | None  # bytes
+    free_disk: int | None  # bytes free where the models are stored (None when unknown)
 
 
 def machine_resources(capabilities: Mapping[str, Any] | None = None) -> Resources:

@@ -149,6 +149,15 @@ class Model:
         return _str_or_none(self.raw.get("error")) or None
 
     @property
+    def partial_bytes(self) -> int | None:
+        """Bytes of a stopped download the server keeps to resume from (reference server
+        extension ``partialBytes``); None where the server says nothing (Pieces OS)."""
+        value = self.raw.get("partialBytes")
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            return None
+        return value
+
+    @property
     def state(self) -> str:
         """One word for people: downloading, loaded, downloaded, cloud or not downloaded."""
         if self.downloading:

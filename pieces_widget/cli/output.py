@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Model
+    from ..core.models import Model
 
 PROG = "pieces-models"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -36,7 +36,7 @@ def clean(text: str) -> str:
 
 
 def size(n: int | None) -> str:
-    from .models import readable_bytes
+    from ..core.models import readable_bytes
 
     return "-" if n is None else readable_bytes(n)
 
@@ -77,6 +77,15 @@ def sort_models(models: Iterable[Model], by: str = "name") -> list[Model]:
 
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def resume_hint(model: Model) -> str:
+    """What a new pull of a stopped download does: resume only where the server says it kept a
+    partial file (``partialBytes``); Pieces OS may start over."""
+    if model.partial_bytes and model.bytes:
+        kept = min(99, model.partial_bytes * 100 // model.bytes)
+        return f"{kept} % is kept: the next `{PROG} pull` resumes from there"
+    return f"`{PROG} pull` starts it again"
 
 
 def model_record(model: Model) -> dict[str, Any]:

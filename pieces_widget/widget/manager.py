@@ -16,22 +16,22 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..core.client import PiecesClient
+from ..core.errors import ModelNotFoundError, PiecesConnectionError, PiecesError
+from ..core.jobs import DownloadJob
+from ..core.models import COMPLETED, Model, check_id
+from ..core.runtime import NO_API, RuntimeInfo, RuntimeInstall, runtime_info
+from ..core.summary import Summary, machine_resources, summarize
 from . import reprs
-from .client import PiecesClient
-from .errors import ModelNotFoundError, PiecesConnectionError, PiecesError
-from .jobs import DownloadJob
-from .models import COMPLETED, Model, check_id
-from .summary import Summary, machine_resources, summarize
 from .sync import WidgetState
-from .watch import Ticker, connection_message
-from .wire import COMMANDS, Connection
+from .watch import Ticker, connected_message, connection_message
+from .wire import COMMANDS, SORT_KEYS, Connection, download_entry
 
 log = logging.getLogger("pieces_widget.widget")
-STATIC = Path(__file__).parent / "static"
-SORTS = ("name", "size", "ram", "state")
+STATIC = Path(__file__).parent.parent / "static"
 # Traits the Python side writes (``_view`` is the browser's: sort and grouping).
 WRITTEN = ("models", "downloads", "connection", "error", "_busy", "_row_errors", "_resources",
-           "_capabilities", "_add")  # fmt: skip
+           "_capabilities", "_add", "runtime")  # fmt: skip
 HEALTH_TIMEOUT = (1.0, 3.0)  # s (connect, read) for the watch's health check
 
 
@@ -53,6 +53,10 @@ class ModelManager(anywidget.AnyWidget):
     connection = traitlets.Dict().tag(sync=True)
     """``wire.Connection``: state (connected, connecting, unreachable, error), base_url,
     version, message."""
+    runtime = traitlets.Dict(dict(NO_API)).tag(sync=True)
+    """``runtime.RuntimeInfo``: the Ollama runtime local models need (Pieces OS 11+): state
+    (installed, missing, installing, update-required, failed, none), version, percentage,
+    message. ``none`` where this Pieces OS has no Ollama API."""
     error = traitlets.Unicode("").tag(sync=True)
     """The latest error message ("" when none), for code; the browser shows it in place."""
     _busy = traitlets.Dict().tag(sync=True)
@@ -80,6 +84,7 @@ class ModelManager(anywidget.AnyWidget):
         self._watch_interval = watch_interval
         self._watch: Ticker | None = None
         self._views: set[str] = set()  # views on the page now: the health watch runs for them
+        self._install: RuntimeInstall | None = None
         self.connection = _connection("connecting", "", "", "")
         self._state = WidgetState({name: getattr(self, name) for name in WRITTEN}, self._apply)
         self.on_msg(self._on_command)
@@ -92,8 +97,8 @@ class ModelManager(anywidget.AnyWidget):
     @traitlets.validate("_view")
     def _valid_view(self, proposal: dict[str, Any]) -> dict[str, Any]:
         view = proposal["value"]
-        if view.get("sort") not in SORTS or not isinstance(view.get("group"), bool):
-            raise traitlets.TraitError(f"_view needs sort in {SORTS} and a bool group")
+        if view.get("sort") not in SORT_KEYS or not isinstance(view.get("group"), bool):
+            raise traitlets.TraitError(f"_view needs sort in {SORT_KEYS} and a bool group")
         return {"sort": view["sort"], "group": view["group"]}
 
     # -- the one writer ----------------------------------------------------------------------
@@ -121,9 +126,11 @@ class ModelManager(anywidget.AnyWidget):
                 self._state.set_entry("_row_errors", model_id, None)
                 if busy:
                     self._state.set_entry("_busy", model_id, busy)
+            failure: Exception | None = None
             try:
-                future.set_result(work())
+                result = work()
             except Exception as exc:
+                failure = exc
                 if not isinstance(exc, PiecesError):
                     log.exception("widget action failed")
                 message = str(exc) if isinstance(exc, PiecesError) else f"unexpected error: {exc}"
@@ -131,14 +138,26 @@ class ModelManager(anywidget.AnyWidget):
                 if model_id is not None:
                     self._state.set_entry("_row_errors", model_id, message)
                     with contextlib.suppress(Exception):  # show what the server has now
-                        self._state.put_model(self.client.model(model_id).raw)
-                future.set_exception(exc)
+                        self._show(lambda: self.client.model(model_id))
             finally:
                 if model_id is not None and busy:
                     self._state.set_entry("_busy", model_id, None)
+            self._state.flush()  # what the action did is in the traits when its future resolves
+            if failure is not None:
+                future.set_exception(failure)
+            else:
+                future.set_result(result)
 
         threading.Thread(target=run, name="pieces-widget-action", daemon=True).start()
         return future
+
+    def _show(self, read: Callable[[], Model]) -> Model:
+        """Ask the server for one model and show its answer, unless a read sent later already
+        showed that model (``WidgetState.ticket``)."""
+        ticket = self._state.ticket()
+        model = read()
+        self._state.put_model(model.raw, ticket)
+        return model
 
     # -- connection --------------------------------------------------------------------------
     def refresh(self) -> concurrent.futures.Future[list[Model]]:
@@ -149,15 +168,21 @@ class ModelManager(anywidget.AnyWidget):
         try:
             version = self.client.version()
             capabilities = self.client.capabilities()
-            since = self._state.generation  # a model changed after this: the list is stale
+            ticket = self._state.ticket()
             models = self.client.models()
         except PiecesError as exc:
             self._disconnected(exc)
             raise
+        self._refresh_runtime()
         reconnected = self._state.get("connection")["state"] != "connected"
-        self._state.set_models_unless_changed([m.raw for m in models], since)
+        self._state.set_models([m.raw for m in models], ticket)
         self._state.set(
-            connection=_connection("connected", self._base_url(), version, ""),
+            connection=_connection(
+                "connected",
+                self._base_url(),
+                version,
+                connected_message(version, _server_kind(capabilities), self._base_url()),
+            ),
             _capabilities={"sources": capabilities.get("sources") is True},
             _resources=machine_resources(capabilities),
         )
@@ -168,6 +193,29 @@ class ModelManager(anywidget.AnyWidget):
                 with contextlib.suppress(RuntimeError):  # closed meanwhile: nothing to attach
                     self._start_job(model.id, attach_only=True)  # re-attach to one in flight
         return models
+
+    def _refresh_runtime(self) -> None:
+        """The Ollama runtime's state now (an install in flight reports its own)."""
+        if self._install is not None and not self._install.done:
+            return
+        try:
+            self._state.set(runtime=runtime_info(self.client.ollama_status()))
+        except PiecesError as exc:  # the list still shows; the runtime is said when it answers
+            log.info("Ollama status: %s", exc)
+
+    def install_runtime(self) -> RuntimeInstall:
+        """Ask Pieces OS to install Ollama, which local models run on (Pieces OS 11+); returns
+        at once: ``.wait()`` gives the final status, the ``runtime`` trait shows the progress."""
+        self._ensure_open()
+        if self._install is not None and not self._install.done:
+            return self._install
+        self._install = RuntimeInstall(self.client, on_update=self._on_runtime)
+        return self._install
+
+    def _on_runtime(self, info: RuntimeInfo) -> None:
+        self._state.set(runtime=info)
+        if info["state"] == "installed":  # local models can download now: show it
+            threading.Thread(target=self.refresh, name="pieces-widget-action").start()
 
     def _disconnected(self, exc: PiecesError) -> None:
         base_url = self._base_url()
@@ -213,7 +261,7 @@ class ModelManager(anywidget.AnyWidget):
     def _on_job_update(self, job: DownloadJob) -> None:
         if self._closed or job.found_nothing or self._jobs.get(job.model_id) is not job:
             return  # a stale job (its model removed, a newer job started) says nothing
-        self._state.set_entry("downloads", job.model_id, job.snapshot())
+        self._state.set_entry("downloads", job.model_id, download_entry(job))
         if job.done:
             if job.error:
                 self._state.set(error=job.error)
@@ -224,7 +272,7 @@ class ModelManager(anywidget.AnyWidget):
     def _refetch(self, model_id: str) -> None:
         """The model as the server has it now (after a download ended)."""
         with contextlib.suppress(PiecesError):  # gone or unreachable: the watch tells
-            self._state.put_model(self.client.model(model_id).raw)
+            self._show(lambda: self.client.model(model_id))
 
     def download(self, model_id: str) -> DownloadJob:
         """Start (or join) the download of ``model_id``; returns at once.
@@ -255,7 +303,7 @@ class ModelManager(anywidget.AnyWidget):
             if job is not None and not job.done:
                 job.cancel()
             else:
-                self._state.put_model(self.client.cancel_download(model_id).raw)
+                self._show(lambda: self.client.cancel_download(model_id))
 
         return self._background(work, model_id)
 
@@ -265,12 +313,7 @@ class ModelManager(anywidget.AnyWidget):
     ) -> concurrent.futures.Future[Model]:
         check_id(model_id)
 
-        def work() -> Model:
-            model = call(model_id)
-            self._state.put_model(model.raw)
-            return model
-
-        return self._background(work, model_id, busy)
+        return self._background(lambda: self._show(lambda: call(model_id)), model_id, busy)
 
     def load(self, model_id: str) -> concurrent.futures.Future[Model]:
         """Load into memory in the background; the returned future holds the Model."""
@@ -309,8 +352,9 @@ class ModelManager(anywidget.AnyWidget):
                 job = self._jobs.pop(model_id, None)
             if job is not None:
                 job.stop()  # the server cancels the download; its job has nothing more to say
+            ticket = self._state.ticket()
             self.client.delete_model(model_id)
-            self._state.drop_model(model_id)
+            self._state.drop_model(model_id, ticket)
             for trait in ("downloads", "_row_errors"):
                 self._state.set_entry(trait, model_id, None)
 
@@ -337,6 +381,7 @@ class ModelManager(anywidget.AnyWidget):
 
         def work() -> Model:
             self._set_add(busy=True)
+            ticket = self._state.ticket()
             try:
                 model = self.client.create_model({"name": name.strip(), "source": source, **fields})
             except Exception as exc:
@@ -344,7 +389,7 @@ class ModelManager(anywidget.AnyWidget):
                 raise
             # ``added`` changes, so the browser sees the end even when busy was coalesced away
             self._set_add(added=model.id)
-            self._state.put_model(model.raw)
+            self._state.put_model(model.raw, ticket)
             return model
 
         return self._background(work)
@@ -376,9 +421,9 @@ class ModelManager(anywidget.AnyWidget):
                 failed.append(f"{job.model_id}: {status}{f' ({job.error})' if job.error else ''}")
         if failed:
             raise PiecesError("ensure failed for " + "; ".join(failed))
-        models = [self.client.load(i) if load else self.client.model(i) for i in ids]
-        for model in models:
-            self._state.put_model(model.raw)
+        read = self.client.load if load else self.client.model
+        models = [self._show(lambda i=i: read(i)) for i in ids]
+        self._state.flush()  # what ensure did is in the traits when it returns
         return models
 
     # -- the health watch: runs while a view is on the page --------------------------------
@@ -405,6 +450,8 @@ class ModelManager(anywidget.AnyWidget):
             self._watch.stop()
         for job in list(self._jobs.values()):
             job.stop()
+        if self._install is not None:
+            self._install.stop()
         self._state.close()
         if self._owns_client:
             self.client.close()
@@ -463,6 +510,7 @@ COMMAND_TABLE: dict[str, Callable[[ModelManager, dict[str, Any]], object]] = {
         _fields(c).get("name", ""), _fields(c).get("url", ""), _fields(c).get("sha256")
     ),
     "view": lambda mgr, c: mgr._on_view(c.get("view"), c.get("open") is True),
+    "install_runtime": lambda mgr, c: mgr._background(mgr.install_runtime),
 }
 assert set(COMMAND_TABLE) == COMMANDS, "wire.COMMANDS and the table agree"
 
@@ -482,6 +530,11 @@ def _forget_file_watch(widget: anywidget.AnyWidget) -> None:
             cells = getattr(func, "__closure__", None) or ()
             if any(getattr(cell, "cell_contents", None) is widget for cell in cells):
                 changed.disconnect(func)  # type: ignore[union-attr]
+
+
+def _server_kind(capabilities: dict[str, Any]) -> str:
+    """ "reference" for pieces_widget.server (its capabilities name it), else "pieces-os"."""
+    return "reference" if capabilities.get("server") == "pieces-widget-reference" else "pieces-os"
 
 
 def _connection(state: str, base_url: str, version: str, message: str) -> Connection:

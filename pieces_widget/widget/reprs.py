@@ -7,7 +7,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .models import Model, readable_bytes
+from ..core.models import Model, readable_bytes
 
 
 def _models(raw: Sequence[Mapping[str, Any]]) -> list[Model]:

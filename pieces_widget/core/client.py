@@ -6,6 +6,7 @@ ids are quoted into paths, so an id is never a path.
 
 from __future__ import annotations
 
+import os
 import platform
 import threading
 from collections.abc import Iterator, Mapping
@@ -14,7 +15,7 @@ from urllib.parse import quote
 
 import requests
 
-from . import __version__
+from .._version import __version__
 from .discovery import discover
 from .errors import (
     ModelNotFoundError,
@@ -25,6 +26,7 @@ from .errors import (
 from .models import DownloadProgress, Model, check_id
 
 APPLICATION_NAME = "JUPYTER_HUB"
+TOKEN_ENV, TOKEN_HEADER = "PIECES_SERVER_TOKEN", "X-Pieces-Server-Token"
 
 
 def _platform() -> str:
@@ -70,6 +72,8 @@ class PiecesClient:
         self.session = requests.Session()
         self.session.trust_env = False  # Pieces OS is on loopback: never through a proxy
         self.session.headers["User-Agent"] = f"pieces-widget/{__version__}"
+        if token := os.environ.get(TOKEN_ENV):  # a reference server started with --allow-remote
+            self.session.headers[TOKEN_HEADER] = token
         self._lock = threading.Lock()
         self._connected = False
 
@@ -268,6 +272,35 @@ class PiecesClient:
         except PiecesServerError:
             return {}
         return data if isinstance(data, dict) else {}
+
+    # -- the Ollama runtime (Pieces OS 11+) ---------------------------------------------------
+    def ollama_status(self) -> dict[str, Any] | None:
+        """``OllamaStatus`` JSON, or None where the route answers 404 (an older Pieces OS)."""
+        try:
+            data = self._json("GET", "/ollama/status")
+        except PiecesServerError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data if isinstance(data, dict) else {}
+
+    def install_ollama(self) -> dict[str, Any]:
+        """Start installing Ollama (returns at once): the ``OllamaDeployment`` to follow."""
+        return self._deployment("POST", "/ollama/install")
+
+    def ollama_install(self, install_id: str) -> dict[str, Any]:
+        """One install's ``OllamaDeployment``: status, percentage, version."""
+        return self._deployment("GET", f"/ollama/install/{quote(check_id(install_id), safe='')}")
+
+    def cancel_ollama_install(self, install_id: str) -> dict[str, Any]:
+        path = f"/ollama/install/{quote(check_id(install_id), safe='')}/cancel"
+        return self._deployment("POST", path)
+
+    def _deployment(self, method: str, path: str) -> dict[str, Any]:
+        data = self._json(method, path)
+        if not isinstance(data, dict):
+            raise PiecesServerError(200, str(data)[:200], f"{method} {path} sent no object")
+        return data
 
     def watch_download(
         self, model_id: str, timeout: float | None = None

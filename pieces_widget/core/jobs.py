@@ -4,9 +4,14 @@ The Model API reports only a percentage, so bytes come from ``percentage x Model
 is measured over a ~10 s window fed by a timer (not only by frames), so when bytes stop
 arriving the speed decays to 0 and the job reads "stalled" instead of freezing at a stale rate.
 
+A job is "starting" (INITIALIZED) until the server shows the download running: Pieces OS
+answers the request at once and may start the transfer seconds later, so not downloading yet is
+never an end; after ``start_patience`` seconds with no sign of life the job says so
+(``slow_start``) and keeps waiting. A RESET starts the figures over.
+
 A job survives Pieces OS restarting under it: when the server comes back without the download,
-the job asks for it again (at most ``max_resumes`` times) and the server resumes from the partial
-file it kept. A cancel or a failure the server reported stays final.
+the job asks for it again (at most ``max_resumes`` times); the server resumes where it kept a
+partial file, else starts over. A cancel or a failure the server reported stays final.
 """
 
 from __future__ import annotations
@@ -23,14 +28,15 @@ from .models import (
     CANCELED,
     COMPLETED,
     FAILED,
+    IN_PROGRESS,
     INITIALIZED,
+    RESET,
     DownloadProgress,
     Model,
     check_id,
     readable_bytes,
 )
-from .progress import ProgressStream, partial_kept
-from .wire import DownloadEntry
+from .progress import ProgressStream, StreamTiming, partial_kept
 
 if TYPE_CHECKING:
     from .client import PiecesClient
@@ -41,6 +47,7 @@ log = logging.getLogger("pieces_widget.jobs")
 ETA_UNKNOWN_AFTER = 5.0  # s without new bytes before the ETA reads unknown ("—")
 STALL_AFTER = 10.0  # s without new bytes before a download reads "stalled for N s"
 MAX_RESUMES = 3  # times a job asks again for a download a restarted server lost
+START_PATIENCE = 60.0  # s without a sign of life before a starting download says it waits
 
 
 class RateWindow:
@@ -67,7 +74,9 @@ class DownloadJob:
 
     ``on_update(job)`` is called from background threads on every change and timer tick.
     ``max_resumes``: downloads asked for again after Pieces OS restarted and lost this one;
-    ``backoff``: the progress socket's reconnect delays (first, longest) while it is away.
+    ``backoff``: the progress socket's reconnect delays (first, longest) while it is away;
+    ``timing``: all of the stream's clocks (``StreamTiming``), for tests;
+    ``start_patience``: seconds without a sign of life before ``slow_start`` turns True.
     """
 
     TICK = 0.5  # s between timer samples
@@ -83,6 +92,8 @@ class DownloadJob:
         stall_after: float | None = None,
         max_resumes: int = MAX_RESUMES,
         backoff: tuple[float, float] = (0.1, 4.0),
+        timing: StreamTiming | None = None,
+        start_patience: float = START_PATIENCE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
@@ -96,18 +107,21 @@ class DownloadJob:
         self._on_update = on_update
         self._attach_only = attach_only
         self._max_resumes = max_resumes
-        self._backoff = backoff
+        self._timing = timing or StreamTiming(backoff=backoff)
+        self._start_patience = start_patience
+        self.started = False  # the server has shown the download running
         self.resumes = 0  # downloads asked for again after the server lost one
         self._clock = clock
         self._stall_after = STALL_AFTER if stall_after is None else stall_after
         self._eta_unknown_after = min(ETA_UNKNOWN_AFTER, self._stall_after)
         self._rate = RateWindow(window)
-        self._last_progress_at = clock()
+        self._last_progress_at = self._requested_at = clock()
         self._lock = threading.Lock()
         self._starting = threading.Lock()  # orders the download request and a cancel
         self._done = threading.Event()
         self._halt = threading.Event()
         self._stream: ProgressStream | None = None
+        self._stale_error: str | None = None  # the model's error from before this download
         self._thread = threading.Thread(
             target=self._run, name=f"pieces-job:{model_id[:40]}", daemon=True
         )
@@ -130,8 +144,20 @@ class DownloadJob:
 
     @property
     def idle_for(self) -> float:
-        """Seconds since the last new bytes (0 once done)."""
-        return 0.0 if self.done else self._clock() - self._last_progress_at
+        """Seconds since the last new bytes (0 once done, and while not started yet)."""
+        if self.done or not self.started:
+            return 0.0
+        return self._clock() - self._last_progress_at
+
+    @property
+    def waiting_for(self) -> float:
+        """Seconds since the download was asked for while the server has not started it."""
+        return 0.0 if self.done or self.started else self._clock() - self._requested_at
+
+    @property
+    def slow_start(self) -> bool:
+        """True once the server has given no sign of life for ``start_patience`` seconds."""
+        return self.waiting_for >= self._start_patience
 
     @property
     def eta(self) -> float | None:
@@ -150,21 +176,6 @@ class DownloadJob:
     @property
     def stalled_for(self) -> float:
         return self.idle_for if self.stalled else 0.0
-
-    def snapshot(self) -> DownloadEntry:
-        """The widget's ``downloads[model_id]`` entry."""
-        speed, eta = self.speed, self.eta
-        return {
-            "status": self.status,
-            "percentage": None if self.percentage is None else round(self.percentage, 2),
-            "bytes_done": self.bytes_done,
-            "bytes_total": self.bytes_total,
-            "speed": None if speed is None else round(speed),
-            "eta": None if eta is None else round(eta, 1),
-            "stalled": self.stalled,
-            "stalled_for": round(self.stalled_for),
-            "error": self.error,
-        }
 
     # -- control -----------------------------------------------------------------------------
     def wait(self, timeout: float | None = None) -> str:
@@ -211,6 +222,7 @@ class DownloadJob:
         """Download, or attach to the download in flight; None when nothing is left to watch."""
         model = self.client.model(self.model_id)
         self.bytes_total = model.bytes
+        self._stale_error = model.error
         if model.downloaded and not model.downloading:
             self._end(COMPLETED, 100.0)
             return None
@@ -224,13 +236,15 @@ class DownloadJob:
                     self._end(CANCELED, None)
                     return None
                 model = self.client.download(self.model_id)
+                self._requested_at = self._clock()
             self.bytes_total = model.bytes or self.bytes_total
+            self._stale_error = model.error
         return model
 
     def _resume(self, model: Model) -> str | None:
         """The server came back without this download: ask for it again (None), or say why
         not. A cancel meanwhile is not undone: the stream then ends CANCELED."""
-        kept = partial_kept(model, self.percentage)
+        kept = partial_kept(model)
         if self.resumes >= self._max_resumes:
             times = "" if self.resumes == 0 else f" {self.resumes + 1} times"
             return f"Pieces OS restarted during the download{times}; {kept}"
@@ -259,11 +273,25 @@ class DownloadJob:
             self._done.set()
         self._notify()
 
+    def _on_life(self) -> None:
+        """The server shows the download running: it has started."""
+        with self._lock:
+            if self.done or self.started:
+                return
+            self.started = True
+            self._last_progress_at = self._clock()
+            if self.status == INITIALIZED:
+                self.status = IN_PROGRESS
+        self._notify()
+
     def _on_progress(self, progress: DownloadProgress) -> None:
         now = self._clock()
         with self._lock:
             if self.done:
                 return
+            if progress.status == RESET:  # the download starts over: so do its figures
+                self._rate = RateWindow(self._rate.span)
+                self._last_progress_at = now
             if progress.percentage is not None and progress.percentage != self.percentage:
                 self._last_progress_at = now
                 self.percentage = progress.percentage
@@ -294,15 +322,16 @@ class DownloadJob:
     def _follow(self) -> None:
         if self._start() is None:
             return
-        self._last_progress_at = self._clock()
         self._notify()
         self._stream = ProgressStream(
             self.client,
             self.model_id,
             self._on_progress,
             canceled=lambda: self.cancel_requested,
-            backoff=self._backoff,
             resume=self._resume,
+            on_life=self._on_life,
+            stale_error=self._stale_error,
+            timing=self._timing,
         ).start()
         while not self.done and not self._halt.wait(self.TICK):
             with self._lock:

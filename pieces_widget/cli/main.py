@@ -1,8 +1,8 @@
 """``pieces-models``: the model manager in a terminal, on the same PiecesClient and DownloadJob.
 
-This module is the parser and the exit codes; the commands are in ``cli_commands``, pull and
-ensure in ``cli_pull``, what is printed in ``cli_output``. Start-up stays fast: at the top only
-the standard library and ``cli_output``; tqdm, psutil and the reference server (aiohttp) are
+This module is the parser and the exit codes; the commands are in ``commands``, pull and
+ensure in ``pull``, what is printed in ``output``. Start-up stays fast: at the top only
+the standard library and ``output``; tqdm, psutil and the reference server (aiohttp) are
 imported by the commands that use them.
 """
 
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from .cli_output import (
+from .output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_UNREACHABLE,
@@ -26,7 +26,7 @@ from .cli_output import (
 )
 
 if TYPE_CHECKING:
-    from .client import PiecesClient
+    from ..core.client import PiecesClient
 
 EPILOG = f"""\
 exit codes:
@@ -76,14 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    from . import __version__
+    from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help, parents=[common])
-        p.set_defaults(run=f"cmd_{name}")  # a function of cli_commands
         return p
 
     p = command("list", "list the models: name, id, size, RAM, state")
@@ -112,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--load", action="store_true", help="also load the models into memory")
     _pull_options(p)
-    command("status", "connection, versions, disk and memory")
+    command("status", "connection, versions, disk and memory, the Ollama runtime")
+    command("install-ollama", "install Ollama, which local models run on (Pieces OS 11+)")
     p = sub.add_parser(
         "serve",
         help="run the reference server (options of python -m pieces_widget.server)",
@@ -157,9 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         client = _client(getattr(args, "url", None))
         try:
-            from . import cli_commands
+            from .commands import COMMANDS  # after parsing: --help stays fast
 
-            return int(getattr(cli_commands, args.run)(client, args, out))
+            return int(COMMANDS[args.command](client, args, out))
         finally:
             client.close()
     except KeyboardInterrupt:
@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _bad_id(args: argparse.Namespace) -> str | None:
     """Why an id on the command line cannot be a model id, or None; checked before any
     request, so that exit code 2 (usage) means exactly this."""
-    from .models import check_id
+    from ..core.models import check_id
 
     given = getattr(args, "ids", None) or [getattr(args, "id", None)]
     for model_id in (i for i in given if i is not None):
@@ -213,7 +213,7 @@ def _logging(verbose: bool) -> None:
 
 
 def _exit_code(exc: BaseException) -> int | None:
-    from .errors import PiecesConnectionError, PiecesError
+    from ..core.errors import PiecesConnectionError, PiecesError
 
     if isinstance(exc, PiecesConnectionError):
         return EXIT_UNREACHABLE
@@ -223,22 +223,17 @@ def _exit_code(exc: BaseException) -> int | None:
 
 
 def _client(url: str | None) -> PiecesClient:
-    from .client import PiecesClient
+    from ..core.client import PiecesClient
 
     return PiecesClient(url)
 
 
 def serve(argv: list[str]) -> int:
     """The reference server, with the options of ``python -m pieces_widget.server``."""
-    try:
-        from .server.__main__ import main as server_main
-    except ImportError as exc:
-        print(
-            f"{PROG}: error: the reference server needs its extra ({exc.name} is missing): "
-            "pip install 'pieces-widget[server]'",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
+    from ..server.extra import exit_if_missing
+
+    with exit_if_missing():
+        from ..server.__main__ import main as server_main
     server_main(argv)
     return 0
 

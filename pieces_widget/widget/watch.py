@@ -1,5 +1,5 @@
 """Live truth about the connection: a thread that calls ``check`` every ``interval`` seconds
-until stopped (no thread at all once stopped), and the banner's words for a failure."""
+until stopped (no thread at all once stopped), and the banner's words."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from .errors import PiecesConnectionError, PiecesError, PiecesTimeoutError
+from ..core.errors import PiecesConnectionError, PiecesError, PiecesTimeoutError
 
 log = logging.getLogger("pieces_widget.watch")
 
@@ -34,6 +34,35 @@ class Ticker:
         self._stop.set()
         if timeout and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+
+
+# The oldest Pieces OS whose Model API this package follows: the Python SDK was regenerated "for
+# pos 10.0.0" (pieces-os-client-sdk-for-python#26); older versions may lack routes we call.
+OLDEST_PIECES_OS = (10, 0, 0)
+
+
+def _version_tuple(version: str) -> tuple[int, ...] | None:
+    parts = version.strip().lstrip("vV").split("-")[0].split(".")
+    try:
+        return tuple(int(p) for p in parts[:3])
+    except ValueError:
+        return None
+
+
+def connected_message(version: str, server: str, where: str) -> str:
+    """The banner while connected: which server (ours says "reference server"), its version,
+    the whole URL; a Pieces OS older than ``OLDEST_PIECES_OS`` is named with what is needed."""
+    if server == "reference":
+        return f"Connected to the pieces-widget reference server at {where}"
+    found = _version_tuple(version)
+    named = f"Pieces OS {version}".strip() if version else "Pieces OS"
+    if found is not None and found < OLDEST_PIECES_OS:
+        oldest = ".".join(map(str, OLDEST_PIECES_OS))
+        return (
+            f"Connected to {named} at {where}; this widget needs Pieces OS {oldest} or newer: "
+            "some actions may fail until you update Pieces OS"
+        )
+    return f"Connected to {named} at {where}"
 
 
 def connection_message(exc: PiecesError, where: str) -> str:

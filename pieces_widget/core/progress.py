@@ -1,14 +1,21 @@
-"""The download-progress stream of one model: a WebSocket thread that survives real-world faults.
+"""The download-progress stream of one model: a WebSocket thread that follows Pieces OS as it is.
 
-Pieces OS does not document whether its progress socket sends a snapshot on connect or closes
-after the end, so nothing here relies on either: after every (re)connect the model is
-reconciled with ``GET /model/{id}``; a refused upgrade or a silent socket falls back to polling
-about once a second; malformed frames are logged and skipped; percentages are clamped and never
-go backwards; nothing is accepted after a terminal status.
+What public clients show of Pieces OS's progress socket: a frame when the percentage changes
+(so frames can be seconds apart), INITIALIZED before any percentage, RESET when a download
+starts over; a snapshot on connect and a close after the end are not documented. So:
 
-A download the server lost (the server was unreachable or the socket broke, and the model then
-reads neither downloading nor downloaded, with no reason) is handed to ``resume``: Pieces OS
-restarted, and asking again continues from the partial file it kept.
+- silence on an open socket is not a failure: the socket is kept, pinged for liveness, and the
+  model is reconciled with ``GET /model/{id}`` alongside it every few seconds;
+- after a drop or a server restart the stream goes back to the socket (backoff); it polls
+  ``GET /model/{id}`` only while no socket can be had, and keeps trying the socket;
+- a download that has not started yet is not an end: only a terminal frame, a model that became
+  downloaded, a server ``error``, or a model idle after it *was* downloading end the stream;
+- percentages are clamped and never go backwards, except after RESET, which starts over;
+  UNKNOWN is neither an end nor a failure; malformed frames of any shape are logged and skipped.
+
+A download the server lost (it was unreachable or the socket broke, and the model then reads
+neither downloading nor downloaded, with no reason) is handed to ``resume``: asking again
+continues from whatever the server kept.
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ import select
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 import websocket
 
+from .client import TOKEN_HEADER
 from .errors import ModelNotFoundError, PiecesConnectionError, PiecesError
 from .models import (
     CANCELED,
@@ -31,14 +40,26 @@ from .models import (
     FAILED,
     IN_PROGRESS,
     NO_REASON,
+    RESET,
     TERMINAL_STATUSES,
     DownloadProgress,
     Model,
 )
 
 log = logging.getLogger("pieces_widget.progress")
-MAX_SOCKET_FAILURES = 3  # failed connects in a row before polling instead
-IDLE_GRACE = 1.5  # s a model must look idle (neither downloading nor downloaded) to call it ended
+MAX_FRAME_CHARS = 64 * 1024  # a frame is a status and a number: anything longer is not one
+
+
+@dataclass(frozen=True)
+class StreamTiming:
+    """The stream's clocks (seconds); tests shorten them."""
+
+    reconcile_every: float = 2.0  # GET /model/{id} alongside a quiet socket
+    idle_grace: float = 3.0  # a model that was downloading must look idle this long to end
+    ping_every: float = 5.0  # a ping on a quiet socket...
+    pong_within: float = 10.0  # ...must be answered within this, or the socket is dropped
+    poll_every: float = 1.0  # GET /model/{id} while no socket can be had
+    backoff: tuple[float, float] = (0.1, 4.0)  # reconnect delays: first, longest
 
 
 class ModelSource(Protocol):
@@ -54,7 +75,8 @@ class ModelSource(Protocol):
 
 
 class ProgressTracker:
-    """What the frames of one download add up to; never backwards, nothing after the end."""
+    """What the frames of one download add up to: never backwards but after a RESET, nothing
+    after the end."""
 
     def __init__(self) -> None:
         self.last: DownloadProgress | None = None
@@ -65,9 +87,12 @@ class ProgressTracker:
         return self.last.percentage if self.last else None
 
     def parse(self, text: str | bytes) -> DownloadProgress | None:
+        if len(text) > MAX_FRAME_CHARS:
+            log.warning("ignoring a progress frame of %d characters", len(text))
+            return None
         try:
             return DownloadProgress.from_json(text)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             log.warning("ignoring a malformed progress frame %.80r: %s", text, exc)
             return None
 
@@ -77,9 +102,10 @@ class ProgressTracker:
         if self.final is not None:
             return None
         percentage = progress.percentage
-        before = self.percentage
-        if percentage is None or (before is not None and percentage < before):
-            percentage = before
+        if progress.status == RESET:
+            percentage = percentage or 0.0  # the download starts over
+        elif percentage is None or (self.percentage is not None and percentage < self.percentage):
+            percentage = self.percentage
         if progress.status == COMPLETED:
             percentage = 100.0
         error = progress.error
@@ -93,7 +119,12 @@ class ProgressTracker:
 
 
 class ProgressStream:
-    """A thread forwarding one model's download progress to ``on_progress`` until it ends."""
+    """A thread forwarding one model's download progress to ``on_progress`` until it ends.
+
+    ``on_life()`` is called the first time the server shows the download running (a percentage,
+    IN-PROGRESS, or ``downloading: true``); ``stale_error`` is the model's ``error`` from before
+    this download was asked for, which says nothing about this one.
+    """
 
     def __init__(
         self,
@@ -102,28 +133,28 @@ class ProgressStream:
         on_progress: Callable[[DownloadProgress], None],
         *,
         canceled: Callable[[], bool] = lambda: False,
-        silence: float = 3.0,
-        poll_interval: float = 1.0,
-        backoff: tuple[float, float] = (0.1, 4.0),
         resume: Callable[[Model], str | None] | None = None,
+        on_life: Callable[[], None] = lambda: None,
+        stale_error: str | None = None,
+        timing: StreamTiming | None = None,
     ) -> None:
         """``resume(model)`` asks the server to download a model it lost again: None when it
         asked (or will ask later), else why it cannot, which ends the stream FAILED."""
         self.client = client
         self.model_id = model_id
         self.tracker = ProgressTracker()
+        self.timing = timing or StreamTiming()
         self._on_progress = on_progress
         self._canceled = canceled
-        self._silence = silence
-        self._poll_interval = poll_interval
-        self._backoff = backoff
+        self._resume = resume
+        self._on_life = on_life
+        self._stale_error = stale_error
         self._stop = threading.Event()
         self._ws: websocket.WebSocket | None = None
+        self.alive_seen = False  # the server has shown this download running
         self._idle_since: float | None = None
-        self._resume = resume
         self._lost = False  # the server went away (or the socket broke) since it last downloaded
-        self._reachable = True  # the last GET /model/{id} got an answer
-        self.mode = "websocket"  # or "polling"
+        self.mode = "websocket"  # or "polling" while no socket can be had
         self._thread = threading.Thread(
             target=self._run, name=f"pieces-progress:{model_id[:40]}", daemon=True
         )
@@ -151,7 +182,12 @@ class ProgressStream:
     def finished(self) -> bool:
         return self.tracker.final is not None
 
+    def _done(self) -> bool:
+        return self._stop.is_set() or self.finished
+
     def _emit(self, progress: DownloadProgress) -> None:
+        if progress.percentage is not None or progress.status in (IN_PROGRESS, RESET):
+            self._saw_life()
         accepted = self.tracker.accept(progress)
         if accepted is not None:
             try:
@@ -159,85 +195,110 @@ class ProgressStream:
             except Exception:
                 log.exception("progress callback failed")
 
+    def _saw_life(self) -> None:
+        self._lost, self._idle_since = False, None
+        if not self.alive_seen:
+            self.alive_seen = True
+            self._on_life()
+
     def _finish(self, status: str, error: str | None = None) -> None:
         self._emit(DownloadProgress(status, self.tracker.percentage, error=error))
 
-    def _wait(self, seconds: float) -> bool:
-        """Sleep unless stopped; True when stopped."""
-        return self._stop.wait(seconds)
-
     # -- the thread --------------------------------------------------------------------------
     def _run(self) -> None:
-        delay = self._backoff[0]
-        failures = 0  # connections in a row that failed before any frame
+        delay = self.timing.backoff[0]
         try:
-            while not self._stop.is_set() and not self.finished:
+            while not self._done():
                 outcome = self._session()
+                if self._done():
+                    break
                 if outcome == "frames":
-                    delay, failures = self._backoff[0], 0
-                elif outcome == "error" and self._reachable:
-                    failures += 1  # the server answers but its socket fails: polling may work
-                if self._stop.is_set() or self.finished:
+                    delay = self.timing.backoff[0]
+                # No socket now: poll the model until it is time to try the socket again.
+                self.mode = "websocket" if outcome == "frames" else "polling"
+                if self._poll_for(delay):
                     break
-                if outcome in ("refused", "silent") or failures >= MAX_SOCKET_FAILURES:
-                    self._poll_until_done()
-                    break
-                if self._wait(delay):
-                    break
-                delay = min(delay * 2, self._backoff[1])
+                if outcome != "frames":
+                    delay = min(delay * 2, self.timing.backoff[1])
         except Exception:  # never let the thread die silently
             log.exception("progress stream for %r crashed", self.model_id)
             self._finish(FAILED, "the progress stream stopped unexpectedly")
 
+    def _poll_for(self, seconds: float) -> bool:
+        """Reconcile about every ``poll_every`` s for ``seconds``; True when the stream is done."""
+        until = time.monotonic() + seconds
+        while not self._done():
+            left = until - time.monotonic()
+            if left <= 0:
+                return False
+            if self._stop.wait(min(left, self.timing.poll_every)):
+                return True
+            self._reconcile()
+        return True
+
     def _session(self) -> str:
-        """One connection: 'frames' (saw some), 'closed', 'error', 'refused', 'silent'."""
+        """One connection: 'frames' (it delivered some), 'closed', 'error', 'refused'."""
         ws = websocket.WebSocket(enable_multithread=True)
         self._ws = ws
         try:
             ws.settimeout(self.client.timeout[1])  # the handshake is a request: read timeout
             url = self.client.ws_url(self.client.model_path(self.model_id, "download/progress"))
-            ws.connect(url, suppress_origin=True)
+            ws.connect(url, suppress_origin=True, header=_token_header(self.client))
         except websocket.WebSocketBadStatusException as exc:
             if exc.status_code == 410:
                 self._finish(FAILED, str(ModelNotFoundError(self.model_id)))
+            self._reconcile()
             return "refused"
         except (OSError, websocket.WebSocketException, PiecesError) as exc:
             log.info("progress socket for %r: %s", self.model_id, exc)
+            self._lost = True
             self._reconcile()
             return "error"
         try:
-            if self._reconcile():
-                return "frames"
-            return self._read(ws)
+            self._reconcile()  # what happened while no socket was open?
+            return "closed" if self._done() else self._read(ws)
         finally:
             self._ws = None
             ws.close(timeout=0.2)
 
     def _read(self, ws: websocket.WebSocket) -> str:
+        """Frames until the socket closes or breaks; reconciles and pings while it is quiet."""
         ws.settimeout(0.25)
+        timing = self.timing
         saw_frame = False
-        last_heard = time.monotonic()
+        now = time.monotonic()
+        heard = reconciled = now  # the last frame (or pong), the last GET /model
+        pinged: float | None = None  # a ping waiting for its pong
         superseded: str | bytes | None = None  # a frame with a newer one already waiting
-        while not self._stop.is_set() and not self.finished:
+        while not self._done():
             try:
-                opcode, data = ws.recv_data()
+                opcode, data = ws.recv_data(control_frame=True)
             except websocket.WebSocketTimeoutException:
-                # An idle model is looked at again after the grace, a downloading one after a
-                # silence: poll if it is still downloading.
-                quiet = IDLE_GRACE if self._idle_since is not None else self._silence
-                if time.monotonic() - last_heard > quiet:
-                    return "frames" if self._reconcile() else "silent"
+                now = time.monotonic()
+                if pinged is not None and now - pinged > timing.pong_within:
+                    log.info("progress socket for %r: no pong, reconnecting", self.model_id)
+                    self._lost = True
+                    break
+                if pinged is None and now - heard > timing.ping_every:
+                    with contextlib.suppress(OSError, websocket.WebSocketException):
+                        ws.ping()
+                    pinged = now
+                if now - reconciled > timing.reconcile_every:
+                    reconciled = now
+                    self._reconcile()
                 continue
             except (OSError, websocket.WebSocketException):
                 self._lost = True  # broken without a close: the server may have died
                 break
+            heard, pinged = time.monotonic(), None
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 break
-            last_heard = time.monotonic()
+            if opcode in (websocket.ABNF.OPCODE_PONG, websocket.ABNF.OPCODE_PING):
+                continue
             if opcode != websocket.ABNF.OPCODE_TEXT:
                 log.warning("ignoring a non-text progress frame (opcode %s)", opcode)
-                data = None
-            elif not _names_terminal(data) and _more_waiting(ws):
+                continue
+            if not _must_deliver(data) and _more_waiting(ws):
                 superseded = data  # each frame is a whole state: only the newest matters
                 continue
             for text in (superseded, data):
@@ -246,89 +307,78 @@ class ProgressStream:
             superseded = None
         if superseded is not None:
             saw_frame = self._handle(superseded) or saw_frame
-        if not self.finished and not self._stop.is_set():
-            self._reconcile()  # the socket dropped or closed early: what does the model say?
+        if not self._done():
+            self._reconcile()  # the socket dropped or closed: what does the model say?
         return "frames" if saw_frame else "closed"
 
     def _handle(self, text: str | bytes) -> bool:
         progress = self.tracker.parse(text)
         if progress is None:
             return False
-        self._lost = False  # the server is streaming its download
         self._emit(progress)
         return True
 
-    def _reconcile(self) -> bool:
-        """Ask ``GET /model/{id}``; True when that shows the download has ended."""
+    def _reconcile(self) -> None:
+        """Ask ``GET /model/{id}`` and end the stream when the model shows the download ended."""
         try:
             model = self.client.model(self.model_id)
         except ModelNotFoundError as exc:
             self._finish(FAILED, str(exc))
-            return True
+            return
         except PiecesError as exc:
             log.info("reconcile of %r failed: %s", self.model_id, exc)
             if isinstance(exc, PiecesConnectionError):
-                self._lost, self._reachable = True, False
-            return False
-        self._reachable = True
-        if model.downloaded and not model.downloading:
-            self._finish(COMPLETED)
-            return True
+                self._lost = True
+            return
         if model.downloading:
-            self._idle_since, self._lost = None, False
-            return False
+            self._saw_life()
+            return
+        if model.downloaded:
+            self._finish(COMPLETED)
+            return
+        if model.error and model.error != self._stale_error:
+            self._finish(FAILED, model.error)
+            return
+        # Idle: not started yet (Pieces OS can take a while), or ended, or lost by a restart.
+        if not (self.alive_seen or self._lost or self._canceled()):
+            return  # still starting: only the job's patience clock runs
         now = time.monotonic()
         if self._idle_since is None:
             self._idle_since = now
-            return False
-        if now - self._idle_since < IDLE_GRACE:
-            return False
-        return self._ended_idle(model)
+        if self._canceled() or now - self._idle_since >= self.timing.idle_grace:
+            self._ended_idle(model)
 
-    def _ended_idle(self, model: Model) -> bool:
-        """The model stays idle: canceled, failed, or lost by a server that went away (then
-        ``resume`` asks again); False when the download goes on."""
+    def _ended_idle(self, model: Model) -> None:
+        """The model stays idle: canceled, lost by a server that went away (``resume`` asks
+        again), or stopped without a word."""
         if self._canceled():
             self._finish(CANCELED)
-        elif model.error:
-            self._finish(FAILED, model.error)
         elif self._lost and self._resume is not None:
             why_not = self._resume(model)
             if why_not is None:
                 self._lost, self._idle_since = False, None
-                return False
-            self._finish(FAILED, why_not)
+            else:
+                self._finish(FAILED, why_not)
         else:
-            kept = partial_kept(model, self.tracker.percentage)
+            kept = partial_kept(model)
             self._finish(FAILED, f"Pieces OS stopped the download without saying why; {kept}")
-        return True
-
-    def _poll_until_done(self) -> None:
-        self.mode = "polling"
-        log.info("progress of %r: polling GET /model about once a second", self.model_id)
-        while not self._stop.is_set() and not self.finished:
-            if self._reconcile():
-                return
-            if self.tracker.last is None or self.tracker.last.status != IN_PROGRESS:
-                self._emit(DownloadProgress(IN_PROGRESS, self.tracker.percentage))
-            if self._wait(self._poll_interval):
-                return
 
 
-def partial_kept(model: Model, percentage: float | None) -> str:
-    """What is left of a download that ended early, and what to do: "46 % is kept, ..."."""
-    partial, total = model.raw.get("partialBytes"), model.bytes  # the reference server's
-    if isinstance(partial, int) and partial > 0 and total:
+def partial_kept(model: Model) -> str:
+    """What is left of a download that ended early, in words: a resume is promised only where
+    the server reports ``partialBytes`` (Pieces OS may restart a download from zero)."""
+    partial, total = model.partial_bytes, model.bytes
+    if partial and total:
         kept = min(99, partial * 100 // total)
         return f"{kept} % is kept, downloading it again resumes from there."
-    at = "" if percentage is None else f" (it stopped at {percentage:.0f} %)"
-    return f"download it again to continue{at}."
+    return "download it again to start over."
 
 
-def _names_terminal(data: str | bytes) -> bool:
-    """Cheap check that a frame may carry a terminal status (such frames are never skipped)."""
+def _must_deliver(data: str | bytes) -> bool:
+    """Cheap check that a frame may carry a status no newer frame can replace (an end or a
+    RESET): such frames are never skipped."""
     text = data if isinstance(data, str) else data.decode("utf-8", "replace")
-    return any(status in text for status in TERMINAL_STATUSES)
+    return RESET in text or any(status in text for status in TERMINAL_STATUSES)
 
 
 def _more_waiting(ws: websocket.WebSocket) -> bool:
@@ -363,3 +413,10 @@ def iterate_progress(
                 return
     finally:
         stream.stop()
+
+
+def _token_header(client: ModelSource) -> list[str]:
+    """The reference server's token (``--allow-remote``), if the client sends one."""
+    session = getattr(client, "session", None)
+    token = session.headers.get(TOKEN_HEADER) if session is not None else None
+    return [f"{TOKEN_HEADER}: {token}"] if token else []

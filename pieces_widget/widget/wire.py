@@ -6,9 +6,23 @@ Keep the three in step: a key added here is added there in the same commit.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict, get_args
+
+# Shapes the core defines that cross to the browser too (re-exported: this is the list).
+from ..core.runtime import RuntimeInfo as RuntimeInfo
+from ..core.summary import Resources as Resources
+
+if TYPE_CHECKING:
+    from ..core.jobs import DownloadJob
 
 ConnectionState = Literal["connected", "connecting", "unreachable", "error"]
+SortKey = Literal["name", "size", "ram", "state"]
+SORT_KEYS: tuple[str, ...] = get_args(SortKey)
+
+# The synced traits the browser draws from (``error`` is for code only). js/src/wire.gen.js
+# carries this list and the shapes below to the front end (``wire_js.py`` writes it).
+SYNCED_TRAITS = ("models", "downloads", "connection", "runtime", "_busy", "_row_errors",
+                 "_resources", "_capabilities", "_view", "_add")  # fmt: skip
 
 
 class DownloadEntry(TypedDict):
@@ -28,6 +42,26 @@ class DownloadEntry(TypedDict):
     stalled: bool
     stalled_for: float  # s since the last byte, 0 unless stalled
     error: str | None  # why it FAILED, in words for people
+    waiting_for: float  # s since asked while the server has not started it (0 once started)
+    slow_start: bool  # no sign of life for ``jobs.START_PATIENCE`` s: the row says it waits
+
+
+def download_entry(job: DownloadJob) -> DownloadEntry:
+    """The widget's ``downloads[model_id]`` entry for ``job``."""
+    speed, eta = job.speed, job.eta
+    return {
+        "status": job.status,
+        "percentage": None if job.percentage is None else round(job.percentage, 2),
+        "bytes_done": job.bytes_done,
+        "bytes_total": job.bytes_total,
+        "speed": None if speed is None else round(speed),
+        "eta": None if eta is None else round(eta, 1),
+        "stalled": job.stalled,
+        "stalled_for": round(job.stalled_for),
+        "error": job.error,
+        "waiting_for": round(job.waiting_for),
+        "slow_start": job.slow_start,
+    }
 
 
 class Connection(TypedDict):
@@ -39,15 +73,6 @@ class Connection(TypedDict):
     message: str  # plain words for people, e.g. "Can't reach Pieces OS at 127.0.0.1:39300."
 
 
-class Resources(TypedDict):
-    """``_resources``: this machine's memory and the model store's disk, for the header summary
-    and the fit hints. Counts and sizes of models come from ``models`` itself."""
-
-    total_memory: int | None  # bytes
-    available_memory: int | None  # bytes
-    free_disk: int | None  # bytes free where the models are stored (None when unknown)
-
-
 class Capabilities(TypedDict):
     """``_capabilities``: what the server offers beyond the spec."""
 
@@ -57,8 +82,17 @@ class Capabilities(TypedDict):
 class ViewPrefs(TypedDict):
     """``_view``: sort and grouping, set by the browser, remembered per widget instance."""
 
-    sort: Literal["name", "size", "ram", "state"]
+    sort: SortKey
     group: bool  # On device / Available / Cloud sections
+
+
+class AddState(TypedDict):
+    """``_add``: the Add model form's state; ``added`` is the id of the last model added, so the
+    end of an add is a change even when ``busy`` was coalesced away."""
+
+    busy: bool
+    error: str
+    added: str
 
 
 # Commands the browser sends with ``model.send({...})``. ``id`` is a model id.
@@ -75,8 +109,12 @@ Command = Literal[
     "unload_all",  # {}
     "add",  # {fields: {name, url, sha256?}}
     "view",  # {open: bool, view: str}  a view was displayed / went away (runs the health watch)
+    "install_runtime",  # {}   ask Pieces OS to install Ollama (the ``runtime`` trait follows)
 ]
 COMMANDS: frozenset[str] = frozenset(Command.__args__)  # type: ignore[attr-defined]
+
+# ``runtime`` (public): ``RuntimeInfo`` from ``core.runtime``: {state, version, percentage,
+# message}; state in installed | missing | installing | update-required | failed | none.
 
 # Extra fields the reference server adds to its Model JSON (the official SDK ignores them):
 #   "error": str         why the last download failed, kept until the next download starts

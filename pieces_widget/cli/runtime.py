@@ -1,0 +1,80 @@
+"""``pieces-models install-ollama`` and the Ollama line of ``status``: the runtime local models
+need since Pieces OS 11, installed through Pieces OS with a bar (or a line per change)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from .output import EXIT_INTERRUPTED, PROG, CliFailure, Output, clean
+
+if TYPE_CHECKING:
+    from ..core.client import PiecesClient
+    from ..core.runtime import RuntimeInfo
+
+
+def runtime_line(info: RuntimeInfo) -> str:
+    """The ``status`` line for the runtime, with the next step when one is due."""
+    state = info["state"]
+    if state == "none":
+        return "no Ollama API (Pieces OS before 11 runs local models itself)"
+    if state == "installed":
+        return f"Ollama {clean(info['version']) or '(version unknown)'}"
+    if state == "missing":
+        return f"not installed: local models cannot run (`{PROG} install-ollama` installs it)"
+    return clean(info["message"])
+
+
+def cmd_install_ollama(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
+    from ..core.models import COMPLETED
+    from ..core.runtime import RuntimeInstall, runtime_info
+
+    before = runtime_info(client.ollama_status())
+    if before["state"] == "none":
+        out.say("this Pieces OS has no Ollama API: nothing to install")
+        return 0
+    if before["state"] == "installed":
+        out.say(f"Ollama {clean(before['version'])} is already installed")
+        return 0
+    install = RuntimeInstall(client, poll_every=0.25)
+    bar = _bar(out) if out.bars else None
+    said = ""
+    try:
+        while not install.done:
+            install.wait_briefly(0.2)
+            pct = install.percentage or 0.0
+            if bar is not None:
+                bar.update(pct - bar.n)
+            elif (line := _line(install.status, install.percentage)) != said:
+                said = line
+                out.say(line)
+    except KeyboardInterrupt:
+        install.cancel()
+        install.wait_briefly(5)
+        out.error("interrupted: the Ollama install was canceled")
+        return EXIT_INTERRUPTED
+    finally:
+        install.stop()
+        if bar is not None:
+            bar.close()
+    if install.status != COMPLETED:
+        why = f": {clean(install.error)}" if install.error else ""
+        raise CliFailure(f"the Ollama install ended {install.status.lower()}{why}")
+    after = runtime_info(client.ollama_status())
+    out.say(f"Ollama {clean(after['version'])} installed: local models can run")
+    out.data(after)
+    return 0
+
+
+def _line(status: str, percentage: float | None) -> str:
+    done = "" if percentage is None else f" {percentage // 10 * 10:.0f} %"
+    return f"installing Ollama{done}" if status != "INITIALIZED" else "installing Ollama: starting"
+
+
+def _bar(out: Output):
+    from tqdm import tqdm
+
+    return tqdm(total=100, desc="Ollama", unit="%", file=out.stdout, bar_format=_BAR, mininterval=0)
+
+
+_BAR = "{desc}  {percentage:3.0f}%|{bar}|"

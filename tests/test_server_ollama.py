@@ -1,0 +1,195 @@
+"""The Ollama API of Pieces OS 11+ on the reference server, over real HTTP and WebSockets:
+installed by default; with ``--without-ollama`` local models are blocked until an install (a
+real transfer from the server's hub) has run; cancel, failure, restart, update required. Every
+body validates against the spec's ``OllamaStatus`` / ``OllamaDeployment(s)`` and parses with
+the official SDK."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import websocket
+from pieces_os_client.models.ollama_deployment import OllamaDeployment
+from pieces_os_client.models.ollama_deployments import OllamaDeployments
+from pieces_os_client.models.ollama_status import OllamaStatus
+from serverproc import MiB, ServerProcess, local_model, write_catalog
+from test_server_api import wait_downloaded
+from test_server_schema import validate
+
+CATALOG = [local_model("m", 2 * MiB), {"id": "cloudy", "name": "Cloud", "cloud": True}]
+RUNTIME = "ollama-runtime-0.6.2.bin"
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Start (or restart, same data dir) a server with the given options."""
+    catalog = write_catalog(tmp_path / "catalog.json", CATALOG)
+    started: list[ServerProcess] = []
+
+    def run(*args: str, hub_rate: float = 16 * MiB) -> ServerProcess:
+        server = ServerProcess(tmp_path / "data", catalog, hub_rate=hub_rate, extra_args=[*args])
+        started.append(server.start())
+        return server
+
+    yield run
+    for server in started:
+        server.stop()
+
+
+def status(server: ServerProcess) -> dict[str, Any]:
+    body = requests.get(f"{server.url}/ollama/status", timeout=5).json()
+    validate(body, "OllamaStatus")
+    OllamaStatus.from_dict(body)
+    return body
+
+
+def deployment(response: requests.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    validate(body, "OllamaDeployment")
+    OllamaDeployment.from_dict(body)
+    return body
+
+
+def install(server: ServerProcess) -> dict[str, Any]:
+    return deployment(requests.post(f"{server.url}/ollama/install", timeout=5))
+
+
+def stream_url(server: ServerProcess) -> str:
+    return server.url.replace("http", "ws", 1) + "/ollama/status/stream"
+
+
+def read_until(
+    ws: websocket.WebSocket, done: Callable[[dict[str, Any]], bool], timeout: float = 20
+) -> list[tuple[float, dict[str, Any]]]:
+    frames: list[tuple[float, dict[str, Any]]] = []
+    deadline = time.monotonic() + timeout
+    ws.settimeout(0.5)
+    while time.monotonic() < deadline:
+        try:
+            frames.append((time.monotonic(), json.loads(ws.recv())))
+        except websocket.WebSocketTimeoutException:
+            continue
+        validate(frames[-1][1], "OllamaStatus")
+        if done(frames[-1][1]):
+            return frames
+    raise AssertionError(f"no such status within {timeout} s: {frames[-3:]}")
+
+
+def test_installed_by_default(start: Callable[..., ServerProcess]) -> None:
+    server = start()
+    body = status(server)
+    assert set(body) == {"installation"}
+    assert body["installation"]["version"] == "0.6.2"
+    assert body["installation"]["status"] == "COMPLETED"
+    installs = requests.get(f"{server.url}/ollama/installs", timeout=5).json()
+    validate(installs, "OllamaDeployments")
+    assert installs == {"iterable": []}
+    assert install(server) == body["installation"], "nothing to install"
+    assert requests.post(f"{server.url}/model/m/download", timeout=5).status_code == 200
+
+
+def test_without_ollama_install_unblocks_local_models_and_survives_a_restart(
+    start: Callable[..., ServerProcess],
+) -> None:
+    server = start("--without-ollama", hub_rate=8 * MiB)
+    url = server.url
+    assert status(server) == {}
+    for action in ("download", "load"):
+        refused = requests.post(f"{url}/model/m/{action}", timeout=5)
+        assert refused.status_code == 500 and "Ollama is not installed" in refused.text
+    cloud = requests.post(f"{url}/model/cloudy/download", timeout=5)
+    assert "cloud models are not downloaded" in cloud.text, "cloud models are unaffected"
+    ws = websocket.create_connection(stream_url(server), timeout=5)
+    assert read_until(ws, lambda s: True)[0][1] == {}, "the status on connect"
+    started = install(server)
+    assert started["status"] == "INITIALIZED" and started["percentage"] == 0
+    assert install(server)["id"] == started["id"], "a second POST joins the install"
+    frames = read_until(ws, lambda s: "installation" in s)
+    running = [s["installing"] for _, s in frames if "installing" in s]
+    percents = [d["percentage"] for d in running]
+    assert {d["id"] for d in running} == {started["id"]}
+    assert any(d["status"] == "IN-PROGRESS" and 0 < d["percentage"] < 100 for d in running)
+    assert percents == sorted(percents) and all(0 <= p <= 100 for p in percents)
+    assert len(frames) <= 10 * (frames[-1][0] - frames[0][0]) + 3, "at most ~10 a second"
+    final = frames[-1][1]
+    assert "installing" not in final and final["installation"]["id"] == started["id"]
+    assert final["installation"]["status"] == "COMPLETED"
+    done = deployment(requests.get(f"{url}/ollama/install/{started['id']}", timeout=5))
+    assert done["status"] == "COMPLETED" and done["percentage"] == 100
+    installs = requests.get(f"{url}/ollama/installs", timeout=5).json()
+    validate(installs, "OllamaDeployments")
+    assert [d.id for d in OllamaDeployments.from_dict(installs).iterable] == [started["id"]]
+    runtime = server.data_dir / "ollama" / "runtime.bin"
+    assert runtime.read_bytes() == (server.data_dir / "hub" / RUNTIME).read_bytes()
+    assert f"GET /hub/{RUNTIME}" in server.log(), "a real transfer from the hub"
+    assert requests.post(f"{url}/model/m/download", timeout=5).status_code == 200
+    wait_downloaded(url, "m")
+    ws.close()
+    server.stop()
+    server = start("--without-ollama")
+    assert status(server)["installation"]["id"] == started["id"], "still installed"
+    assert requests.post(f"{server.url}/model/m/load", timeout=5).json()["loaded"] is True
+
+
+def test_cancel_an_install(start: Callable[..., ServerProcess]) -> None:
+    server = start("--without-ollama", hub_rate=2 * MiB)
+    started = install(server)
+    while (status(server).get("installing") or {}).get("percentage", 0) <= 0:
+        time.sleep(0.05)
+    sent = time.monotonic()
+    canceled = deployment(
+        requests.post(f"{server.url}/ollama/install/{started['id']}/cancel", timeout=5)
+    )
+    assert time.monotonic() - sent < 0.5
+    assert canceled["status"] == "CANCELED" and 0 < canceled["percentage"] < 100
+    assert status(server) == {}, "not installing, not installed"
+    snapshot = deployment(requests.get(f"{server.url}/ollama/install/{started['id']}", timeout=5))
+    assert snapshot["status"] == "CANCELED"
+    assert not (server.data_dir / "ollama" / "runtime.bin").exists()
+    assert requests.post(f"{server.url}/model/m/download", timeout=5).status_code == 500
+    again = install(server)
+    assert again["id"] != started["id"] and again["status"] == "INITIALIZED"
+    requests.post(f"{server.url}/ollama/install/{again['id']}/cancel", timeout=5)
+
+
+def test_a_failed_install_says_why(start: Callable[..., ServerProcess], tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "ollama"
+    folder.mkdir(parents=True)
+    os.symlink(tmp_path / "elsewhere", folder / "runtime.part")  # the disk refuses the file
+    server = start("--without-ollama")
+    started = install(server)
+    deadline = time.monotonic() + 10
+    while (found := requests.get(f"{server.url}/ollama/install/{started['id']}", timeout=5)).json()[
+        "status"
+    ] != "FAILED":
+        assert time.monotonic() < deadline, found.text
+        time.sleep(0.05)
+    failed = deployment(found)
+    assert "symlink" in failed["error"] and failed["error"].startswith("cannot install Ollama")
+    assert status(server) == {}
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_update_required_unknown_ids_and_the_origin_guard(
+    start: Callable[..., ServerProcess],
+) -> None:
+    server = start("--ollama-update-required", "0.7.0")
+    body = status(server)
+    assert body["installation"]["version"] == "0.6.2"
+    assert body["updateRequired"] == {"version": "0.7.0", "userManaged": False}
+    for method, path in (("get", "/ollama/install/nope"), ("post", "/ollama/install/nope/cancel")):
+        gone = requests.request(method, server.url + path, timeout=5)
+        assert gone.status_code == 410 and "nope" in gone.text
+    with pytest.raises(websocket.WebSocketBadStatusException, match="403"):
+        websocket.create_connection(stream_url(server), timeout=5, origin="https://evil.example")
+    ws = websocket.create_connection(stream_url(server), timeout=5, origin="http://127.0.0.1:1")
+    assert json.loads(ws.recv()) == body
+    ws.close()
