@@ -174,6 +174,8 @@ class SlowServer:
                     await asyncio.sleep(self.drip)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            return  # closing: end quietly (asyncio logs a task that ends canceled)
         finally:
             self.open -= 1
             writer.transport.abort()
