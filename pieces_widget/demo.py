@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import secrets
 import shutil
@@ -44,6 +45,24 @@ NOTIFICATION_SETTINGS = (
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
     '{"fetchNews": "false", "checkForUpdates": false}\n',
 )
+
+
+def default_notebook() -> Path:
+    """The demo notebook: the one shipped in the wheel, else the clone's ``notebooks/``."""
+    here = Path(__file__).resolve().parent
+    shipped, clone = here / "notebooks" / "demo.ipynb", here.parent / "notebooks" / "demo.ipynb"
+    return shipped if shipped.is_file() or not clone.is_file() else clone
+
+
+def check_installed() -> None:
+    """The demo runs the reference server and JupyterLab: say in one line what is missing."""
+    from .server.extra import INSTALL, MODULES
+
+    missing = ", ".join(sorted(m for m in MODULES if importlib.util.find_spec(m) is None))
+    if missing:
+        raise DemoError(f"the demo needs the server extra ({missing} not installed): {INSTALL}")
+    if importlib.util.find_spec("jupyterlab") is None:
+        raise DemoError("the demo runs JupyterLab, which is not installed: pip install jupyterlab")
 
 
 def find_or_start_server(data_dir: str | Path | None = None, port: int = DEMO_PORT) -> str:
@@ -361,7 +380,9 @@ def main(argv: list[str] | None = None) -> int:
         description="The reference server and JupyterLab on a working copy of the demo notebook.",
     )
     parser.add_argument("--data-dir", type=Path, default=Path(".demo-data"))
-    parser.add_argument("--notebook", type=Path, default=Path("notebooks/demo.ipynb"))
+    parser.add_argument(
+        "--notebook", type=Path, default=None, help="default: the demo notebook shipped with it"
+    )
     parser.add_argument("--port", type=int, default=DEMO_PORT, help="reference server port")
     parser.add_argument("--lab-port", type=int, default=LAB_PORT, help="JupyterLab port")
     parser.add_argument(
@@ -378,10 +399,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.reset:
             reset(args.data_dir)
             return 0
+        check_installed()
         restarts = Restarts(delay=args.restart_delay, limit=args.max_restarts)
-        demo = Demo(args.data_dir, args.notebook, args.port, args.lab_port, restarts)
-        for sig in (signal.SIGTERM, signal.SIGHUP):  # stop the children on kill or hang-up too
-            signal.signal(sig, lambda signum, _: sys.exit(128 + signum))
+        notebook = args.notebook or default_notebook()
+        demo = Demo(args.data_dir, notebook, args.port, args.lab_port, restarts)
+        # Stop the children on kill or hang-up too (Windows has no SIGHUP).
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                signal.signal(sig, lambda signum, _: sys.exit(128 + signum))
         return demo.run()
     except (DemoError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -13,7 +13,13 @@ import pytest
 from recordingcomm import recording
 from serverproc import MiB, ServerProcess
 
-from pieces_widget import ModelManager, ModelNotFoundError, PiecesClient, PiecesServerError
+from pieces_widget import (
+    Model,
+    ModelManager,
+    ModelNotFoundError,
+    PiecesClient,
+    PiecesServerError,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +64,52 @@ def test_unload_all(fast_server: ServerProcess) -> None:
     mgr.unload_all().result(10)
     assert not any(m.loaded for m in client.models())
     assert not any(m["loaded"] for m in mgr.models)
+    mgr.close()
+
+
+class AnswerDuringTheList(PiecesClient):
+    """A real client whose next list read runs ``between`` after the list came back and before
+    the manager gets it: another answer lands while the list is on its way."""
+
+    between: Callable[[], object] | None = None
+
+    def models(self) -> list[Model]:
+        models = super().models()
+        if self.between is not None:
+            between, self.between = self.between, None
+            between()
+        return models
+
+
+def test_unload_all_shows_its_result_when_another_answer_lands_meanwhile(
+    fast_server: ServerProcess,
+) -> None:
+    """The flake of test_unload_all, made to happen every time: a single model's answer landing
+    during unload_all's list read made the manager drop the whole list."""
+    client = AnswerDuringTheList(fast_server.url)
+    mgr = ModelManager(client=client, watch_interval=None)
+    mgr.ensure(["small", "medium"], load=True, timeout=30)
+
+    def loaded() -> dict[str, bool]:
+        return {m["id"]: m["loaded"] for m in mgr.models if m["id"] in ("small", "medium")}
+
+    assert loaded() == {"small": True, "medium": True}
+    client.between = lambda: mgr.details("small").result(10)
+    mgr.unload_all().result(10)
+    assert client.between is None  # the answer did land during the list read
+    assert loaded() == {"small": False, "medium": False}
+    mgr.close()
+
+
+def test_an_actions_result_is_in_the_traits_when_its_future_resolves(
+    fast_server: ServerProcess,
+) -> None:
+    mgr = ModelManager(base_url=fast_server.url, watch_interval=None)
+    mgr.ensure(["small"], timeout=30)
+    mgr._state._coalescer._interval = 3600.0  # the next timed flush would come in an hour
+    mgr.refresh().result(10)  # a flush now: the one after it must wait out the interval
+    mgr.load("small").result(10)
+    assert next(m for m in mgr.models if m["id"] == "small")["loaded"] is True
     mgr.close()
 
 

@@ -30,6 +30,8 @@ import {
   needsConfirm,
   summarize,
 } from "./state.js";
+// The traits a view draws from (wire.SYNCED_TRAITS; `error` is for code only).
+import { TRAITS } from "./wire.gen.js";
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 /** @typedef {import("./types.js").ModelJson} ModelJson */
@@ -40,19 +42,6 @@ import {
 /** @typedef {import("./row.js").Row} Row */
 /** @typedef {import("./saves.js").PendingSave} PendingSave */
 
-/** The traits a view draws from; `error` is for code only (errors show in a row or the banner). */
-const TRAITS = /** @type {const} */ ([
-  "models",
-  "downloads",
-  "connection",
-  "_busy",
-  "_row_errors",
-  "_resources",
-  "_capabilities",
-  "_view",
-  "_add",
-  "runtime",
-]);
 /** Row actions that go to Python as commands (after a confirmation where one is due). */
 const ROW_COMMANDS = new Set(["download", "cancel", "load", "unload", "delete", "remove"]);
 /** Timings, in one place; tests shorten them. */

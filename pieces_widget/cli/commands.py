@@ -173,7 +173,7 @@ def cmd_rm(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
 def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
     from dataclasses import asdict
 
-    from .. import __version__
+    from .._version import __version__
     from ..core.errors import PiecesConnectionError
     from ..core.runtime import runtime_info
     from ..core.summary import machine_resources, summarize

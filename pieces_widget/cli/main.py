@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    from .. import __version__
+    from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -236,15 +236,10 @@ def _client(url: str | None, timeout: float) -> PiecesClient:
 
 def serve(argv: list[str]) -> int:
     """The reference server, with the options of ``python -m pieces_widget.server``."""
-    try:
+    from ..server.extra import exit_if_missing
+
+    with exit_if_missing():
         from ..server.__main__ import main as server_main
-    except ImportError as exc:
-        print(
-            f"{PROG}: error: the reference server needs its extra ({exc.name} is missing): "
-            "pip install 'pieces-widget[server]'",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
     server_main(argv)
     return 0
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import requests
 import urllib3
 
-from .. import __version__
+from .._version import __version__
 from . import calls
 from .calls import (
     BODY_ERRORS,

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from .. import __version__
+from .._version import __version__
 from ..core.models import FAILED, readable_bytes
 from .catalog import SCHEMA, CatalogEntry, Source, byte_descriptor
 from .custom import MAX_CUSTOM_MODELS, parse_seed

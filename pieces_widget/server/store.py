@@ -25,19 +25,11 @@ from typing import Any
 from .catalog import CatalogEntry, Source
 from .custom import created_entry
 from .fields import lenient_fields
+from .files import fsync_dir, open_fd
 
 log = logging.getLogger("pieces_widget.server")
 STATE_VERSION = 1
 _TMP_PREFIX = ".state.json."
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
@@ -63,8 +55,7 @@ def open_nofollow(path: Path, mode: str) -> Any:
         "wb": os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
         "ab": os.O_WRONLY | os.O_CREAT | os.O_APPEND,
     }[mode]
-    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    return os.fdopen(fd, mode)
+    return os.fdopen(open_fd(path, flags), mode)
 
 
 def regular_size(path: Path) -> int | None:

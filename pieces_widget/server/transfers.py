@@ -36,6 +36,7 @@ from ..core.models import (
     readable_bytes,
 )
 from .catalog import Source
+from .files import fsync_dir, open_fd, pread
 from .habits import Habits
 from .sources import (
     MAX_REDIRECTS,
@@ -47,7 +48,7 @@ from .sources import (
     session_factory,
     status_error,
 )
-from .store import fsync_dir, regular_size
+from .store import regular_size
 
 log = logging.getLogger("pieces_widget.server")
 CHUNK = 1 << 20
@@ -213,7 +214,7 @@ def _sync_and_close(fd: int, sync: Callable[[int], None]) -> None:
 def _hash_prefix(fd: int, size: int, hasher: Any, stop: threading.Event) -> None:
     offset = 0
     while offset < size and not stop.is_set():
-        block = os.pread(fd, min(CHUNK * 4, size - offset), offset)
+        block = pread(fd, min(CHUNK * 4, size - offset), offset)
         if not block:
             break
         hasher.update(block)
@@ -487,7 +488,7 @@ class Transfer:
 
 def _open_part(path: Path) -> Any:
     """The ``.part`` file for appending and reading back, never through a symlink."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    fd = open_fd(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
     return os.fdopen(fd, "a+b", buffering=0)
 
 

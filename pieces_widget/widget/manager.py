@@ -26,11 +26,10 @@ from ..core.summary import Summary, machine_resources, summarize
 from . import reprs
 from .sync import WidgetState
 from .watch import Ticker, connected_message, connection_message
-from .wire import COMMANDS, Connection, download_entry
+from .wire import COMMANDS, SORT_KEYS, Connection, download_entry
 
 log = logging.getLogger("pieces_widget.widget")
 STATIC = Path(__file__).parent.parent / "static"
-SORTS = ("name", "size", "ram", "state")
 # Traits the Python side writes (``_view`` is the browser's: sort and grouping).
 WRITTEN = ("models", "downloads", "connection", "error", "_busy", "_row_errors", "_resources",
            "_capabilities", "_add", "runtime")  # fmt: skip
@@ -105,8 +104,8 @@ class ModelManager(anywidget.AnyWidget):
     @traitlets.validate("_view")
     def _valid_view(self, proposal: dict[str, Any]) -> dict[str, Any]:
         view = proposal["value"]
-        if view.get("sort") not in SORTS or not isinstance(view.get("group"), bool):
-            raise traitlets.TraitError(f"_view needs sort in {SORTS} and a bool group")
+        if view.get("sort") not in SORT_KEYS or not isinstance(view.get("group"), bool):
+            raise traitlets.TraitError(f"_view needs sort in {SORT_KEYS} and a bool group")
         return {"sort": view["sort"], "group": view["group"]}
 
     # -- the one writer ----------------------------------------------------------------------
@@ -134,9 +133,11 @@ class ModelManager(anywidget.AnyWidget):
                 self._state.set_entry("_row_errors", model_id, None)
                 if busy:
                     self._state.set_entry("_busy", model_id, busy)
+            failure: Exception | None = None
             try:
-                future.set_result(work())
+                result = work()
             except Exception as exc:
+                failure = exc
                 if not isinstance(exc, PiecesError):
                     log.exception("widget action failed")
                 message = str(exc) if isinstance(exc, PiecesError) else f"unexpected error: {exc}"
@@ -144,11 +145,15 @@ class ModelManager(anywidget.AnyWidget):
                 if model_id is not None:
                     self._state.set_entry("_row_errors", model_id, message)
                     with contextlib.suppress(Exception):  # show what the server has now
-                        self._state.put_model(self.client.model(model_id).raw)
-                future.set_exception(exc)
+                        self._show(lambda: self.client.model(model_id))
             finally:
                 if model_id is not None and busy:
                     self._state.set_entry("_busy", model_id, None)
+            self._state.flush()  # what the action did is in the traits when its future resolves
+            if failure is not None:
+                future.set_exception(failure)
+            else:
+                future.set_result(result)
 
         self._spawn(run)
         return future
@@ -168,6 +173,14 @@ class ModelManager(anywidget.AnyWidget):
             self._threads.add(thread)
         thread.start()
 
+    def _show(self, read: Callable[[], Model]) -> Model:
+        """Ask the server for one model and show its answer, unless a read sent later already
+        showed that model (``WidgetState.ticket``)."""
+        ticket = self._state.ticket()
+        model = read()
+        self._state.put_model(model.raw, ticket)
+        return model
+
     # -- connection --------------------------------------------------------------------------
     def refresh(self) -> concurrent.futures.Future[list[Model]]:
         """Reload the model list (and reconnect) in the background."""
@@ -177,7 +190,7 @@ class ModelManager(anywidget.AnyWidget):
         try:
             version = self.client.version()
             capabilities = self.client.capabilities()
-            since = self._state.generation  # a model changed after this: the list is stale
+            ticket = self._state.ticket()
             models = self.client.models()
         except PiecesError as exc:
             self._disconnected(exc)
@@ -185,7 +198,7 @@ class ModelManager(anywidget.AnyWidget):
         self._last_capabilities = capabilities
         self._refresh_runtime()
         reconnected = self._state.get("connection")["state"] != "connected"
-        self._state.set_models_unless_changed([m.raw for m in models], since)
+        self._state.set_models([m.raw for m in models], ticket)
         self._state.set(
             connection=_connection(
                 "connected",
@@ -295,7 +308,7 @@ class ModelManager(anywidget.AnyWidget):
     def _refetch(self, model_id: str) -> None:
         """The model as the server has it now (after a download ended)."""
         with contextlib.suppress(PiecesError):  # gone or unreachable: the watch tells
-            self._state.put_model(self.client.model(model_id).raw)
+            self._show(lambda: self.client.model(model_id))
 
     def download(self, model_id: str) -> DownloadJob:
         """Start (or join) the download of ``model_id``; returns at once.
@@ -330,7 +343,7 @@ class ModelManager(anywidget.AnyWidget):
             if job is not None and not job.done:
                 job.cancel()
             else:
-                self._state.put_model(self.client.cancel_download(model_id).raw)
+                self._show(lambda: self.client.cancel_download(model_id))
 
         return self._background(work, model_id)
 
@@ -340,12 +353,7 @@ class ModelManager(anywidget.AnyWidget):
     ) -> concurrent.futures.Future[Model]:
         check_id(model_id)
 
-        def work() -> Model:
-            model = call(model_id)
-            self._state.put_model(model.raw)
-            return model
-
-        return self._background(work, model_id, busy)
+        return self._background(lambda: self._show(lambda: call(model_id)), model_id, busy)
 
     def load(self, model_id: str) -> concurrent.futures.Future[Model]:
         """Load into memory in the background; the returned future holds the Model."""
@@ -384,8 +392,9 @@ class ModelManager(anywidget.AnyWidget):
                 job = self._jobs.pop(model_id, None)
             if job is not None:
                 job.stop()  # the server cancels the download; its job has nothing more to say
+            ticket = self._state.ticket()
             self.client.delete_model(model_id)
-            self._state.drop_model(model_id)
+            self._state.drop_model(model_id, ticket)
             for trait in ("downloads", "_row_errors"):
                 self._state.set_entry(trait, model_id, None)
 
@@ -412,6 +421,7 @@ class ModelManager(anywidget.AnyWidget):
 
         def work() -> Model:
             self._set_add(busy=True)
+            ticket = self._state.ticket()
             try:
                 model = self.client.create_model({"name": name.strip(), "source": source, **fields})
             except Exception as exc:
@@ -419,7 +429,7 @@ class ModelManager(anywidget.AnyWidget):
                 raise
             # ``added`` changes, so the browser sees the end even when busy was coalesced away
             self._set_add(added=model.id)
-            self._state.put_model(model.raw)
+            self._state.put_model(model.raw, ticket)
             return model
 
         return self._background(work)
@@ -463,9 +473,9 @@ class ModelManager(anywidget.AnyWidget):
                 failed.append(f"{job.model_id}: {status}{f' ({job.error})' if job.error else ''}")
         if failed:
             raise PiecesError("ensure failed for " + "; ".join(failed))
-        models = [self.client.load(i) if load else self.client.model(i) for i in ids]
-        for model in models:
-            self._state.put_model(model.raw)
+        read = self.client.load if load else self.client.model
+        models = [self._show(lambda i=i: read(i)) for i in ids]
+        self._state.flush()  # what ensure did is in the traits when it returns
         return models
 
     # -- the health watch: runs while a view is on the page --------------------------------
