@@ -171,7 +171,7 @@ class PiecesClient:
         for attempt in (1, 2):
             url = self.base_url + path
             if not self._connected and path != "/connect":
-                self._connect()
+                self._connect(f"{method} {path}")
             try:
                 answer = self._send(method, url, json, timeout or self.timeout)
             except requests.ConnectionError:
@@ -183,11 +183,21 @@ class PiecesClient:
             return answer
         raise AssertionError("unreachable")
 
-    def _send(self, method: str, url: str, body: Any, timeout: tuple[float, float]) -> Answer:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        timeout: tuple[float, float],
+        label: str | None = None,
+    ) -> Answer:
         """One HTTP exchange as a ``Call`` of ``timeout[1]`` s in all: ``PiecesTimeoutError``
         when it runs out, ``requests.ConnectionError`` when the server cannot be reached or
-        breaks off, ``PiecesError`` for the rest; never a hang, never an unbounded body."""
+        breaks off, ``PiecesError`` for the rest; never a hang, never an unbounded body.
+        ``label`` names the call in messages (the caller's call, for the ``/connect`` before
+        it)."""
         path = url.removeprefix(self._base_url or "")
+        label = label or f"{method} {path}"
         try:
             with self._calls.run(timeout[1]) as call:
                 try:
@@ -201,25 +211,25 @@ class PiecesClient:
                     raise PiecesServerError(
                         200,
                         "",
-                        f"Pieces OS sent more than {readable_bytes(exc.cap)} for {method} "
-                        f"{path}: the answer was dropped (is this Pieces OS?)",
+                        f"Pieces OS sent more than {readable_bytes(exc.cap)} for {label}: the "
+                        "answer was dropped (is this Pieces OS?)",
                     ) from None
                 except BODY_ERRORS as exc:
                     if call.cut or isinstance(exc, CallCut):
                         raise CallCut from None
                     if call.expired or _timed_out(exc):
                         raise PiecesTimeoutError(
-                            f"Pieces OS is too slow to answer: {method} {path} at "
-                            f"{self._base_url} took over {timeout[1]:g} s; is it busy or stuck? "
-                            "retry, or restart Pieces OS"
+                            f"Pieces OS is too slow to answer: {label} at {self._base_url} "
+                            f"took over {timeout[1]:g} s; is it busy or stuck? retry, or "
+                            "restart Pieces OS"
                         ) from None
                     if isinstance(exc, requests.ConnectionError):
                         raise
                     raise requests.ConnectionError(str(exc)) from None
         except CallCut:
             raise PiecesConnectionError(
-                f"{method} {path} was stopped before Pieces OS answered: the client (or what "
-                "used it) is closing"
+                f"{label} was stopped before Pieces OS answered: the client (or what used it) "
+                "is closing"
             ) from None
 
     def interrupt(self, threads: Collection[threading.Thread]) -> None:
@@ -259,8 +269,9 @@ class PiecesClient:
         except ValueError as exc:
             raise PiecesServerError(200, str(data)[:200], f"unexpected answer: {exc}") from None
 
-    def _connect(self) -> None:
-        """Register as an application where the server offers ``POST /connect``."""
+    def _connect(self, before: str) -> None:
+        """Register as an application where the server offers ``POST /connect``, before the
+        call ``before`` (which a timeout names: that is the call the user made)."""
         self._connected = True
         body = {
             "application": {
@@ -270,7 +281,7 @@ class PiecesClient:
             }
         }
         try:
-            answer = self._send("POST", self.base_url + "/connect", body, self.timeout)
+            answer = self._send("POST", self.base_url + "/connect", body, self.timeout, before)
         except PiecesTimeoutError:
             self._connected = False  # too slow now: said once, by this call; asked again later
             raise
