@@ -7,7 +7,14 @@ import sys
 
 from .common import Row
 
-SUITES = ["server_bench", "client_bench", "widget_bench", "frontend_bench", "cli_bench"]
+SUITES = [
+    "server_bench",
+    "client_bench",
+    "widget_bench",
+    "kernel_bench",
+    "frontend_bench",
+    "cli_bench",
+]
 
 
 def table(rows: list[Row]) -> str:
