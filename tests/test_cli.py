@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 from conftest import DEMO_LIKE
-from faultserver import FaultServer
+from faultserver import FaultServer, SlowServer
 from serverproc import REPO, MiB, ServerProcess, ctrl_c_works, write_catalog
 from test_server_transfers import hub_requests
 
@@ -347,3 +347,26 @@ def test_only_a_bad_id_is_a_usage_error(fault: FaultServer) -> None:
     listed = cli("list", url=fault.url)
     assert listed.returncode == 0 and listed.stdout.strip().splitlines()[1:] == []
     one_error_line(cli("show", "m", url=fault.url), 1, "unexpected answer")
+
+
+def test_server_text_is_cleaned_in_every_listing(fault: FaultServer) -> None:
+    """Escape sequences in ids and names never reach the terminal (``list -q`` too), and text
+    no encoding can carry (a lone surrogate) is replaced: the list still prints."""
+    fault.model.update(id="m\x1b[2J\x1b]0;owned\x07", name="bad\ud800name")
+    quiet, table = cli_all(["list", "-q", "--url", fault.url], ["list", "--url", fault.url])
+    for done in (quiet, table):
+        out = succeeded(done)
+        assert not any(c in out for c in "\x1b\x07"), repr(out)
+    assert quiet.stdout == "m?[2J?]0;owned?\n"
+    assert "bad\ufffdname" in table.stdout
+
+
+def test_a_silent_server_is_too_slow_not_unreachable() -> None:
+    slow = SlowServer()
+    try:
+        began = time.monotonic()
+        done = cli("list", "--timeout", "1", url=slow.url)
+        one_error_line(done, 3, "Pieces OS is too slow to answer: GET /models", "took over 1 s")
+        assert "not reachable" not in done.stderr and time.monotonic() - began < 15
+    finally:
+        slow.close()

@@ -46,7 +46,7 @@ def cmd_list(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
     if out.json:
         out.data([model_record(m) for m in models])
     elif out.quiet:
-        out.lines([m.id for m in models])
+        out.lines([clean(m.id) for m in models])
     else:
         rows = [(m.name, m.id, size(m.bytes), size(m.ram), m.state) for m in models]
         out.table(("NAME", "ID", "SIZE", "RAM", "STATE"), rows, right=(2, 3), shrink=0)

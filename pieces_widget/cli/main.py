@@ -28,6 +28,7 @@ from .output import (
 if TYPE_CHECKING:
     from ..core.client import PiecesClient
 
+TIMEOUT = 30.0  # s a call to Pieces OS may take in all (a load takes longer: its own bound)
 EPILOG = f"""\
 exit codes:
   0    ok
@@ -62,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="JSON on stdout, no bars"
+    )
+    common.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=argparse.SUPPRESS,
+        metavar="S",
+        help=f"give up on a call Pieces OS has not answered in S seconds (default {TIMEOUT:g})",
     )
     common.add_argument(
         "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr"
@@ -123,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 86_400:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds between 0 and a day")
+    return value
+
+
 def _pull_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--give-up-after",
@@ -155,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.error(bad)
         return EXIT_USAGE
     try:
-        client = _client(getattr(args, "url", None))
+        client = _client(getattr(args, "url", None), getattr(args, "timeout", TIMEOUT))
         try:
             from .commands import COMMANDS  # after parsing: --help stays fast
 
@@ -222,10 +237,10 @@ def _exit_code(exc: BaseException) -> int | None:
     return None
 
 
-def _client(url: str | None) -> PiecesClient:
+def _client(url: str | None, timeout: float) -> PiecesClient:
     from ..core.client import PiecesClient
 
-    return PiecesClient(url)
+    return PiecesClient(url, read_timeout=timeout)
 
 
 def serve(argv: list[str]) -> int:

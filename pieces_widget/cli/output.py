@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 PROG = "pieces-models"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class CliFailure(Exception):
@@ -31,7 +31,8 @@ class CliFailure(Exception):
 
 
 def clean(text: str) -> str:
-    """``text`` safe for a terminal: control characters become ``?``."""
+    """``text`` safe for a terminal: control characters (and lone surrogates, which no
+    terminal encoding can carry) become ``?``."""
     return _CONTROL.sub("?", text)
 
 
@@ -130,12 +131,13 @@ class Output:
 
     def say(self, line: str) -> None:
         if self.chatty:
-            print(line, file=self.stdout, flush=True)
+            print(clean(line), file=self.stdout, flush=True)
 
     def lines(self, lines: Iterable[str]) -> None:
+        """Lines of results; a server's text in them cannot move the cursor or change colours."""
         if not self.json:
             for line in lines:
-                print(line, file=self.stdout)
+                print(clean(line), file=self.stdout)
             self.stdout.flush()
 
     def data(self, value: Any) -> None:

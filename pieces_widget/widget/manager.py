@@ -9,6 +9,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ STATIC = Path(__file__).parent.parent / "static"
 # Traits the Python side writes (``_view`` is the browser's: sort and grouping).
 WRITTEN = ("models", "downloads", "connection", "error", "_busy", "_row_errors", "_resources",
            "_capabilities", "_add", "runtime")  # fmt: skip
-HEALTH_TIMEOUT = (1.0, 3.0)  # s (connect, read) for the watch's health check
+HEALTH_TIMEOUT = (1.0, 3.0)  # s (connect, whole call) for the watch's health check
+ID_CHECK_WAIT = 0.5  # s download() waits for the server to say an unlisted id is unknown
+MAX_WATCHERS = 4  # downloads started elsewhere followed live at once; the rest show from the list
 
 
 class ModelManager(anywidget.AnyWidget):
@@ -80,6 +83,10 @@ class ModelManager(anywidget.AnyWidget):
         self.client = client or PiecesClient(base_url)
         self._jobs: dict[str, DownloadJob] = {}
         self._jobs_lock = threading.Lock()
+        self._quiet: set[DownloadJob] = set()  # jobs whose "unknown id" download() will raise
+        self._threads: set[threading.Thread] = set()  # short-lived threads this manager runs
+        self._last_capabilities: dict[str, Any] = {}  # for summary(): the last answer's disk
+        self._capabilities_pending = False
         self._closed = False
         self._watch_interval = watch_interval
         self._watch: Ticker | None = None
@@ -148,8 +155,23 @@ class ModelManager(anywidget.AnyWidget):
             else:
                 future.set_result(result)
 
-        threading.Thread(target=run, name="pieces-widget-action", daemon=True).start()
+        self._spawn(run)
         return future
+
+    def _spawn(self, target: Callable[[], Any], name: str = "pieces-widget-action") -> None:
+        """Run ``target`` in a thread that ``close()`` cuts and joins."""
+
+        def run() -> None:
+            try:
+                target()
+            finally:
+                with self._jobs_lock:
+                    self._threads.discard(threading.current_thread())
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._jobs_lock:
+            self._threads.add(thread)
+        thread.start()
 
     def _show(self, read: Callable[[], Model]) -> Model:
         """Ask the server for one model and show its answer, unless a read sent later already
@@ -173,6 +195,7 @@ class ModelManager(anywidget.AnyWidget):
         except PiecesError as exc:
             self._disconnected(exc)
             raise
+        self._last_capabilities = capabilities
         self._refresh_runtime()
         reconnected = self._state.get("connection")["state"] != "connected"
         self._state.set_models([m.raw for m in models], ticket)
@@ -190,9 +213,22 @@ class ModelManager(anywidget.AnyWidget):
             self._state.set(_row_errors={}, error="")
         for model in models:
             if model.downloading and not self._closed:
-                with contextlib.suppress(RuntimeError):  # closed meanwhile: nothing to attach
-                    self._start_job(model.id, attach_only=True)  # re-attach to one in flight
+                self._watch_download(model.id)
         return models
+
+    def _watch_download(self, model_id: str) -> None:
+        """Follow a download in flight that this manager did not start (another client, an
+        earlier manager): at most ``MAX_WATCHERS`` at once, so a list of thousands downloading
+        costs a few threads and sockets; the others show from the list's refreshes."""
+        with self._jobs_lock:
+            job = self._jobs.get(model_id)
+            if job is not None and not job.done:
+                return
+            watching = sum(1 for j in self._jobs.values() if j.attach_only and not j.done)
+            if watching >= MAX_WATCHERS:
+                return
+        with contextlib.suppress(RuntimeError):  # closed meanwhile: nothing to attach
+            self._start_job(model_id, attach_only=True)
 
     def _refresh_runtime(self) -> None:
         """The Ollama runtime's state now (an install in flight reports its own)."""
@@ -214,8 +250,8 @@ class ModelManager(anywidget.AnyWidget):
 
     def _on_runtime(self, info: RuntimeInfo) -> None:
         self._state.set(runtime=info)
-        if info["state"] == "installed":  # local models can download now: show it
-            threading.Thread(target=self.refresh, name="pieces-widget-action").start()
+        if info["state"] == "installed" and not self._closed:  # local models can download now
+            self._spawn(lambda: self.refresh())
 
     def _disconnected(self, exc: PiecesError) -> None:
         base_url = self._base_url()
@@ -261,13 +297,13 @@ class ModelManager(anywidget.AnyWidget):
     def _on_job_update(self, job: DownloadJob) -> None:
         if self._closed or job.found_nothing or self._jobs.get(job.model_id) is not job:
             return  # a stale job (its model removed, a newer job started) says nothing
+        if job.unknown and job in self._quiet:
+            return  # download() is about to raise ModelNotFoundError for it
         self._state.set_entry("downloads", job.model_id, download_entry(job))
         if job.done:
             if job.error:
                 self._state.set(error=job.error)
-            threading.Thread(
-                target=self._refetch, args=(job.model_id,), name="pieces-widget-action"
-            ).start()
+            self._spawn(lambda: self._refetch(job.model_id))
 
     def _refetch(self, model_id: str) -> None:
         """The model as the server has it now (after a download ended)."""
@@ -277,22 +313,26 @@ class ModelManager(anywidget.AnyWidget):
     def download(self, model_id: str) -> DownloadJob:
         """Start (or join) the download of ``model_id``; returns at once.
 
-        ``ModelNotFoundError`` at once for an id Pieces OS does not know."""
+        For an id the list does not show, the server is asked: ``ModelNotFoundError`` when it
+        says within ``ID_CHECK_WAIT`` s that it does not know the id, else the job reports it."""
         self._ensure_open()
-        self._check_known(check_id(model_id))
-        return self._start_job(model_id)
-
-    def _check_known(self, model_id: str) -> None:
-        """``ModelNotFoundError`` for an unknown id: the list answers for the ids in it, the
-        server for the others (the list may be stale). Other failures are the job's to say."""
+        check_id(model_id)
         if any(m.get("id") == model_id for m in self._state.get("models")):
-            return
-        try:
-            self.client.model(model_id)
-        except ModelNotFoundError:
-            raise
-        except PiecesError:
-            pass
+            return self._start_job(model_id)
+        job = self._start_job(model_id)
+        with self._jobs_lock:
+            self._quiet.add(job)
+        job.checked.wait(ID_CHECK_WAIT)  # the job asks the server; never longer than this
+        with self._jobs_lock:
+            self._quiet.discard(job)
+            unknown = job.unknown
+            if unknown and self._jobs.get(model_id) is job:
+                del self._jobs[model_id]
+        if unknown:
+            raise ModelNotFoundError(model_id)
+        if job.unknown and job.done:  # the answer came just after the wait: the job says it
+            self._on_job_update(job)
+        return job
 
     def cancel(self, model_id: str) -> concurrent.futures.Future[None]:
         """Ask the server to stop the download; the row then offers Download (or Resume)."""
@@ -400,13 +440,25 @@ class ModelManager(anywidget.AnyWidget):
         self._state.set(_add={"busy": busy, "error": error, "added": last})
 
     def summary(self) -> Summary:
-        """On-device count and bytes, loaded count and RAM, free disk and available memory."""
+        """On-device count and bytes, loaded count and RAM, free disk and available memory.
+
+        Never waits on Pieces OS: the models and free disk are the last figures it sent (memory
+        is this machine's, now); a fresh disk figure is asked for in the background."""
         models = [Model.from_json(m) for m in self._state.get("models")]
+        resources = machine_resources(self._last_capabilities)
+        if not self._closed and not self._capabilities_pending:
+            self._capabilities_pending = True
+            self._spawn(self._refresh_capabilities)
+        return summarize(models, resources)
+
+    def _refresh_capabilities(self) -> None:
         try:
-            capabilities = self.client.capabilities()  # free disk now, not at the last refresh
-        except PiecesError:
-            capabilities = {}
-        return summarize(models, machine_resources(capabilities))
+            self._last_capabilities = self.client.capabilities()
+            self._state.set(_resources=machine_resources(self._last_capabilities))
+        except PiecesError as exc:  # the banner and the watch say what is wrong
+            log.info("capabilities: %s", exc)
+        finally:
+            self._capabilities_pending = False
 
     def ensure(
         self, model_ids: str | Iterable[str], load: bool = False, timeout: float | None = None
@@ -442,19 +494,28 @@ class ModelManager(anywidget.AnyWidget):
             self._watch.stop(timeout=0)  # never block the kernel: it ends after this tick
             self._watch = None
 
-    def close(self) -> None:
-        """Stop every thread and socket this manager started, then close the widget."""
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop every thread and socket this manager started, then close the widget. Calls in
+        flight are cut, so this returns within ``timeout`` s even while Pieces OS hangs."""
         with self._jobs_lock:
             self._closed = True
+            threads = set(self._threads)
         if self._watch is not None:
-            self._watch.stop()
+            threads.add(self._watch.thread)
+            self._watch.stop(timeout=0)
+        if self._owns_client:
+            self.client.close()  # cuts every call in flight and closes the pooled sockets
+        else:
+            self.client.interrupt(threads)  # a shared client: only this manager's calls
         for job in list(self._jobs.values()):
             job.stop()
         if self._install is not None:
             self._install.stop()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
         self._state.close()
-        if self._owns_client:
-            self.client.close()
         super().close()
         _forget_file_watch(self)
 

@@ -29,6 +29,10 @@ class Ticker:
             if self._stop.wait(self._interval):
                 return
 
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread
+
     def stop(self, timeout: float = 5.0) -> None:
         """End the thread; wait up to ``timeout`` s for a check in progress (0: do not wait)."""
         self._stop.set()
@@ -69,7 +73,7 @@ def connection_message(exc: PiecesError, where: str) -> str:
     """One plain sentence for the banner (the exception's own text stays in ``error``); ``where``
     is the base URL, written whole as the connected banner and every error message write it."""
     if isinstance(exc, PiecesTimeoutError):
-        return f"Pieces OS at {where} is not answering. Is it busy or stuck?"
+        return f"Pieces OS at {where} is too slow to answer. Is it busy or stuck?"
     if isinstance(exc, PiecesConnectionError):
         if not where:
             return "Can't find Pieces OS on this machine. Is it running? (or set PIECES_OS_URL)"
