@@ -73,11 +73,11 @@ def _status_error(answer: Answer, model_id: str | None) -> Exception:
         return ModelNotFoundError(model_id)
     if status == 401:
         return PiecesServerError(
-            status, text, "Pieces OS says you are not signed in (HTTP 401): sign in to Pieces OS"
+            status, text, "Pieces OS says you are not signed in: sign in to Pieces OS, then retry"
         )
     if status == 593:
         return PiecesServerError(
-            status, text, "Pieces OS needs an update (HTTP 593): update Pieces OS, then retry"
+            status, text, "Pieces OS needs an update: update Pieces OS, then retry"
         )
     return PiecesServerError(status, text)
 
