@@ -1,10 +1,11 @@
 // @ts-check
 /**
- * The list's sections and chunks: the visible rows go in chunks of CHUNK rows (the browser
- * skips the chunks out of view: content-visibility in widget.css), moving as few nodes as
- * possible: first every move (a row may go to another section or chunk), then the pruning.
+ * The list's sections and chunks, and the line under it (createFooter). The visible rows go
+ * in chunks of CHUNK rows (the browser skips the chunks out of view: content-visibility in
+ * widget.css), moving as few nodes as possible: first every move (a row may go to another
+ * section or chunk), then the pruning.
  */
-import { el, setText, syncChildren } from "./dom.js";
+import { actionButton, el, setHidden, setText, syncChildren } from "./dom.js";
 
 /** @typedef {import("./catalog.js").Section} Section */
 
@@ -67,5 +68,48 @@ export function createPlacer(list, rowEl) {
     for (const [parent, children] of plan) syncChildren(parent, children, false);
     for (const [parent, children] of plan) syncChildren(parent, children);
     syncChildren(list, wanted);
+  };
+}
+
+/**
+ * The line under the list: "N of M models", "Sort now" while the order is held, and the note
+ * when nothing matches, with Clear filter.
+ */
+export function createFooter() {
+  const empty = el("div", "pw-empty");
+  const emptyText = el("span");
+  const clearFilter = actionButton("clear-filter", "Clear filter", "Clear the filter");
+  empty.append(emptyText, clearFilter);
+  empty.hidden = true;
+  const count = el("div", "pw-count");
+  const countText = el("span");
+  // Shown while the order is held for the user (a state change would move rows): re-sort now.
+  const resort = actionButton("resort", "Sort now", "Sort the list now");
+  resort.hidden = true;
+  count.append(countText, resort);
+  return {
+    els: [empty, count],
+    /** @param {boolean} held the order is held ("Sort now" shows) */
+    held(held) {
+      setHidden(resort, !held);
+    },
+    /**
+     * @param {number} shown @param {number} total
+     * @param {{ query: string, localOnly: boolean }} filter
+     */
+    counts(shown, total, { query, localOnly }) {
+      setText(countText, `${shown} of ${total} models`);
+      const q = query.trim();
+      setHidden(empty, shown > 0 || total === 0);
+      setText(
+        emptyText,
+        q
+          ? `No model matches '${q}'`
+          : localOnly
+            ? "No model on this device yet"
+            : "No model to show (cloud models are hidden)",
+      );
+      setHidden(clearFilter, !q);
+    },
   };
 }

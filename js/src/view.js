@@ -9,27 +9,20 @@
  */
 import { catalogOf, orderRows } from "./catalog.js";
 import { createCommands } from "./commands.js";
-import { actionButton, el, setHidden, setText } from "./dom.js";
+import { el } from "./dom.js";
 import { listen } from "./events.js";
 import { createFocus } from "./focus.js";
-import {
-  clearAddForm,
-  createHeader,
-  patchAdd,
-  patchBanner,
-  patchControls,
-  patchRuntime,
-  patchSummary,
-  runtimeBlock,
-} from "./header.js";
-import { createPlacer } from "./list.js";
+import { createFrames } from "./frames.js";
+import { createHeader } from "./header.js";
+import { drawHeader } from "./header-draw.js";
+import { createFooter, createPlacer } from "./list.js";
 import { createHold } from "./order.js";
 import { answerKey, createPending } from "./pending.js";
 import { createRow, patchRow } from "./row.js";
 import { saveOutcome } from "./saves.js";
 import { changedKeys, keyOf, rowSig, sameModel } from "./signature.js";
 import { staleParts } from "./stale.js";
-import { ACTIVE, confirmStands, summarize } from "./state.js";
+import { ACTIVE, confirmStands } from "./state.js";
 import { createTransient, NOTICE_MS } from "./transient.js";
 import { createUi } from "./ui.js";
 // The traits a view draws from (wire.SYNCED_TRAITS; `error` is for code only).
@@ -65,34 +58,15 @@ export function createView(model, host) {
   const root = el("div", "pieces-widget");
   const header = createHeader();
   const list = el("div", "pw-list");
-  const empty = el("div", "pw-empty");
-  const emptyText = el("span");
-  const clearFilter = actionButton("clear-filter", "Clear filter", "Clear the filter");
-  empty.append(emptyText, clearFilter);
-  empty.hidden = true;
-  const count = el("div", "pw-count");
-  const countText = el("span");
-  // Shown while the order is held for the user (a state change would move rows): re-sort now.
-  const resort = actionButton("resort", "Sort now", "Sort the list now");
-  resort.hidden = true;
-  count.append(countText, resort);
-  root.append(header.el, list, empty, count);
+  const footer = createFooter();
+  root.append(header.el, list, ...footer.els);
 
   const ui = createUi();
   /** @type {Map<string, Row>} */
   const rows = new Map();
   /** @type {string[]} */
   let visible = [];
-
-  // What changed since the last draw.
-  /** @type {Set<string>} */
-  let dirtyTraits = new Set(["*"]);
-  /** @type {Set<string>} */
-  let dirtyRows = new Set();
-  let dirtyOrder = true;
-  /** A re-sort the user asked for (sort, group, filter, Sort now): never held. */
-  let userOrder = true;
-  let frame = 0;
+  // What the last draw saw, to find the rows a trait's change touches.
   /** @type {Record<string, Download>} */
   let lastDownloads = {};
   /** @type {Record<string, string>} */
@@ -102,43 +76,6 @@ export function createView(model, host) {
   let lastActive = "";
   let lastOffline = false;
   let lastRuntime = "";
-
-  function schedule() {
-    if (!frame) frame = requestAnimationFrame(draw);
-  }
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let progressTimer;
-  let lastDraw = Number.NEGATIVE_INFINITY;
-  /**
-   * A progress tick draws at most every `timing.progressMs`: 10 downloads at 10 Hz then cost
-   * half the frames, and anything else (a click, a state change) still draws on the next frame.
-   */
-  function scheduleProgress() {
-    if (frame || progressTimer !== undefined) return;
-    const wait = lastDraw + timing.progressMs - performance.now();
-    if (wait <= 0) schedule();
-    else
-      progressTimer = setTimeout(() => {
-        progressTimer = undefined;
-        schedule();
-      }, wait);
-  }
-  /** @param {string} id */
-  function touchRow(id) {
-    dirtyRows.add(id);
-    schedule();
-  }
-  /** A re-sort the user asked for (a control, Clear filter, Sort now). */
-  function touchOrder() {
-    dirtyOrder = true;
-    userOrder = true;
-    schedule();
-  }
-  /** @param {string} name a trait, or the view's own `add` (see stale.js) */
-  function touchTrait(name) {
-    dirtyTraits.add(name);
-    schedule();
-  }
 
   function prefs() {
     return /** @type {ViewPrefs} */ ({ ...DEFAULT_PREFS, ...(model.get("_view") ?? {}) });
@@ -150,16 +87,15 @@ export function createView(model, host) {
     const state = model.get("connection")?.state;
     return kernelGone || state === "unreachable" || state === "error";
   }
+  const frames = createFrames(draw, timing);
+  const touchRow = (/** @type {string} */ id) => frames.row(id);
   /** Row commands sent and not answered yet. */
   const pending = createPending(model, timing, touchRow);
   const transient = createTransient(ui, touchRow);
   const hold = createHold(
     list,
     () => pending.ids().length > 0 || lastActive !== "",
-    () => {
-      dirtyOrder = true;
-      schedule();
-    },
+    () => frames.order(),
   );
   const place = createPlacer(list, (id) => /** @type {Row} */ (rows.get(id)).el);
   const focus = createFocus({
@@ -173,24 +109,16 @@ export function createView(model, host) {
   });
 
   function draw() {
-    frame = 0;
     const before = focus.before();
     drawNow();
     focus.after(before);
   }
 
   function drawNow() {
-    lastDraw = performance.now();
-    clearTimeout(progressTimer);
-    progressTimer = undefined;
-    const stale = staleParts(dirtyTraits);
-    const ids = dirtyRows;
-    let reorder = dirtyOrder || stale.has("order");
-    const asked = userOrder;
-    dirtyTraits = new Set();
-    dirtyRows = new Set();
-    dirtyOrder = false;
-    userOrder = false;
+    const changes = frames.take();
+    const stale = staleParts(changes.traits);
+    const ids = changes.rows;
+    let reorder = changes.order || stale.has("order");
 
     /** @type {ModelJson[]} */
     const models = model.get("models") ?? [];
@@ -206,40 +134,12 @@ export function createView(model, host) {
     let everyRow = stale.has("rows") || isOffline !== lastOffline;
     lastOffline = isOffline;
 
-    if (stale.has("banner")) {
-      patchBanner(header, model.get("connection") ?? {}, kernelGone);
-      root.classList.toggle("pw-unreachable", isOffline);
-    }
-    if (stale.has("summary"))
-      patchSummary(header, summarize(models, resources, downloads), isOffline);
-    const runtime = model.get("runtime") ?? { state: "none" };
-    const noRuntime = runtimeBlock(runtime);
+    const now = { model, root, ui, view, offline: isOffline, kernelGone };
+    const noRuntime = drawHeader(header, stale, now);
     if (stale.has("runtime")) {
-      patchRuntime(header, runtime, isOffline);
       if (noRuntime !== lastRuntime) everyRow = true;
       lastRuntime = noRuntime;
     }
-    if (stale.has("controls")) patchControls(header, view);
-    if (stale.has("added") && ui.addPending) {
-      const add = model.get("_add");
-      if (add && !add.busy) {
-        ui.addPending = false;
-        if (!add.error) {
-          clearAddForm(header);
-          ui.addOpen = false;
-          ui.added = add.added ?? "";
-        }
-      }
-    }
-    if (stale.has("add"))
-      patchAdd(
-        header,
-        Boolean(model.get("_capabilities")?.sources),
-        ui.addOpen,
-        model.get("_add") ?? { busy: false, error: "" },
-        isOffline,
-      );
-
     if (stale.has("downloads")) {
       changedKeys(lastDownloads, downloads, ids, keyOf);
       transient.follow(downloads);
@@ -316,7 +216,7 @@ export function createView(model, host) {
         prefs: view,
         active,
       }).sections;
-      order = hold.arrange(sorted, asked);
+      order = hold.arrange(sorted, changes.asked);
       visible = order.flatMap((s) => s.ids);
       everyRow = true; // rows coming into view may be stale
     }
@@ -339,22 +239,8 @@ export function createView(model, host) {
       }
     }
     if (order) place(order);
-    setHidden(resort, !hold.stale());
-
-    if (reorder) {
-      setText(countText, `${visible.length} of ${catalog.entries.length} models`);
-      const q = ui.query.trim();
-      setHidden(empty, visible.length > 0 || catalog.entries.length === 0);
-      setText(
-        emptyText,
-        q
-          ? `No model matches '${q}'`
-          : ui.localOnly
-            ? "No model on this device yet"
-            : "No model to show (cloud models are hidden)",
-      );
-      setHidden(clearFilter, !q);
-    }
+    footer.held(hold.stale());
+    if (reorder) footer.counts(visible.length, catalog.entries.length, ui);
   }
 
   const unlisten = listen(
@@ -367,42 +253,35 @@ export function createView(model, host) {
       offline,
       prefs,
       touchRow,
-      touchOrder,
-      touchAdd: () => touchTrait("add"),
+      touchOrder: () => frames.userOrder(),
+      touchAdd: () => frames.trait("add"),
     }),
   );
 
   /** @type {[string, () => void][]} */
-  const handlers = TRAITS.map((name) => {
-    const handler = () => {
-      dirtyTraits.add(name);
-      if (name === "downloads") scheduleProgress();
-      else schedule();
-    };
-    model.on(`change:${name}`, handler);
-    return [`change:${name}`, handler];
-  });
-
+  const handlers = TRAITS.map((name) => [`change:${name}`, () => frames.trait(name)]);
   // A "saving" that comes and goes between two frames still counts as seen.
-  const noteSaving = () => {
-    const busy = model.get("_busy") ?? {};
-    for (const [id, save] of ui.saving) if (busy[id] === "saving") save.sawBusy = true;
-  };
-  model.on("change:_busy", noteSaving);
-  handlers.push(["change:_busy", noteSaving]);
-
+  handlers.push([
+    "change:_busy",
+    () => {
+      const busy = model.get("_busy") ?? {};
+      for (const [id, save] of ui.saving) if (busy[id] === "saving") save.sawBusy = true;
+    },
+  ]);
   // ipywidgets hosts (JupyterLab, Notebook 7, VS Code) turn a model's comm dead when its kernel
   // restarts ("comm_live_update"; it is live from the start, so any update says it went): the
   // view then says so, greys its rows and stops its clocks, since no trait will change again.
-  const kernelLost = () => {
-    if (kernelGone) return;
-    kernelGone = true;
-    pending.clear();
-    transient.stopBars();
-    touchTrait("*");
-  };
-  model.on("comm_live_update", kernelLost);
-  handlers.push(["comm_live_update", kernelLost]);
+  handlers.push([
+    "comm_live_update",
+    () => {
+      if (kernelGone) return;
+      kernelGone = true;
+      pending.clear();
+      transient.stopBars();
+      frames.trait("*");
+    },
+  ]);
+  for (const [event, handler] of handlers) model.on(event, handler);
 
   host.append(root);
   draw();
@@ -411,9 +290,7 @@ export function createView(model, host) {
     for (const [event, handler] of handlers) model.off(event, handler);
     hold.dispose();
     unlisten();
-    if (frame) cancelAnimationFrame(frame);
-    frame = 0;
-    clearTimeout(progressTimer);
+    frames.stop();
     pending.clear();
     transient.clear();
     root.remove();
