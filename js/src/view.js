@@ -17,12 +17,9 @@ import { createHeader } from "./header.js";
 import { drawHeader } from "./header-draw.js";
 import { createFooter, createPlacer } from "./list.js";
 import { createHold } from "./order.js";
-import { answerKey, createPending } from "./pending.js";
-import { createRow, patchRow } from "./row.js";
-import { saveOutcome } from "./saves.js";
-import { changedKeys, keyOf, rowSig, sameModel } from "./signature.js";
+import { createPending } from "./pending.js";
+import { createDiffs, patchRows, settle } from "./rows-draw.js";
 import { staleParts } from "./stale.js";
-import { ACTIVE, confirmStands } from "./state.js";
 import { createTransient, NOTICE_MS } from "./transient.js";
 import { createUi } from "./ui.js";
 // The traits a view draws from (wire.SYNCED_TRAITS; `error` is for code only).
@@ -66,14 +63,7 @@ export function createView(model, host) {
   const rows = new Map();
   /** @type {string[]} */
   let visible = [];
-  // What the last draw saw, to find the rows a trait's change touches.
-  /** @type {Record<string, Download>} */
-  let lastDownloads = {};
-  /** @type {Record<string, string>} */
-  let lastBusy = {};
-  /** @type {Record<string, string>} */
-  let lastErrors = {};
-  let lastActive = "";
+  const diffs = createDiffs();
   let lastOffline = false;
   let lastRuntime = "";
 
@@ -94,7 +84,7 @@ export function createView(model, host) {
   const transient = createTransient(ui, touchRow);
   const hold = createHold(
     list,
-    () => pending.ids().length > 0 || lastActive !== "",
+    () => pending.ids().length > 0 || diffs.active() !== "",
     () => frames.order(),
   );
   const place = createPlacer(list, (id) => /** @type {Row} */ (rows.get(id)).el);
@@ -134,41 +124,16 @@ export function createView(model, host) {
     let everyRow = stale.has("rows") || isOffline !== lastOffline;
     lastOffline = isOffline;
 
-    const now = { model, root, ui, view, offline: isOffline, kernelGone };
-    const noRuntime = drawHeader(header, stale, now);
+    const shown = { model, root, ui, view, offline: isOffline, kernelGone };
+    const noRuntime = drawHeader(header, stale, shown);
     if (stale.has("runtime")) {
       if (noRuntime !== lastRuntime) everyRow = true;
       lastRuntime = noRuntime;
     }
-    if (stale.has("downloads")) {
-      changedKeys(lastDownloads, downloads, ids, keyOf);
-      transient.follow(downloads);
-      lastDownloads = downloads;
-      const active = Object.keys(downloads)
-        .filter((id) => ACTIVE.has(downloads[id].status))
-        .sort()
-        .join("\n");
-      if (active !== lastActive && view.sort === "state") reorder = true;
-      lastActive = active;
-    }
-    if (stale.has("busy")) changedKeys(lastBusy, busy, ids);
-    if (stale.has("rowErrors")) changedKeys(lastErrors, rowErrors, ids);
-    lastBusy = busy;
-    lastErrors = rowErrors;
-
+    const now = { downloads, busy, rowErrors };
+    if (diffs.note(stale, now, ids) && view.sort === "state") reorder = true;
+    if (stale.has("downloads")) transient.follow(downloads);
     const catalog = catalogOf(models);
-    for (const id of pending.ids()) {
-      const key = answerKey(catalog.byId.get(id)?.model, downloads[id], busy[id], rowErrors[id]);
-      if (pending.settle(id, key)) ids.add(id);
-    }
-    if (stale.has("gone")) {
-      for (const id of [...rows.keys()]) {
-        if (!catalog.byId.has(id)) {
-          rows.delete(id);
-          for (const set of [ui.editing, ui.details]) set.delete(id);
-        }
-      }
-    }
     /** The row inputs of one id, from this draw's traits and the view's own state. @param {string} id */
     const inputsOf = (id) => ({
       pending: pending.get(id),
@@ -186,29 +151,13 @@ export function createView(model, host) {
       notice: ui.notice.get(id),
       runtime: noRuntime,
     });
-    // A confirmation whose action is gone is dropped, not hidden: it must not come back by
-    // itself when the action is offered again.
-    for (const [id, kind] of ui.confirm) {
-      const entry = catalog.byId.get(id);
-      if (entry && confirmStands(kind, entry.model, inputsOf(id))) continue;
-      ui.confirm.delete(id);
-      ids.add(id);
-    }
-    for (const [id, save] of ui.saving) {
-      const entry = catalog.byId.get(id);
-      const outcome = entry ? saveOutcome(save, entry.model, busy[id], rowErrors[id]) : "refused";
-      if (outcome === "wait") continue;
-      ui.saving.delete(id);
-      if (outcome === "saved" && ui.editing.delete(id)) {
-        ids.add(id);
-        transient.notice(id, "Saved");
-      }
-    }
+    const upkeep = { ui, rows, pending, transient, catalog, now, gone: stale.has("gone") };
+    settle({ ...upkeep, inputsOf }, ids);
     /** @type {import("./catalog.js").Section[] | null} */
     let order = null;
     if (hold.due()) reorder = true;
     if (reorder) {
-      const active = new Set(lastActive ? lastActive.split("\n") : []);
+      const active = new Set(diffs.active() ? diffs.active().split("\n") : []);
       const sorted = orderRows(catalog, {
         query: ui.query,
         showCloud: ui.showCloud,
@@ -221,23 +170,7 @@ export function createView(model, host) {
       everyRow = true; // rows coming into view may be stale
     }
 
-    for (const id of everyRow ? visible : ids) {
-      const entry = catalog.byId.get(id);
-      if (!entry) continue;
-      let row = rows.get(id);
-      if (!row) {
-        row = createRow(id);
-        rows.set(id, row);
-      }
-      const m = entry.model;
-      const inputs = inputsOf(id);
-      const sig = rowSig(m, inputs);
-      if (row.sig !== sig || !sameModel(row.model, m)) {
-        patchRow(row, m, inputs);
-        row.sig = sig;
-        row.model = m;
-      }
-    }
+    patchRows(rows, catalog, everyRow ? visible : ids, inputsOf);
     if (order) place(order);
     footer.held(hold.stale());
     if (reorder) footer.counts(visible.length, catalog.entries.length, ui);
