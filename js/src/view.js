@@ -25,7 +25,6 @@ import { createUi } from "./ui.js";
 // The traits a view draws from (wire.SYNCED_TRAITS; `error` is for code only).
 import { TRAITS } from "./wire.gen.js";
 
-
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 /** @typedef {import("./types.js").ModelJson} ModelJson */
 /** @typedef {import("./types.js").Download} Download */
