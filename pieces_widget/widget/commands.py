@@ -50,7 +50,7 @@ TABLE: dict[str, tuple[str, Callable[[Message], tuple[Any, ...]]]] = {
     "details": ("details", _id),
     "update": ("update_model", _id),  # and the edited fields, below
     "delete": ("delete", _id),
-    "remove": ("remove_model", _id),
+    "remove": ("remove", _id),
     "unload_all": ("unload_all", _none),
     "add": ("add_model", _add),
     "view": ("_on_view", _view),

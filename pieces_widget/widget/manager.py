@@ -18,6 +18,7 @@ import anywidget
 import traitlets
 
 from ..core.client import PiecesClient
+from ..core.deprecation import renamed
 from ..core.errors import ModelNotFoundError, PiecesError
 from ..core.jobs import DownloadJob
 from ..core.models import COMPLETED, Model, check_id
@@ -292,13 +293,13 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
         canceled by the server)."""
 
         def delete(i: str) -> Model:
-            self.client.delete_weights(i)
+            self.client.delete(i)
             self._state.set_entry("downloads", i, None)
             return self.client.model(i)
 
         return self._model_action(model_id, "deleting", delete)
 
-    def remove_model(self, model_id: str) -> concurrent.futures.Future[None]:
+    def remove(self, model_id: str) -> concurrent.futures.Future[None]:
         """Remove a custom model (``POST /models/{id}/delete``)."""
         check_id(model_id)
 
@@ -308,7 +309,7 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
             if job is not None:
                 job.stop()  # the server cancels the download; its job has nothing more to say
             ticket = self._state.ticket()
-            self.client.delete_model(model_id)
+            self.client.remove(model_id)
             self._state.drop_model(model_id, ticket)
             for trait in ("downloads", "_row_errors"):
                 self._state.set_entry(trait, model_id, None)
@@ -417,6 +418,8 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
         self._state.close()
         super().close()
         _forget_file_watch(self)
+
+    remove_model = renamed("remove_model", "remove")  # the old name, for one release
 
     def _on_command(self, _: Any, content: Any, buffers: Any) -> None:
         """A message from the browser (``commands.TABLE`` says which method it calls)."""
