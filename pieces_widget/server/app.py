@@ -38,7 +38,8 @@ from .ollama_api import ollama_routes
 from .progress_ws import progress_socket
 from .sources import SourceError, SourceOptions, disk_error
 from .store import ModelStore
-from .transfers import Transfer, Transfers
+from .transfer import Transfer
+from .transfers import Transfers
 
 log = logging.getLogger("pieces_widget.server")
 SERVER_NAME = "pieces-widget-reference"
