@@ -62,7 +62,8 @@ class Routes:
         )
 
     async def connect(self, request: web.Request) -> web.Response:
-        """A minimal ``POST /connect``: registers the application and returns its id."""
+        """A minimal ``POST /connect``: the application's id (stable per name and server run);
+        nothing is kept."""
         try:
             body = await read_json(request)
             app = body["application"]
@@ -75,7 +76,6 @@ class Routes:
             )
         health_id = self.server.health_id
         app_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{health_id}/{name}"))
-        self.server.applications[app_id] = str(name)
         application = {
             "id": app_id,
             "name": name,
@@ -242,7 +242,6 @@ def create_app(
     app = web.Application(
         client_max_size=1 << 20, middlewares=[guard_middleware(policy or AccessPolicy.build())]
     )
-    app["server"] = server
     app.on_shutdown.append(server.close)
     if not habits.as_pieces_os:  # Pieces OS has no such route: clients cannot tell us apart
         app.router.add_get("/.well-known/capabilities", routes.capabilities)

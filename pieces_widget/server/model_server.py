@@ -48,7 +48,6 @@ class ModelServer:
         self.loaded: dict[str, LoadedWeights] = {}
         self.errors: dict[str, str] = {}  # model id -> why its last download failed
         self.health_id = str(uuid.uuid4())
-        self.applications: dict[str, str] = {}  # id -> name, from POST /connect
         self.closing = asyncio.Event()
         self.stop_loads = threading.Event()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
