@@ -126,8 +126,8 @@ def test_summary_matches_psutil_and_the_files(fast_server: ServerProcess) -> Non
     free = shutil.disk_usage(fast_server.data_dir).free
     assert abs(summary.free_disk - free) < 256 * MiB
     text = str(summary)
-    assert text.startswith("On device 2 models · 29.4 MB · Loaded 1 · 4.2 MB RAM of ")
-    assert text.endswith(" free")
+    assert text.startswith("Disk: 2 models, 29.4 MB · ")
+    assert " free · Memory: 1 model loaded, 4.2 MB of " in text
     mgr.close()
 
 

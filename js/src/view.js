@@ -43,7 +43,17 @@ import { TRAITS } from "./wire.gen.js";
 /** @typedef {import("./saves.js").PendingSave} PendingSave */
 
 /** Row actions that go to Python as commands (after a confirmation where one is due). */
-const ROW_COMMANDS = new Set(["download", "cancel", "load", "unload", "delete", "remove"]);
+const ROW_COMMANDS = new Set([
+  "download",
+  "cancel",
+  "load",
+  "unload",
+  "delete",
+  "remove",
+  "discard",
+]);
+/** Row actions sent as another command: a partial is discarded by deleting the model's files. */
+const COMMAND_OF = /** @type {Record<string, string>} */ ({ discard: "delete" });
 /** Timings, in one place; tests shorten them. */
 export const timing = {
   /** The least time between two draws caused by progress ticks alone (ms). */
@@ -57,6 +67,8 @@ export const timing = {
 };
 /** Rows per chunk: the unit the browser skips when out of view (1,000 rows: 20 chunks). */
 const CHUNK = 50;
+/** How long a row says "Saved", and an added row stays highlighted (ms). */
+const NOTICE_MS = 4000;
 /** @type {ViewPrefs} */
 const DEFAULT_PREFS = { sort: "name", group: false };
 
@@ -104,6 +116,44 @@ function changedKeys(before, after, into, key = (v) => v) {
   for (const id in before) if (!(id in after)) into.add(id);
 }
 
+/** @typedef {import("./catalog.js").Section} Section */
+
+/** @param {Section[]} a @param {Section[]} b */
+function sameOrder(a, b) {
+  return (
+    a.length === b.length &&
+    a.every((s, i) => s.title === b[i].title && s.ids.join("\n") === b[i].ids.join("\n"))
+  );
+}
+
+/**
+ * The rows of `next` in the places they have in `before`: rows that stay keep their sections
+ * and order; rows new to the list go after the row they follow in `next`.
+ * @param {Section[]} before @param {Section[]} next @returns {Section[]}
+ */
+export function keepPlaces(before, next) {
+  const wanted = new Set(next.flatMap((s) => s.ids));
+  const sections = before.map((s) => ({
+    title: s.title,
+    ids: s.ids.filter((id) => wanted.has(id)),
+  }));
+  const done = new Set(sections.flatMap((s) => s.ids));
+  for (const s of next) {
+    let target = sections.find((t) => t.title === s.title);
+    if (!target) {
+      target = { title: s.title, ids: [] };
+      sections.push(target);
+    }
+    const into = target;
+    s.ids.forEach((id, i) => {
+      if (done.has(id)) return;
+      into.ids.splice(i > 0 ? into.ids.indexOf(s.ids[i - 1]) + 1 : 0, 0, id);
+      done.add(id);
+    });
+  }
+  return sections.filter((s) => s.ids.length);
+}
+
 /**
  * @param {WidgetModel} model @param {HTMLElement} host
  * @returns {() => void} cleanup
@@ -118,12 +168,18 @@ export function createView(model, host) {
   empty.append(emptyText, clearFilter);
   empty.hidden = true;
   const count = el("div", "pw-count");
+  const countText = el("span");
+  // Shown while the order is held for the user (a state change would move rows): re-sort now.
+  const resort = actionButton("resort", "Sort now", "Sort the list now");
+  resort.hidden = true;
+  count.append(countText, resort);
   root.append(header.el, list, empty, count);
 
   /** Per-view UI state. */
   const ui = {
     query: "",
     showCloud: true,
+    localOnly: false,
     addOpen: false,
     addPending: false,
     /** @type {Set<string>} */ editing: new Set(),
@@ -136,13 +192,41 @@ export function createView(model, host) {
     finishing: new Map(),
     /** the download status this view last drew, per id @type {Map<string, string>} */
     seen: new Map(),
+    /** a short-lived word in a row's status ("Saved") @type {Map<string, string>} */
+    notice: new Map(),
+    /** what takes the focus after the next draw @type {{ id: string, part: "confirm" | "edit" } | null} */
+    focus: null,
+    /** the model the Add form just added: shown, highlighted and focused after the next draw */
+    added: "",
   };
+  /** @type {Map<string, ReturnType<typeof setTimeout>>} */
+  const noticeTimers = new Map();
+  /** Say `text` in row `id`'s status for NOTICE_MS. @param {string} id @param {string} text */
+  function notice(id, text) {
+    clearTimeout(noticeTimers.get(id));
+    ui.notice.set(id, text);
+    noticeTimers.set(
+      id,
+      setTimeout(() => {
+        ui.notice.delete(id);
+        noticeTimers.delete(id);
+        touchRow(id);
+      }, NOTICE_MS),
+    );
+  }
   /** @type {Map<string, Row>} */
   const rows = new Map();
-  /** @type {Map<string, { el: HTMLElement, rows: HTMLElement, chunks: HTMLElement[] }>} */
+  /** @type {Map<string, { el: HTMLElement, rows: HTMLElement, chunks: HTMLElement[], count: HTMLElement | null }>} */
   const sections = new Map();
   /** @type {string[]} */
   let visible = [];
+  /** The order the rows are placed in now. @type {import("./catalog.js").Section[]} */
+  let placed = [];
+  /** The placed order differs from the sorted one (held while the user works on the list). */
+  let orderStale = false;
+  /** A re-sort the user asked for (sort, group, filter, Sort now): never held. */
+  let userOrder = true;
+  let pointerInList = false;
 
   // What changed since the last draw.
   /** @type {Set<string>} */
@@ -186,7 +270,27 @@ export function createView(model, host) {
     dirtyRows.add(id);
     schedule();
   }
+  /** A re-sort the user asked for (a control, Clear filter, Sort now). */
   function touchOrder() {
+    dirtyOrder = true;
+    userOrder = true;
+    schedule();
+  }
+  /**
+   * Whether the user is working on the list: the pointer or the focus is in it, a command is on
+   * its way, or a download runs. Then rows keep their places; a re-sort waits for idle.
+   */
+  function working() {
+    return (
+      pointerInList ||
+      list.contains(document.activeElement) ||
+      pending.ids().length > 0 ||
+      lastActive !== ""
+    );
+  }
+  /** The list may have gone idle: draw the re-sort that waited, if any. */
+  function maybeIdle() {
+    if (!orderStale) return;
     dirtyOrder = true;
     schedule();
   }
@@ -194,9 +298,12 @@ export function createView(model, host) {
   function prefs() {
     return /** @type {ViewPrefs} */ ({ ...DEFAULT_PREFS, ...(model.get("_view") ?? {}) });
   }
+  /** The kernel behind this view restarted (or went away): nothing it shows is live any more. */
+  let kernelGone = false;
+  /** Pieces OS cannot be reached, or the kernel that talks to it is gone: rows wait, disabled. */
   function offline() {
     const state = model.get("connection")?.state;
-    return state === "unreachable" || state === "error";
+    return kernelGone || state === "unreachable" || state === "error";
   }
   /** @param {Record<string, unknown>} msg */
   function send(msg) {
@@ -260,11 +367,20 @@ export function createView(model, host) {
         const rowsEl = el("div", "pw-rows");
         rowsEl.setAttribute("role", "list");
         rowsEl.setAttribute("aria-label", s.title ?? "Models");
-        if (s.title) sectionEl.append(el("h3", "pw-section-title", s.title));
+        /** @type {HTMLElement | null} */
+        let counted = null;
+        if (s.title) {
+          // the heading stays in sight while its group scrolls, with the group's count
+          const h = el("h3", "pw-section-title");
+          counted = el("span", "pw-section-count");
+          h.append(el("span", "pw-section-name", s.title), " ", counted);
+          sectionEl.append(h);
+        }
         sectionEl.append(rowsEl);
-        section = { el: sectionEl, rows: rowsEl, chunks: [] };
+        section = { el: sectionEl, rows: rowsEl, chunks: [], count: counted };
         sections.set(key, section);
       }
+      if (section.count) setText(section.count, `(${s.ids.length})`);
       wanted.push(section.el);
       const count = Math.ceil(s.ids.length / CHUNK);
       while (section.chunks.length < count) section.chunks.push(el("div", "pw-chunk"));
@@ -280,17 +396,88 @@ export function createView(model, host) {
     syncChildren(list, wanted);
   }
 
+  /** The row's main button (or its first), to take the focus. @param {string} id */
+  function mainButton(id) {
+    const row = rows.get(id);
+    if (!row?.el.isConnected) return null;
+    return row.buttons.get("main") ?? row.buttons.values().next().value ?? null;
+  }
+
+  /** Whether the focus is on something of this widget that is still there to use. */
+  function focusHeld() {
+    const a = document.activeElement;
+    return a instanceof HTMLElement && root.contains(a) && !a.closest("[hidden]");
+  }
+
+  /**
+   * After a draw: what the user asked to focus (an opened confirmation or Edit form, an added
+   * row); else, when the draw took away the focused element (Keep, Delete, Save, Remove, Clear
+   * filter, Add), the row's main button, the next row's when the row is gone, never <body>.
+   * @param {string | null} lostRow the row that held the focus before the draw
+   * @param {number} lostIndex its place in the list then
+   * @param {boolean} hadFocus the focus was in the widget before the draw
+   */
+  function placeFocus(lostRow, lostIndex, hadFocus) {
+    const want = ui.focus;
+    ui.focus = null;
+    if (want) {
+      const row = rows.get(want.id);
+      const target =
+        want.part === "confirm"
+          ? row?.confirm?.querySelector('button[data-action="keep"]')
+          : row?.edit?.querySelector("input, textarea");
+      if (target instanceof HTMLElement) {
+        target.focus();
+        return;
+      }
+    }
+    if (ui.added) {
+      const id = ui.added;
+      ui.added = "";
+      const row = rows.get(id);
+      if (row?.el.isConnected) {
+        row.el.scrollIntoView?.({ block: "nearest" }); // (jsdom has none)
+        row.el.classList.add("pw-flash");
+        setTimeout(() => row.el.classList.remove("pw-flash"), NOTICE_MS);
+        mainButton(id)?.focus();
+        return;
+      }
+    }
+    if (!hadFocus || focusHeld()) return;
+    /** @type {HTMLElement | null} */
+    let target = null;
+    if (lostRow !== null) {
+      target = mainButton(lostRow);
+      const next = visible[Math.min(lostIndex, visible.length - 1)];
+      if (!target && next !== undefined) target = mainButton(next);
+    } else target = header.add.hidden ? header.filter : null;
+    (target ?? header.filter).focus();
+  }
+
   function draw() {
     frame = 0;
+    const focused = document.activeElement;
+    const hadFocus = focused instanceof HTMLElement && root.contains(focused);
+    const lostRow = hadFocus
+      ? (focused.closest("[data-model-id]")?.getAttribute("data-model-id") ?? null)
+      : null;
+    const lostIndex = lostRow === null ? -1 : visible.indexOf(lostRow);
+    drawNow();
+    placeFocus(lostRow, lostIndex, hadFocus);
+  }
+
+  function drawNow() {
     lastDraw = performance.now();
     clearTimeout(progressTimer);
     progressTimer = undefined;
     const traits = dirtyTraits;
     const ids = dirtyRows;
     let reorder = dirtyOrder;
+    const asked = userOrder;
     dirtyTraits = new Set();
     dirtyRows = new Set();
     dirtyOrder = false;
+    userOrder = false;
     const all = traits.has("*");
     const changed = (/** @type {string} */ name) => all || traits.has(name);
 
@@ -309,11 +496,11 @@ export function createView(model, host) {
     lastOffline = isOffline;
 
     if (changed("connection")) {
-      patchBanner(header, model.get("connection") ?? {});
+      patchBanner(header, model.get("connection") ?? {}, kernelGone);
       root.classList.toggle("pw-unreachable", isOffline);
     }
-    if (changed("models") || changed("_resources") || changed("connection"))
-      patchSummary(header, summarize(models, resources), isOffline);
+    if (changed("models") || changed("_resources") || changed("connection") || changed("downloads"))
+      patchSummary(header, summarize(models, resources, downloads), isOffline);
     const runtime = model.get("runtime") ?? { state: "none" };
     const noRuntime = runtimeBlock(runtime);
     if (changed("runtime") || changed("connection")) {
@@ -332,6 +519,7 @@ export function createView(model, host) {
         if (!add.error) {
           clearAddForm(header);
           ui.addOpen = false;
+          ui.added = add.added ?? "";
           traits.add("add");
         }
       }
@@ -382,12 +570,14 @@ export function createView(model, host) {
       busy: busy[id],
       rowError: rowErrors[id],
       offline: isOffline,
+      stopped: kernelGone,
       resources,
       finishing: ui.finishing.has(id),
       confirm: ui.confirm.get(id) ?? null,
       editing: ui.editing.has(id),
       details: ui.details.has(id),
       lastAction: ui.lastAction.get(id),
+      notice: ui.notice.get(id),
       runtime: noRuntime,
     });
     // A confirmation whose action is gone is dropped, not hidden: it must not come back by
@@ -403,18 +593,28 @@ export function createView(model, host) {
       const outcome = entry ? saveOutcome(save, entry.model, busy[id], rowErrors[id]) : "refused";
       if (outcome === "wait") continue;
       ui.saving.delete(id);
-      if (outcome === "saved" && ui.editing.delete(id)) ids.add(id);
+      if (outcome === "saved" && ui.editing.delete(id)) {
+        ids.add(id);
+        notice(id, "Saved");
+      }
     }
     /** @type {import("./catalog.js").Section[] | null} */
     let order = null;
+    if (orderStale && !working()) reorder = true;
     if (reorder) {
       const active = new Set(lastActive ? lastActive.split("\n") : []);
-      order = orderRows(catalog, {
+      const sorted = orderRows(catalog, {
         query: ui.query,
         showCloud: ui.showCloud,
+        localOnly: ui.localOnly,
         prefs: view,
         active,
       }).sections;
+      // A change of state re-sorts only an idle list: rows under the pointer or the focus, with
+      // a command on its way or a running download, keep their places (new rows find theirs).
+      order = !asked && placed.length && working() ? keepPlaces(placed, sorted) : sorted;
+      orderStale = order !== sorted && !sameOrder(order, sorted);
+      placed = order;
       visible = order.flatMap((s) => s.ids);
       everyRow = true; // rows coming into view may be stale
     }
@@ -431,12 +631,12 @@ export function createView(model, host) {
       const d = downloads[id];
       const inputs = inputsOf(id);
       const sent = inputs.pending ? `${inputs.pending.action}${+inputs.pending.waiting}` : "";
-      const local = `${+inputs.finishing}${+inputs.editing}${+inputs.details}${inputs.confirm ?? ""}:${inputs.lastAction ?? ""}:${sent}`;
+      const local = `${+inputs.finishing}${+inputs.editing}${+inputs.details}${inputs.confirm ?? ""}:${inputs.lastAction ?? ""}:${sent}:${inputs.notice ?? ""}`;
       const sig = [
         downloadKey(d),
         inputs.busy ?? "",
         inputs.rowError ?? "",
-        +isOffline,
+        +isOffline + +kernelGone,
         fitCheck(m, resources).hint,
         inputs.runtime,
         local,
@@ -448,14 +648,19 @@ export function createView(model, host) {
       }
     }
     if (order) placeRows(order);
+    setHidden(resort, !orderStale);
 
     if (reorder || changed("models")) {
-      setText(count, `${visible.length} of ${catalog.entries.length} models`);
+      setText(countText, `${visible.length} of ${catalog.entries.length} models`);
       const q = ui.query.trim();
       setHidden(empty, visible.length > 0 || catalog.entries.length === 0);
       setText(
         emptyText,
-        q ? `No model matches '${q}'` : "No model to show (cloud models are hidden)",
+        q
+          ? `No model matches '${q}'`
+          : ui.localOnly
+            ? "No model on this device yet"
+            : "No model to show (cloud models are hidden)",
       );
       setHidden(clearFilter, !q);
     }
@@ -474,7 +679,10 @@ export function createView(model, host) {
       }
     } else if (action === "edit") {
       if (ui.editing.delete(id)) ui.saving.delete(id);
-      else ui.editing.add(id);
+      else {
+        ui.editing.add(id);
+        ui.focus = { id, part: "edit" };
+      }
     } else if (action === "close-edit") {
       ui.editing.delete(id);
       ui.saving.delete(id);
@@ -483,6 +691,7 @@ export function createView(model, host) {
     } else if (ROW_COMMANDS.has(action)) {
       if (!confirmed && needsConfirm(action, entry.model, model.get("_resources"))) {
         ui.confirm.set(id, action);
+        ui.focus = { id, part: "confirm" };
       } else {
         ui.confirm.delete(id);
         ui.lastAction.set(id, action);
@@ -492,7 +701,7 @@ export function createView(model, host) {
           model.get("_busy")?.[id],
           model.get("_row_errors")?.[id],
         );
-        pending.send(id, action, key, { action, id });
+        pending.send(id, action, key, { action: COMMAND_OF[action] ?? action, id });
       }
     }
     touchRow(id);
@@ -502,6 +711,7 @@ export function createView(model, host) {
   function headerCommand(action) {
     if (action === "refresh" || action === "unload_all" || action === "install_runtime")
       send({ action });
+    else if (action === "resort") touchOrder();
     else if (action === "clear-filter") {
       header.filter.value = "";
       ui.query = "";
@@ -539,6 +749,7 @@ export function createView(model, host) {
     control(name) {
       if (name === "filter") ui.query = header.filter.value;
       else if (name === "cloud") ui.showCloud = header.cloud.checked;
+      else if (name === "local") ui.localOnly = header.local.checked;
       else if (name === "sort" || name === "group") {
         const next = { ...prefs(), sort: header.sort.value, group: header.group.checked };
         model.set("_view", /** @type {ViewPrefs} */ (next));
@@ -567,17 +778,62 @@ export function createView(model, host) {
   model.on("change:_busy", noteSaving);
   handlers.push(["change:_busy", noteSaving]);
 
+  // ipywidgets hosts (JupyterLab, Notebook 7, VS Code) turn a model's comm dead when its kernel
+  // restarts ("comm_live_update"; it is live from the start, so any update says it went): the
+  // view then says so, greys its rows and stops its clocks, since no trait will change again.
+  const kernelLost = () => {
+    if (kernelGone) return;
+    kernelGone = true;
+    pending.clear();
+    for (const timer of ui.finishing.values()) clearTimeout(timer);
+    ui.finishing.clear();
+    dirtyTraits.add("*");
+    schedule();
+  };
+  model.on("comm_live_update", kernelLost);
+  handlers.push(["comm_live_update", kernelLost]);
+
+  /** @type {[EventTarget, string, (event: Event) => void][]} */
+  const listWatch = [
+    [
+      list,
+      "pointerenter",
+      () => {
+        pointerInList = true;
+      },
+    ],
+    [
+      list,
+      "pointerleave",
+      () => {
+        pointerInList = false;
+        maybeIdle();
+      },
+    ],
+    [
+      list,
+      "focusout",
+      (event) => {
+        const next = /** @type {FocusEvent} */ (event).relatedTarget;
+        if (!(next instanceof Node && list.contains(next))) queueMicrotask(maybeIdle);
+      },
+    ],
+  ];
+  for (const [target, type, fn] of listWatch) target.addEventListener(type, fn);
+
   host.append(root);
   draw();
 
   return () => {
     for (const [event, handler] of handlers) model.off(event, handler);
+    for (const [target, type, fn] of listWatch) target.removeEventListener(type, fn);
     unlisten();
     if (frame) cancelAnimationFrame(frame);
     frame = 0;
     clearTimeout(progressTimer);
     pending.clear();
     for (const timer of ui.finishing.values()) clearTimeout(timer);
+    for (const timer of noticeTimers.values()) clearTimeout(timer);
     ui.finishing.clear();
     root.remove();
   };

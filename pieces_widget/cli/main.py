@@ -28,6 +28,7 @@ from .output import (
 if TYPE_CHECKING:
     from ..core.client import PiecesClient
 
+TIMEOUT = 30.0  # s a call to Pieces OS may take in all (a load takes longer: its own bound)
 EPILOG = f"""\
 exit codes:
   0    ok
@@ -64,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", default=argparse.SUPPRESS, help="JSON on stdout, no bars"
     )
     common.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=argparse.SUPPRESS,
+        metavar="S",
+        help=f"give up on a call Pieces OS has not answered in S seconds (default {TIMEOUT:g})",
+    )
+    common.add_argument(
         "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr"
     )
     common.add_argument(
@@ -88,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("list", "list the models: name, id, size, RAM, state")
     p.add_argument(
         "filter", nargs="?", help="show only models whose id, name or family has this text"
+    )
+    p.add_argument(
+        "--sort",
+        choices=("name", "size", "ram", "state"),
+        default="name",
+        help="order as the widget sorts: name (default), size or ram (largest first), state",
     )
     command("show", "one model in detail").add_argument("id")
     p = command("pull", "download models, with a progress bar each (Ctrl-C cancels)")
@@ -115,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("server_args", nargs=argparse.REMAINDER)
     p.set_defaults(run=None)
     return parser
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 86_400:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds between 0 and a day")
+    return value
 
 
 def _pull_options(p: argparse.ArgumentParser) -> None:
@@ -149,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.error(bad)
         return EXIT_USAGE
     try:
-        client = _client(getattr(args, "url", None))
+        client = _client(getattr(args, "url", None), getattr(args, "timeout", TIMEOUT))
         try:
             from .commands import COMMANDS  # after parsing: --help stays fast
 
@@ -171,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger("pieces_widget.cli").error("internal error", exc_info=True)
             out.error(f"internal error: {type(exc).__name__}: {exc}")
             return EXIT_FAILED
+        status = getattr(exc, "status", None)
+        if status is not None:  # the message says it in words; the code is for -v
+            logging.getLogger("pieces_widget.cli").info("Pieces OS answered HTTP %s", status)
         out.error(str(exc))
         return code
 
@@ -213,10 +237,10 @@ def _exit_code(exc: BaseException) -> int | None:
     return None
 
 
-def _client(url: str | None) -> PiecesClient:
+def _client(url: str | None, timeout: float) -> PiecesClient:
     from ..core.client import PiecesClient
 
-    return PiecesClient(url)
+    return PiecesClient(url, read_timeout=timeout)
 
 
 def serve(argv: list[str]) -> int:
