@@ -2,7 +2,8 @@
 // progress area, key presses that land once, and the focus that never falls to <body>.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { keyGuard } from "../src/events.js";
-import { keepPlaces, timing } from "../src/view.js";
+import { keepPlaces } from "../src/order.js";
+import { timing } from "../src/view.js";
 import { button, dl, frame, local, mount, row, traits } from "./helpers.js";
 
 /** @type {(() => void)[]} */
