@@ -205,7 +205,7 @@ def test_a_gzip_bomb_stops_at_the_cap_in_memory_too(fault: FaultServer) -> None:
 
 def test_a_plain_answer_over_the_cap_is_dropped(fault: FaultServer) -> None:
     fault.raw_answers["/models"] = ({}, b'{"iterable": [' + b" " * (3 << 20) + b"]}")
-    with pytest.raises(PiecesServerError, match=r"sent more than 1\.0 MB"):
+    with pytest.raises(PiecesServerError, match=r"sent more than 1 MB"):
         PiecesClient(fault.url, max_answer_bytes=1_000_000).models()
     assert [m.id for m in PiecesClient(fault.url, max_answer_bytes=4 << 20).models()] == []
 

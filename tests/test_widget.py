@@ -229,6 +229,8 @@ def test_thousands_of_downloads_elsewhere_cost_a_few_watchers(fault: FaultServer
     ]  # fmt: skip
     assert len(followed()) == MAX_WATCHERS
     assert len(threads) <= 2 * MAX_WATCHERS + 3, threads
-    assert len(sockets) <= MAX_WATCHERS + 3, len(sockets)
+    # per watcher its progress socket and a pooled HTTP connection (it reconciles alongside),
+    # plus the list's
+    assert len(sockets) <= 2 * MAX_WATCHERS + 2, len(sockets)
     assert all(m["downloading"] for m in mgr.models)  # the rest: as the list says
     mgr.close()

@@ -153,7 +153,7 @@ def cmd_unload(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     return 0
 
 
-def cmd_rm(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
+def cmd_delete(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
     if not args.yes and not sys.stdin.isatty():
         raise CliFailure(
             "rm asks before deleting: pass --yes when there is no terminal", EXIT_USAGE
@@ -171,7 +171,7 @@ def cmd_rm(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
         )
         if not out.confirm(question):
             raise CliFailure("nothing deleted")
-    result = client.delete_weights(model.id)
+    result = client.delete(model.id)
     what = "weights" if model.downloaded else f"partial download ({size(partial)})"
     out.say(f"{clean(model.id)}: {what} deleted")
     out.data({**model_record(client.model(model.id)), "result": result})
@@ -237,7 +237,8 @@ COMMANDS = {
     "cancel": cmd_cancel,
     "load": cmd_load,
     "unload": cmd_unload,
-    "rm": cmd_rm,
+    "delete": cmd_delete,
+    "rm": cmd_delete,  # the Unix habit: an alias of delete
     "status": cmd_status,
     "install-ollama": cmd_install_ollama,
 }

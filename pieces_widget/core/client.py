@@ -28,6 +28,7 @@ from .calls import (
     Calls,
     read_body,
 )
+from .deprecation import renamed
 from .discovery import discover
 from .errors import (
     ModelNotFoundError,
@@ -347,7 +348,7 @@ class PiecesClient:
         data = self._json("POST", "/model/update", json=whole, model_id=model_id)
         return Model.from_json(data)
 
-    def delete_weights(self, model_id: str) -> dict[str, Any]:
+    def delete(self, model_id: str) -> dict[str, Any]:
         """Delete the downloaded weights (and any partial file): ``ModelDeleteCacheOutput``."""
         check_id(model_id)
         path = f"/models/{quote(model_id, safe='')}/delete/cache"
@@ -369,7 +370,7 @@ class PiecesClient:
         except ValueError as exc:
             raise PiecesServerError(200, str(data)[:200], f"unexpected answer: {exc}") from None
 
-    def delete_model(self, model_id: str) -> None:
+    def remove(self, model_id: str) -> None:
         """Remove a custom model (``POST /models/{id}/delete``; custom models only)."""
         check_id(model_id)
         self.request("POST", f"/models/{quote(model_id, safe='')}/delete", model_id=model_id)
@@ -419,6 +420,10 @@ class PiecesClient:
         from .progress import iterate_progress
 
         return iterate_progress(self, model_id, timeout=timeout)
+
+    # One verb per operation (issue 16): the old names, for one release.
+    delete_weights = renamed("delete_weights", "delete")
+    delete_model = renamed("delete_model", "remove")
 
     def close(self) -> None:
         """Cut every call in flight (their threads return at once) and close the sockets."""
