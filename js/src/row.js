@@ -189,7 +189,7 @@ function patchProgress(row, v) {
   if (differs(row, "bar.width", pct)) fill.style.width = `${pct}%`;
   // The row's status is said in the bar's own line while there is a bar (the status element
   // stays for screen readers, out of sight): a status appearing under the bar would move the page.
-  const line = v.status ? `${v.status} · ${v.bar.text}` : v.bar.text;
+  const line = [v.status, v.bar.text].filter(Boolean).join(" · ");
   text(row, "bar.text", /** @type {HTMLElement} */ (row.progress.lastElementChild), line);
 }
 
