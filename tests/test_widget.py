@@ -91,8 +91,10 @@ def test_command_messages_from_the_front_end(server: ServerProcess) -> None:
     # the weights gone, and no bar, no "Downloaded" for them (both reach the traits in one send,
     # or the next one: the writer coalesces)
     wait_for(
-        lambda: not next(m for m in mgr.models if m["id"] == "small")["downloaded"]
-        and "small" not in mgr.downloads
+        lambda: (
+            not next(m for m in mgr.models if m["id"] == "small")["downloaded"]
+            and "small" not in mgr.downloads
+        )
     )
     mgr._on_command(None, {"action": "explode", "id": "small"}, [])  # ignored
     mgr._on_command(None, "not a dict", [])  # ignored
