@@ -12,6 +12,7 @@ SUITES = [
     "server_scale_bench",
     "client_bench",
     "widget_bench",
+    "kernel_bench",
     "frontend_bench",
     "cli_bench",
 ]

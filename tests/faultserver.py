@@ -43,11 +43,14 @@ class FaultServer:
         self.frame_interval = 0.05
         self.close_after_frames = True
         self.status_for: dict[str, tuple[int, str]] = {}  # path -> (status, text)
+        self.raw_answers: dict[str, tuple[dict[str, str], bytes]] = {}  # path -> (headers, body)
         self.delay = 0.0
         self.health = "ok:fault"
         self.offer_connect = False
         self.on_frames_sent: Callable[[], None] | None = None
         self.pong = True  # False: the socket answers no ping (half-open)
+        self.raw_frames = b""  # bytes written as they are on the socket once it is upgraded
+        self.listing: list[dict[str, Any]] | None = None  # /models and /model/{id} instead
         self.seen: list[tuple[str, str, dict[str, str]]] = []
         self._loop = _LoopThread()
         self.url = self._loop.call(self._start())
@@ -71,6 +74,9 @@ class FaultServer:
         if path in self.status_for:
             status, text = self.status_for[path]
             return web.Response(status=status, text=text)
+        if path in self.raw_answers:
+            headers, body = self.raw_answers[path]
+            return web.Response(body=body, headers=headers)
         if path == "/.well-known/health":
             return web.Response(text=self.health)
         if path == "/.well-known/version":
@@ -78,9 +84,14 @@ class FaultServer:
         if path == "/connect" and self.offer_connect:
             return web.json_response({"application": {"id": "app-123", "name": "JUPYTER_HUB"}})
         if path == "/models":
-            return web.json_response({"iterable": [self.model]})
+            return web.json_response({"iterable": self.listing or [self.model]})
         if path.endswith("/download/progress"):
             return await self._progress(request)
+        if self.listing is not None and path.startswith("/model/"):
+            model_id = path.split("/")[2]
+            found = next((m for m in self.listing if m["id"] == model_id), None)
+            if found is not None:
+                return web.json_response(found)
         if path.startswith("/model/m"):
             return web.json_response(self.model)
         return web.Response(status=410, text="model was not found")
@@ -92,6 +103,9 @@ class FaultServer:
             return web.Response(status=410, text="model was not found")
         ws = web.WebSocketResponse(autoping=self.pong)
         await ws.prepare(request)
+        if self.raw_frames:
+            assert request.transport is not None
+            request.transport.write(self.raw_frames)
         if self.ws == "frames":
             for frame in self.frames:
                 if isinstance(frame, bytes):
@@ -110,6 +124,70 @@ class FaultServer:
 
     def close(self) -> None:
         self._loop.call(self._runner.cleanup())
+        self._loop.close()
+
+
+class SlowServer:
+    """A Pieces OS that takes requests and answers none (``drip=None``), or drips each answer
+    (``body``, status 200) a byte every ``drip`` seconds. ``open`` counts the connections the
+    client has not closed yet; ``requests`` the requests heard."""
+
+    def __init__(self, drip: float | None = None, body: bytes = b'{"iterable": []}') -> None:
+        self.drip = drip
+        self.body = body
+        self.open = 0
+        self.requests = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop = _LoopThread()
+        self.port = self._loop.call(self._start())
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    async def _start(self) -> int:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        return self._server.sockets[0].getsockname()[1]
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self.open += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                self.requests += 1
+                length = next(
+                    (int(line.split(b":")[1]) for line in head.lower().split(b"\r\n")
+                     if line.startswith(b"content-length:")), 0,
+                )  # fmt: skip
+                await reader.readexactly(length)
+                if self.drip is None:
+                    await reader.read()  # never answer: wait for the client to leave
+                    return
+                answer = (
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(self.body), self.body)
+                )
+                for i in range(len(answer)):
+                    writer.write(answer[i : i + 1])
+                    await writer.drain()
+                    await asyncio.sleep(self.drip)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:
+            return  # closing: end quietly (asyncio logs a task that ends canceled)
+        finally:
+            self.open -= 1
+            writer.transport.abort()
+
+    def close(self) -> None:
+        async def stop() -> None:
+            self._server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+        self._loop.call(stop())
         self._loop.close()
 
 

@@ -1,4 +1,6 @@
-"""A comm that records what a widget sends (Jupyter's transport, recorded; not our code)."""
+"""A comm that records what a widget sends (Jupyter's transport, recorded; not our code).
+Each message is packed as Jupyter packs it for the wire (``jupyter_client``'s ``json_packer``),
+so a value the kernel could not send fails here as it would there."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any, ClassVar
 
 import comm
 from comm.base_comm import BaseComm
+from jupyter_client.session import json_packer
 
 
 class RecordingComm(BaseComm):
@@ -24,6 +27,7 @@ class RecordingComm(BaseComm):
         buffers: Any = None,
         **keys: Any,
     ) -> None:
+        json_packer({"data": data, "metadata": metadata})  # raises where Jupyter would
         RecordingComm.log.append((time.monotonic(), msg_type, data or {}))
 
 

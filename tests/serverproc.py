@@ -49,8 +49,11 @@ class ServerProcess:
         host: str = "127.0.0.1",
         extra_args: list[str] | None = None,
         env: dict[str, str] | None = None,
+        launcher: list[str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # What runs the server's command line (tests/nonposix.py runs it as on Windows).
+        self.launcher = launcher or [sys.executable, "-m", "pieces_widget.server"]
         self.catalog = catalog
         self.hub_rate = hub_rate
         self.port = port
@@ -63,7 +66,7 @@ class ServerProcess:
         self.token = ""  # with --allow-remote
 
     def start(self, timeout: float = 60) -> ServerProcess:
-        args = [sys.executable, "-m", "pieces_widget.server", "--data-dir", str(self.data_dir)]
+        args = [*self.launcher, "--data-dir", str(self.data_dir)]
         args += ["--port", str(self.port), "--host", self.host, "--hub-rate", str(self.hub_rate)]
         if self.catalog is not None:
             args += ["--catalog", str(self.catalog)]

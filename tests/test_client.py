@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import gzip
+import json
+import threading
+import time
+from collections.abc import Callable
+
+import psutil
 import pytest
 import requests
-from faultserver import FaultServer
+from faultserver import FaultServer, SlowServer
 from serverproc import MiB, ServerProcess
 from test_server_api import wait_downloaded
 
@@ -16,6 +24,13 @@ from pieces_widget import (
     PiecesTimeoutError,
 )
 from pieces_widget.core.errors import PiecesError
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def test_every_endpoint(server: ServerProcess) -> None:
@@ -63,7 +78,7 @@ def test_server_down_names_the_url() -> None:
 @pytest.mark.parametrize(
     ("status", "text", "message"),
     [
-        (500, "disk on fire", "HTTP 500: disk on fire"),
+        (500, "disk on fire", "^Pieces OS failed: disk on fire$"),
         (401, "", "not signed in"),
         (593, "", "needs an update"),
     ],
@@ -72,13 +87,13 @@ def test_error_statuses(fault: FaultServer, status: int, text: str, message: str
     fault.status_for["/models"] = (status, text)
     with pytest.raises(PiecesServerError, match=message) as info:
         PiecesClient(fault.url).models()
-    assert info.value.status == status
-    assert "\n" not in str(info.value)
+    assert info.value.status == status  # kept for logs and -v, not said in the message
+    assert "\n" not in str(info.value) and "HTTP 500" not in str(info.value)
 
 
 def test_slow_answer_times_out(fault: FaultServer) -> None:
     fault.delay = 3
-    with pytest.raises(PiecesTimeoutError, match="did not answer"):
+    with pytest.raises(PiecesTimeoutError, match="too slow to answer"):
         PiecesClient(fault.url, read_timeout=0.5).models()
 
 
@@ -109,3 +124,109 @@ def test_errors_are_one_line(server: ServerProcess) -> None:
         PiecesClient(server.url).load("medium")
     assert "not downloaded" in str(info.value) and "\n" not in str(info.value)
     assert requests.get(server.url + "/.well-known/health", timeout=5).ok
+
+
+def test_a_dripping_answer_ends_at_the_total_deadline() -> None:
+    """A read timeout is per read: a byte every 0.2 s would keep a call going ~20 s. The whole
+    call has a deadline (the read timeout, 1 s here), and its socket is closed after."""
+    slow = SlowServer(drip=0.2)
+    try:
+        client = PiecesClient(slow.url, read_timeout=1.0)
+        began = time.monotonic()
+        with pytest.raises(PiecesTimeoutError, match="too slow to answer: GET /models") as info:
+            client.models()
+        assert time.monotonic() - began < 2.5 and "\n" not in str(info.value)
+        wait_until(lambda: slow.open == 0, 3)
+    finally:
+        slow.close()
+
+
+def test_close_cuts_a_call_pieces_os_never_answers() -> None:
+    slow = SlowServer()  # takes the request, answers nothing
+    try:
+        client = PiecesClient(slow.url, read_timeout=60)
+        failures: list[Exception] = []
+
+        def call() -> None:
+            try:
+                client.models()
+            except PiecesError as exc:
+                failures.append(exc)
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        wait_until(lambda: slow.requests >= 1, 5)
+        began = time.monotonic()
+        client.close()
+        caller.join(2)
+        assert not caller.is_alive() and time.monotonic() - began < 1.0
+        assert isinstance(failures[0], PiecesConnectionError) and "closing" in str(failures[0])
+        wait_until(lambda: slow.open == 0, 3)  # no socket left either
+        with pytest.raises(PiecesConnectionError, match="closing"):
+            client.models()  # a closed client calls no more
+    finally:
+        slow.close()
+
+
+def _members(size: int, member: int = 1 << 20) -> bytes:
+    """``size`` bytes of JSON whitespace as gzip members: ~1 KB per MiB (a gzip bomb)."""
+    one = gzip.compress(b" " * member, compresslevel=9)
+    return gzip.compress(b'{"iterable": [') + one * (size // member) + gzip.compress(b"]}")
+
+
+def test_a_gzip_bomb_stops_at_the_cap_in_memory_too(fault: FaultServer) -> None:
+    """256 MiB of whitespace in ~260 KB of gzip: the answer is counted as it inflates and
+    dropped at 64 MiB; memory never holds much more, and returns after."""
+    fault.raw_answers["/models"] = ({"Content-Encoding": "gzip"}, _members(256 << 20))
+    process = psutil.Process()
+    gc.collect()
+    baseline = process.memory_info().rss
+    peak = [baseline]
+    sampling = threading.Event()
+
+    def sample() -> None:
+        while not sampling.wait(0.002):
+            peak[0] = max(peak[0], process.memory_info().rss)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    client = PiecesClient(fault.url)
+    try:
+        with pytest.raises(PiecesServerError, match=r"sent more than 67\.1 MB for GET /models"):
+            client.models()
+    finally:
+        sampling.set()
+        sampler.join()
+        client.close()
+    gc.collect()
+    assert peak[0] - baseline < 160 * MiB, f"peak +{(peak[0] - baseline) >> 20} MiB"
+    assert process.memory_info().rss - baseline < 48 * MiB
+
+
+def test_a_plain_answer_over_the_cap_is_dropped(fault: FaultServer) -> None:
+    fault.raw_answers["/models"] = ({}, b'{"iterable": [' + b" " * (3 << 20) + b"]}")
+    with pytest.raises(PiecesServerError, match=r"sent more than 1 MB"):
+        PiecesClient(fault.url, max_answer_bytes=1_000_000).models()
+    assert [m.id for m in PiecesClient(fault.url, max_answer_bytes=4 << 20).models()] == []
+
+
+def test_deep_json_is_a_one_line_error_never_a_recursion_error(fault: FaultServer) -> None:
+    client = PiecesClient(fault.url)
+    for body in ("[" * 100_000, '{"iterable": [' + "[" * 500 + "]" * 500 + "]}"):
+        fault.status_for["/models"] = (200, body)
+        with pytest.raises(PiecesServerError, match="nested deeper than 64 levels") as info:
+            client.models()
+        assert "\n" not in str(info.value)
+    fault.status_for.clear()
+    fault.model["description"] = "[" * 50_000  # deep-looking text in a string is just text
+    assert client.model("m").description == "[" * 50_000
+
+
+def test_text_no_encoding_can_carry_is_replaced_and_the_rest_kept(fault: FaultServer) -> None:
+    """A lone surrogate ("\\ud800") is valid JSON but no text encoding can carry it: it would
+    break every later use (the widget's messages, a terminal). It becomes U+FFFD."""
+    fault.model.update(name="bad\ud800name", description="ok \U0001f600", quantization="\udfff")
+    (model,) = PiecesClient(fault.url).models()
+    assert model.name == "bad\ufffdname" and model.quantization == "\ufffd"
+    assert model.description == "ok \U0001f600"  # a real pair stays what it is
+    json.dumps(model.raw, ensure_ascii=False).encode("utf-8")

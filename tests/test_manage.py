@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -13,7 +13,14 @@ import pytest
 from recordingcomm import recording
 from serverproc import MiB, ServerProcess
 
-from pieces_widget import ModelManager, ModelNotFoundError, PiecesClient, PiecesServerError
+from pieces_widget import (
+    Model,
+    ModelManager,
+    ModelNotFoundError,
+    PiecesClient,
+    PiecesError,
+    PiecesServerError,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -32,19 +39,19 @@ def test_delete_weights_unloads_first_and_frees_the_file(fast_server: ServerProc
     while not client.model("small").downloaded:
         time.sleep(0.05)
     assert client.load("small").loaded and len(weights(fast_server)) == 1
-    out = client.delete_weights("small")
+    out = client.delete("small")
     assert out["model"]["id"] == "small"
     model = client.model("small")
     assert not model.loaded and not model.downloaded and weights(fast_server) == []
     with pytest.raises(ModelNotFoundError):
-        client.delete_weights("no-such-model")
+        client.delete("no-such-model")
 
 
 def test_delete_during_a_download_cancels_it(server: ServerProcess) -> None:
     client = PiecesClient(server.url)
     client.download("medium")
     time.sleep(0.5)
-    client.delete_weights("medium")
+    client.delete("medium")
     model = client.model("medium")
     assert not model.downloading and not model.downloaded
     assert not list((server.data_dir / "models").iterdir())  # no partial file left either
@@ -61,6 +68,52 @@ def test_unload_all(fast_server: ServerProcess) -> None:
     mgr.close()
 
 
+class AnswerDuringTheList(PiecesClient):
+    """A real client whose next list read runs ``between`` after the list came back and before
+    the manager gets it: another answer lands while the list is on its way."""
+
+    between: Callable[[], object] | None = None
+
+    def models(self) -> list[Model]:
+        models = super().models()
+        if self.between is not None:
+            between, self.between = self.between, None
+            between()
+        return models
+
+
+def test_unload_all_shows_its_result_when_another_answer_lands_meanwhile(
+    fast_server: ServerProcess,
+) -> None:
+    """The flake of test_unload_all, made to happen every time: a single model's answer landing
+    during unload_all's list read made the manager drop the whole list."""
+    client = AnswerDuringTheList(fast_server.url)
+    mgr = ModelManager(client=client, watch_interval=None)
+    mgr.ensure(["small", "medium"], load=True, timeout=30)
+
+    def loaded() -> dict[str, bool]:
+        return {m["id"]: m["loaded"] for m in mgr.models if m["id"] in ("small", "medium")}
+
+    assert loaded() == {"small": True, "medium": True}
+    client.between = lambda: mgr.details("small").result(10)
+    mgr.unload_all().result(10)
+    assert client.between is None  # the answer did land during the list read
+    assert loaded() == {"small": False, "medium": False}
+    mgr.close()
+
+
+def test_an_actions_result_is_in_the_traits_when_its_future_resolves(
+    fast_server: ServerProcess,
+) -> None:
+    mgr = ModelManager(base_url=fast_server.url, watch_interval=None)
+    mgr.ensure(["small"], timeout=30)
+    mgr._state._coalescer._interval = 3600.0  # the next timed flush would come in an hour
+    mgr.refresh().result(10)  # a flush now: the one after it must wait out the interval
+    mgr.load("small").result(10)
+    assert next(m for m in mgr.models if m["id"] == "small")["loaded"] is True
+    mgr.close()
+
+
 def test_summary_matches_psutil_and_the_files(fast_server: ServerProcess) -> None:
     mgr = ModelManager(base_url=fast_server.url, watch_interval=None)
     mgr.ensure(["small", "medium"], timeout=30)
@@ -74,8 +127,8 @@ def test_summary_matches_psutil_and_the_files(fast_server: ServerProcess) -> Non
     free = shutil.disk_usage(fast_server.data_dir).free
     assert abs(summary.free_disk - free) < 256 * MiB
     text = str(summary)
-    assert text.startswith("On device 2 models · 29.4 MB · Loaded 1 · 4.2 MB RAM of ")
-    assert text.endswith(" free")
+    assert text.startswith("Disk: 2 models, 29.4 MB · ")
+    assert " free · Memory: 1 model loaded, 4.2 MB of " in text
     mgr.close()
 
 
@@ -95,7 +148,7 @@ def test_add_download_remove_a_custom_model(
         client = PiecesClient(again.url)
         kept = client.model(model.id)
         assert kept.name == "My GGUF" and kept.custom and kept.downloaded
-        mgr.remove_model(model.id).result(10)
+        mgr.remove(model.id).result(10)
         with pytest.raises(ModelNotFoundError):
             client.model(model.id)
         deadline = time.monotonic() + 5
@@ -103,7 +156,22 @@ def test_add_download_remove_a_custom_model(
             assert time.monotonic() < deadline
             time.sleep(0.05)
         with pytest.raises(PiecesServerError, match="custom"):
-            client.delete_model("medium")  # catalog models cannot be removed
+            client.remove("medium")  # catalog models cannot be removed
     with pytest.raises(ValueError, match="http"):
         mgr.add_model("x", "file:///etc/passwd")
     mgr.close()
+
+
+def test_old_names_warn_and_still_work(fast_server: ServerProcess) -> None:
+    """One verb per operation: delete (weights), remove (a custom model); the old names warn
+    for one release and do the same thing as the new ones."""
+    client = PiecesClient(fast_server.url)
+    with pytest.warns(DeprecationWarning, match=r"delete_weights\(\) is now delete\(\)"):
+        assert client.delete_weights("small") == client.delete("small")
+    warned = pytest.warns(DeprecationWarning, match=r"delete_model\(\) is now remove\(\)")
+    with warned, pytest.raises(PiecesError) as old:
+        client.delete_model("medium")  # a catalog model: refused, as remove() refuses it
+    with pytest.raises(PiecesError) as new:
+        client.remove("medium")
+    assert str(old.value) == str(new.value)
+    client.close()

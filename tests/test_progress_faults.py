@@ -4,6 +4,7 @@ with no thread left behind (the autouse fixture in conftest checks that)."""
 from __future__ import annotations
 
 import json
+import struct
 import threading
 import time
 
@@ -238,3 +239,54 @@ def test_a_socket_that_answers_no_ping_is_reopened(fault: FaultServer) -> None:
         time.sleep(0.05)
     stream.stop()
     assert len(opened) >= 2
+
+
+def _header(opcode: int, length: int, fin: bool = True) -> bytes:
+    """A server's WebSocket frame header (unmasked) announcing ``length`` payload bytes."""
+    first = (0x80 if fin else 0) | opcode
+    if length < 126:
+        return bytes([first, length])
+    if length < 1 << 16:
+        return bytes([first, 126]) + struct.pack("!H", length)
+    return bytes([first, 127]) + struct.pack("!Q", length)
+
+
+def test_a_huge_frame_is_refused_from_its_header(fault: FaultServer) -> None:
+    """A frame announcing 600 MB ends the job FAILED, with the reason, before its payload is
+    read: the server sends 4 KB of it and holds the socket, so a reader that waited for the
+    whole frame (websocket-client's own) would never end."""
+    fault.close_after_frames = False
+    fault.raw_frames = _header(0x1, 600_000_000) + b"x" * 4096
+    job = DownloadJob(PiecesClient(fault.url), "m", attach_only=True, timing=QUICK)
+    assert job.wait(5) == "FAILED"
+    assert job.error == (
+        "Pieces OS sent a progress message of 600 MB, over the 65.5 KB a progress frame may "
+        "have: stopped following this download (it may go on in Pieces OS)"
+    )
+    job.stop()
+
+
+def test_a_huge_message_in_small_fragments_is_refused_too(fault: FaultServer) -> None:
+    """Five 16 KiB fragments of one text message: the whole is capped, not only each frame."""
+    piece = b"x" * (16 << 10)
+    fault.close_after_frames = False
+    fault.raw_frames = (
+        _header(0x1, len(piece), fin=False) + piece
+        + (_header(0x0, len(piece), fin=False) + piece) * 3
+        + _header(0x0, len(piece)) + piece
+    )  # fmt: skip
+    job = DownloadJob(PiecesClient(fault.url), "m", attach_only=True, timing=QUICK)
+    assert job.wait(5) == "FAILED" and "progress message of 81.9 KB" in (job.error or "")
+    job.stop()
+
+
+def test_frames_of_any_shape_are_skipped_and_the_download_goes_on(fault: FaultServer) -> None:
+    fault.frames = [
+        "[" * 60_000, '{"status": "IN-PROGRESS", "percentage": ' + "[" * 200 + "]" * 200 + "}",
+        '{"status": "IN-PROGRESS\\ud800", "percentage": 1e999}', frame("IN-PROGRESS", 40),
+        frame("COMPLETED", 100),
+    ]  # fmt: skip
+    seen, _, _ = collect(PiecesClient(fault.url), "m", timing=QUICK)
+    assert [(p.status, p.percentage) for p in seen] == [
+        ("IN-PROGRESS\ufffd", None), ("IN-PROGRESS", 40), ("COMPLETED", 100),
+    ]  # fmt: skip

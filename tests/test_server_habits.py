@@ -222,13 +222,6 @@ def test_unknown_frames_between_the_normal_ones(start: Callable[..., ServerProce
     assert percents == sorted(percents) and weights_digest(server) == hub_digest(server, BLOB)
 
 
-def test_version_string_and_as_pieces_os(start: Callable[..., ServerProcess]) -> None:
-    server = start("--version-string", "10.1.4", "--as-pieces-os")
-    assert requests.get(f"{server.url}/.well-known/version", timeout=5).text == "10.1.4"
-    assert requests.get(f"{server.url}/.well-known/capabilities", timeout=5).status_code == 404
-    assert requests.get(f"{server.url}/.well-known/health", timeout=5).text.startswith("ok:")
-
-
 def test_defaults_are_unchanged() -> None:
     args = parse_args(["--data-dir", "x"])
     assert habits_of(args) == Habits()
@@ -259,8 +252,12 @@ def test_bad_values_are_one_line_errors(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_pieces_os_habits_preset_end_to_end(start: Callable[..., ServerProcess]) -> None:
-    server = start("--pieces-os-habits", "--start-delay", "0.5", hub_rate=8 * MiB)
+    server = start(
+        "--pieces-os-habits", "--start-delay", "0.5", "--version-string", "10.1.4", hub_rate=8 * MiB
+    )
     assert requests.get(f"{server.url}/.well-known/capabilities", timeout=5).status_code == 404
+    assert requests.get(f"{server.url}/.well-known/version", timeout=5).text == "10.1.4"
+    assert requests.get(f"{server.url}/.well-known/health", timeout=5).text.startswith("ok:")
     ws = websocket.create_connection(progress_url(server.url, "m"), timeout=5)
     assert post(server, "download")["downloading"] is False
     frames = frames_until(ws, ended)

@@ -36,10 +36,48 @@ def test_many_threads_the_last_value_is_what_is_applied() -> None:
         assert applied["downloads"] == state.get("downloads") == {f"m{n}": 199 for n in range(8)}
 
 
+def _models(state: WidgetState) -> dict:
+    return {m["id"]: m["loaded"] for m in state.get("models")}
+
+
 def test_a_stale_list_does_not_undo_a_newer_model() -> None:
     state = WidgetState({"models": [{"id": "a", "loaded": False}]}, lambda _: None)
-    since = state.generation
-    state.put_model({"id": "a", "loaded": True})  # a load finished while the list was fetched
-    assert not state.set_models_unless_changed([{"id": "a", "loaded": False}], since)
-    assert state.get("models") == [{"id": "a", "loaded": True}]
+    listing = state.ticket()  # the list's request is sent
+    state.put_model({"id": "a", "loaded": True}, state.ticket())  # a load sent later lands first
+    state.set_models([{"id": "a", "loaded": False}], listing)
+    assert _models(state) == {"a": True}
+    state.close()
+
+
+def test_one_model_landing_during_a_list_read_does_not_hold_back_the_rest() -> None:
+    """The unload_all flake: the list read after an unload lost to a single-model answer
+    (a download's last look) that landed while it was on its way, and b stayed loaded."""
+    state = WidgetState(
+        {"models": [{"id": "a", "loaded": True}, {"id": "b", "loaded": True}]}, lambda _: None
+    )
+    listing = state.ticket()
+    state.put_model({"id": "a", "loaded": False}, state.ticket())
+    state.set_models([{"id": "a", "loaded": False}, {"id": "b", "loaded": False}], listing)
+    assert _models(state) == {"a": False, "b": False}
+    state.close()
+
+
+def test_an_answer_sent_before_the_list_and_landing_after_it_is_dropped() -> None:
+    state = WidgetState({"models": [{"id": "a", "loaded": True}]}, lambda _: None)
+    early = state.ticket()  # e.g. a download's last look, sent before the unload
+    state.set_models([{"id": "a", "loaded": False}], state.ticket())
+    state.put_model({"id": "a", "loaded": True}, early)
+    assert _models(state) == {"a": False}
+    state.close()
+
+
+def test_adds_and_removals_during_a_list_read_stay() -> None:
+    state = WidgetState({"models": [{"id": "a"}, {"id": "gone"}]}, lambda _: None)
+    listing = state.ticket()
+    state.put_model({"id": "new"}, state.ticket())  # created while the list was on its way
+    state.drop_model("gone", state.ticket())  # removed while the list was on its way
+    state.set_models([{"id": "a"}, {"id": "gone"}], listing)
+    assert [m["id"] for m in state.get("models")] == ["a", "new"]
+    state.set_models([{"id": "a"}], state.ticket())  # a later list: "new" is gone for real
+    assert [m["id"] for m in state.get("models")] == ["a"]
     state.close()

@@ -9,8 +9,9 @@ import threading
 import time
 from collections.abc import Iterator
 
+import psutil
 import pytest
-from faultserver import FaultServer
+from faultserver import FaultServer, SlowServer
 from recordingcomm import recording, updates
 from serverproc import ServerProcess
 
@@ -87,8 +88,14 @@ def test_command_messages_from_the_front_end(server: ServerProcess) -> None:
     mgr._on_command(None, {"action": "unload_all"}, [])
     wait_for(lambda: not next(m for m in mgr.models if m["id"] == "small")["loaded"])
     mgr._on_command(None, {"action": "delete", "id": "small"}, [])
-    wait_for(lambda: not next(m for m in mgr.models if m["id"] == "small")["downloaded"])
-    assert "small" not in mgr.downloads  # no bar, no "Downloaded" for deleted weights
+    # the weights gone, and no bar, no "Downloaded" for them (both reach the traits in one send,
+    # or the next one: the writer coalesces)
+    wait_for(
+        lambda: (
+            not next(m for m in mgr.models if m["id"] == "small")["downloaded"]
+            and "small" not in mgr.downloads
+        )
+    )
     mgr._on_command(None, {"action": "explode", "id": "small"}, [])  # ignored
     mgr._on_command(None, "not a dict", [])  # ignored
     mgr._on_command(None, {"action": "load", "id": None}, [])  # a bad id: said, not raised
@@ -157,4 +164,79 @@ def test_ensure_is_idempotent(server: ServerProcess) -> None:
     assert len(re.findall(r'"GET /hub/small-4194304.bin', server.log())) == 1
     with pytest.raises(PiecesError, match="badsum: FAILED"):
         mgr.ensure(["badsum"], timeout=30)
+    mgr.close()
+
+
+def test_a_name_no_encoding_can_carry_breaks_nothing(fault: FaultServer) -> None:
+    """A lone surrogate in a model's name reaches every message the widget sends (packed as
+    Jupyter packs them): it is replaced, the rest of the list shows, updates keep flowing."""
+    fault.model.update(name="bad\ud800name", downloading=False)
+    mgr = ModelManager(base_url=fault.url, watch_interval=None)
+    wait_for(lambda: mgr.connection.get("state") == "connected")
+    assert mgr.models[0]["name"] == "bad\ufffdname"
+    assert "bad\ufffdname" in repr(mgr)
+    fault.model.update(description="edited \udfff too")
+    mgr.details("m").result(5)
+    wait_for(lambda: mgr.models[0].get("description") == "edited \ufffd too")
+    mgr.close()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_silent_pieces_os_never_blocks_the_kernel(shared: bool) -> None:
+    """Against a server that takes requests and answers none: the constructor waits only its
+    first-answer bound, download() and summary() return at once, and close() cuts what is in
+    flight (the manager's own calls only, on a shared client), leaving no thread, no socket."""
+    slow = SlowServer()
+    client = PiecesClient(slow.url) if shared else None
+    try:
+        began = time.monotonic()
+        mgr = ModelManager(
+            client=client, base_url=slow.url, watch_interval=None, first_answer_timeout=0.3
+        )
+        assert time.monotonic() - began < 1.0
+        began = time.monotonic()
+        job = mgr.download("m")  # not in the (empty) list: the job asks, the cell goes on
+        summary = mgr.summary()
+        assert time.monotonic() - began < 1.0, "download() and summary() must not wait"
+        assert summary.on_device == 0 and not job.done
+        wait_for(lambda: slow.requests >= 3, timeout=5)  # refresh, the job, the capabilities
+        began = time.monotonic()
+        mgr.close()
+        assert time.monotonic() - began < 2.5
+        wait_for(lambda: slow.open == 0, timeout=3)
+        wait_for(lambda: not [t for t in threading.enumerate() if t.name.startswith("pieces-")], 1)
+    finally:
+        if client is not None:
+            client.close()
+        slow.close()
+
+
+def test_thousands_of_downloads_elsewhere_cost_a_few_watchers(fault: FaultServer) -> None:
+    """A list of 3,000 models all downloading (started elsewhere): a few are followed live,
+    the others show from the list; threads and sockets stay a handful."""
+    from pieces_widget.widget.manager import MAX_WATCHERS
+
+    fault.ws = "silent"
+    fault.listing = [
+        {"id": f"m{i}", "name": f"M {i}", "downloading": True, "downloaded": False}
+        for i in range(3000)
+    ]
+    mgr = ModelManager(base_url=fault.url, watch_interval=None)
+    mgr.refresh().result(20)
+    wait_for(lambda: len(mgr.models) == 3000)
+    followed = lambda: [j for j in mgr._jobs.values() if not j.done]  # noqa: E731
+    wait_for(lambda: len(followed()) == MAX_WATCHERS, timeout=5)
+    mgr.refresh().result(20)  # a later refresh starts no more
+    time.sleep(0.5)
+    threads = [t.name for t in threading.enumerate() if t.name.startswith("pieces-")]
+    sockets = [
+        c for c in psutil.Process().net_connections("tcp")
+        if c.raddr and c.raddr.port == fault.port and c.status == "ESTABLISHED"
+    ]  # fmt: skip
+    assert len(followed()) == MAX_WATCHERS
+    assert len(threads) <= 2 * MAX_WATCHERS + 3, threads
+    # per watcher its progress socket and a pooled HTTP connection (it reconciles alongside),
+    # plus the list's
+    assert len(sockets) <= 2 * MAX_WATCHERS + 2, len(sockets)
+    assert all(m["downloading"] for m in mgr.models)  # the rest: as the list says
     mgr.close()

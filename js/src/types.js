@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * JSDoc types of what crosses from Python. The wire shapes are TypedDicts in
- * `pieces_widget/widget/wire.py` (DownloadEntry, Connection, Resources, Capabilities, ViewPrefs); DESIGN.md
- * section 4 describes the same. A key added there is added here in the same commit.
+ * `pieces_widget/widget/wire.py`, written out into `wire.gen.js` (never by hand); DESIGN.md
+ * section 4 describes the same. The Model JSON is the server's, as the spec shapes it.
  */
 
 /**
@@ -12,8 +12,7 @@
 
 /**
  * One entry of the `models` trait: the Model JSON as the server returned it (camelCase keys).
- * `error` and `partialBytes` are the reference server's extra fields (wire.MODEL_ERROR_FIELD,
- * wire.MODEL_PARTIAL_FIELD).
+ * `error` and `partialBytes` are the reference server's extra fields (see wire.py).
  * @typedef {{
  *   id: string, name?: string, version?: string, description?: string, foundation?: string,
  *   provider?: string, quantization?: string, type?: string, usage?: string, unique?: string,
@@ -27,48 +26,17 @@
  */
 
 /**
- * `downloads[model_id]`: wire.DownloadEntry.
- * @typedef {{
- *   status: string, percentage: number | null, bytes_done: number | null,
- *   bytes_total: number | null, speed: number | null, eta: number | null,
- *   stalled: boolean, stalled_for: number, error: string | null,
- *   waiting_for?: number, slow_start?: boolean,
- * }} Download
- */
-
-/**
- * `connection`: wire.Connection.
- * @typedef {"connected" | "connecting" | "unreachable" | "error"} ConnectionState
- * @typedef {{ state: ConnectionState, base_url: string, version: string, message: string }} Connection
- */
-
-/**
- * `runtime`: wire.RuntimeInfo (core/runtime.py), the Ollama runtime local models need.
- * @typedef {"installed" | "missing" | "installing" | "update-required" | "failed" | "none"} RuntimeState
- * @typedef {{ state: RuntimeState, version: string, percentage: number | null,
- *   message: string }} Runtime
- */
-
-/**
- * `_resources`: wire.Resources (bytes; null when unknown).
- * @typedef {{ total_memory: number | null, available_memory: number | null,
- *   free_disk: number | null }} Resources
- */
-
-/**
- * `_capabilities`: wire.Capabilities.
- * @typedef {{ sources: boolean }} Capabilities
- */
-
-/**
- * `_view`: wire.ViewPrefs, set by the browser and remembered per widget instance.
- * @typedef {"name" | "size" | "ram" | "state"} SortKey
- * @typedef {{ sort: SortKey, group: boolean }} ViewPrefs
- */
-
-/**
- * `_add`: the Add model form's state.
- * @typedef {{ busy: boolean, error: string, added?: string }} AddState
+ * The shapes written in `pieces_widget/widget/wire.py`, generated into `wire.gen.js`.
+ * @typedef {import("./wire.gen.js").Download} Download
+ * @typedef {import("./wire.gen.js").Connection} Connection
+ * @typedef {Connection["state"]} ConnectionState
+ * @typedef {import("./wire.gen.js").Resources} Resources
+ * @typedef {import("./wire.gen.js").Runtime} Runtime
+ * @typedef {Runtime["state"]} RuntimeState
+ * @typedef {import("./wire.gen.js").Capabilities} Capabilities
+ * @typedef {import("./wire.gen.js").ViewPrefs} ViewPrefs
+ * @typedef {ViewPrefs["sort"]} SortKey
+ * @typedef {import("./wire.gen.js").AddState} AddState
  */
 
 /**

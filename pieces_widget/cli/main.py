@@ -28,6 +28,7 @@ from .output import (
 if TYPE_CHECKING:
     from ..core.client import PiecesClient
 
+TIMEOUT = 30.0  # s a call to Pieces OS may take in all (a load takes longer: its own bound)
 EPILOG = f"""\
 exit codes:
   0    ok
@@ -64,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", default=argparse.SUPPRESS, help="JSON on stdout, no bars"
     )
     common.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=argparse.SUPPRESS,
+        metavar="S",
+        help=f"give up on a call Pieces OS has not answered in S seconds (default {TIMEOUT:g})",
+    )
+    common.add_argument(
         "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr"
     )
     common.add_argument(
@@ -76,18 +84,25 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    from .. import __version__
+    from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help, parents=[common])
-        return p
+    def command(name: str, help: str, aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=help, description=help, parents=[common], aliases=list(aliases)
+        )
 
     p = command("list", "list the models: name, id, size, RAM, state")
     p.add_argument(
         "filter", nargs="?", help="show only models whose id, name or family has this text"
+    )
+    p.add_argument(
+        "--sort",
+        choices=("name", "size", "ram", "state"),
+        default="name",
+        help="order as the widget sorts: name (default), size or ram (largest first), state",
     )
     command("show", "one model in detail").add_argument("id")
     p = command("pull", "download models, with a progress bar each (Ctrl-C cancels)")
@@ -98,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("unload", "free a model's memory (or every model's with --all)")
     p.add_argument("id", nargs="?")
     p.add_argument("--all", action="store_true", help="unload every loaded model")
-    p = command("rm", "delete a model's downloaded weights (asks first)")
+    p = command("delete", "delete a model's downloaded weights (asks first)", aliases=["rm"])
     p.add_argument("id")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask")
     p = command("ensure", "download what is missing (and load with --load); idempotent")
@@ -115,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("server_args", nargs=argparse.REMAINDER)
     p.set_defaults(run=None)
     return parser
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 86_400:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds between 0 and a day")
+    return value
 
 
 def _pull_options(p: argparse.ArgumentParser) -> None:
@@ -149,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.error(bad)
         return EXIT_USAGE
     try:
-        client = _client(getattr(args, "url", None))
+        client = _client(getattr(args, "url", None), getattr(args, "timeout", TIMEOUT))
         try:
             from .commands import COMMANDS  # after parsing: --help stays fast
 
@@ -171,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger("pieces_widget.cli").error("internal error", exc_info=True)
             out.error(f"internal error: {type(exc).__name__}: {exc}")
             return EXIT_FAILED
+        status = getattr(exc, "status", None)
+        if status is not None:  # the message says it in words; the code is for -v
+            logging.getLogger("pieces_widget.cli").info("Pieces OS answered HTTP %s", status)
         out.error(str(exc))
         return code
 
@@ -213,23 +238,18 @@ def _exit_code(exc: BaseException) -> int | None:
     return None
 
 
-def _client(url: str | None) -> PiecesClient:
+def _client(url: str | None, timeout: float) -> PiecesClient:
     from ..core.client import PiecesClient
 
-    return PiecesClient(url)
+    return PiecesClient(url, read_timeout=timeout)
 
 
 def serve(argv: list[str]) -> int:
     """The reference server, with the options of ``python -m pieces_widget.server``."""
-    try:
+    from ..server.extra import exit_if_missing
+
+    with exit_if_missing():
         from ..server.__main__ import main as server_main
-    except ImportError as exc:
-        print(
-            f"{PROG}: error: the reference server needs its extra ({exc.name} is missing): "
-            "pip install 'pieces-widget[server]'",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
     server_main(argv)
     return 0
 

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .errors import PiecesConnectionError, PiecesError
+from .errors import ModelNotFoundError, PiecesConnectionError, PiecesError
 from .models import (
     CANCELED,
     COMPLETED,
@@ -104,6 +104,8 @@ class DownloadJob:
         self.error: str | None = None
         self.cancel_requested = False
         self.found_nothing = False  # an attach-only job that found no download in flight
+        self.unknown = False  # the server does not know the model (HTTP 410)
+        self.checked = threading.Event()  # set once the server answered about the model
         self._on_update = on_update
         self._attach_only = attach_only
         self._max_resumes = max_resumes
@@ -131,6 +133,11 @@ class DownloadJob:
     @property
     def done(self) -> bool:
         return self._done.is_set()
+
+    @property
+    def attach_only(self) -> bool:
+        """True for a job that only follows a download started elsewhere."""
+        return self._attach_only
 
     @property
     def bytes_done(self) -> int | None:
@@ -199,8 +206,10 @@ class DownloadJob:
             self._set_error(str(exc))
 
     def stop(self, timeout: float = 1.0) -> None:
-        """Stop watching (the download itself goes on in the server)."""
+        """Stop watching (the download itself goes on in the server); a request in flight is
+        cut, so this returns at once even while Pieces OS hangs."""
         self._halt.set()
+        self.client.interrupt([self._thread])
         if self._stream is not None:
             self._stream.stop(timeout)
         if self._thread is not threading.current_thread():
@@ -220,7 +229,13 @@ class DownloadJob:
 
     def _start(self) -> Model | None:
         """Download, or attach to the download in flight; None when nothing is left to watch."""
-        model = self.client.model(self.model_id)
+        try:
+            model = self.client.model(self.model_id)
+        except ModelNotFoundError:
+            self.unknown = True
+            raise
+        finally:
+            self.checked.set()
         self.bytes_total = model.bytes
         self._stale_error = model.error
         if model.downloaded and not model.downloading:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 # Download status strings, exactly as on the wire (ModelDownloadProgressStatusEnum).
@@ -37,6 +39,54 @@ def check_id(model_id: object) -> str:
     return model_id
 
 
+MAX_JSON_DEPTH = 64  # a Model is a few levels deep; a listing of them a few more
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class JSONTooDeep(ValueError):
+    """JSON nested deeper than ``MAX_JSON_DEPTH`` levels."""
+
+
+def _finite(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def loads(data: str | bytes) -> Any:
+    """Server JSON as Python values that are safe to keep, compare and send on: ``ValueError``
+    for what is not JSON, ``JSONTooDeep`` past ``MAX_JSON_DEPTH`` levels (never a
+    ``RecursionError``); a lone surrogate (``"\\ud800"``, which no text encoding can carry)
+    becomes U+FFFD; NaN, Infinity and out-of-range numbers become None."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    try:
+        value = json.loads(text, parse_float=_finite, parse_constant=lambda _: None)
+    except RecursionError:
+        raise JSONTooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    return _settle(value, 0, _SURROGATE_ESCAPE.search(text) is not None)
+
+
+def _settle(value: Any, depth: int, fix: bool) -> Any:
+    """``value`` with its depth checked and, with ``fix``, lone surrogates replaced."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value) if fix else value
+    if not isinstance(value, (list, dict)):
+        return value
+    if depth >= MAX_JSON_DEPTH:
+        raise JSONTooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, (list, dict)) or (fix and isinstance(item, str)):
+                value[index] = _settle(item, depth + 1, fix)
+        return value
+    if fix:
+        return {_settle(k, depth, fix): _settle(v, depth + 1, fix) for k, v in value.items()}
+    for key, item in value.items():
+        if isinstance(item, (list, dict)):
+            value[key] = _settle(item, depth + 1, fix)
+    return value
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -51,14 +101,22 @@ def _byte_value(descriptor: Any) -> int | None:
     return int(value)
 
 
-def readable_bytes(n: int) -> str:
-    """``1536`` -> ``"1.5 KB"`` (decimal units, as Pieces OS writes them)."""
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(size) < 1000 or unit == "TB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    raise AssertionError("unreachable")
+_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def readable_bytes(n: float) -> str:
+    """``1536`` -> ``"1.5 KB"``, ``100_700_000`` -> ``"101 MB"``: decimal units, one decimal
+    below 100 and none above, a trailing ``.0`` dropped. The widget's formatBytes (js/src/
+    format.js) says the same; both are tested on tests/cases/readable_bytes.json."""
+    value = float(n)
+    unit = 0
+    while abs(value) >= 1000 and unit < len(_UNITS) - 1:
+        value /= 1000
+        unit += 1
+    # half away from zero on the exact value, as JavaScript's toFixed and Math.round do
+    digits = 0 if unit == 0 or abs(value) >= 99.95 else 1
+    text = str(Decimal(value).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
+    return f"{text.removesuffix('.0')} {_UNITS[unit]}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +128,7 @@ class Model:
     @classmethod
     def from_json(cls, data: dict[str, Any] | str | bytes) -> Model:
         if isinstance(data, (str, bytes)):
-            data = json.loads(data)
+            data = loads(data)
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             raise ValueError("a Model is a JSON object with a string 'id'")
         return cls(raw=data)
@@ -193,7 +251,7 @@ class DownloadProgress:
         Raises ``ValueError`` for anything that is not a JSON object.
         """
         if isinstance(data, (str, bytes)):
-            data = json.loads(data)
+            data = loads(data)
         if not isinstance(data, dict):
             raise ValueError("a ModelDownloadProgress frame is a JSON object")
         status = data.get("status")

@@ -11,7 +11,10 @@ starts over; a snapshot on connect and a close after the end are not documented.
 - a download that has not started yet is not an end: only a terminal frame, a model that became
   downloaded, a server ``error``, or a model idle after it *was* downloading end the stream;
 - percentages are clamped and never go backwards, except after RESET, which starts over;
-  UNKNOWN is neither an end nor a failure; malformed frames of any shape are logged and skipped.
+  UNKNOWN is neither an end nor a failure; malformed frames of any shape are logged and skipped;
+- a message over ``MAX_FRAME_BYTES`` is refused from its header, before its payload is read
+  (websocket-client has no size limit: it would read any length into memory), and ends the
+  stream FAILED: a server that sends one is not one to follow.
 
 A download the server lost (it was unreachable or the socket broke, and the model then reads
 neither downloading nor downloaded, with no reason) is handed to ``resume``: asking again
@@ -26,11 +29,12 @@ import queue
 import select
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 import websocket
+from websocket._abnf import continuous_frame, frame_buffer
 
 from .client import TOKEN_HEADER
 from .errors import ModelNotFoundError, PiecesConnectionError, PiecesError
@@ -44,10 +48,69 @@ from .models import (
     TERMINAL_STATUSES,
     DownloadProgress,
     Model,
+    readable_bytes,
 )
 
 log = logging.getLogger("pieces_widget.progress")
-MAX_FRAME_CHARS = 64 * 1024  # a frame is a status and a number: anything longer is not one
+MAX_FRAME_BYTES = 64 * 1024  # a frame is a status and a number: anything longer is not one
+
+
+class FrameTooLarge(websocket.WebSocketPayloadException):
+    """A progress message over ``MAX_FRAME_BYTES``, refused before its payload was read."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"a progress message of {size} bytes")
+        self.size = size
+
+
+class _CappedFrames(frame_buffer):
+    """websocket-client's frame reader, refusing a frame whose header announces more than
+    ``cap`` bytes before any of its payload is read. Once it has refused one, every later read
+    fails too (the stream is out of step), so even a closing handshake reads nothing more."""
+
+    def __init__(self, recv: Callable[[int], bytes], cap: int) -> None:
+        super().__init__(recv, skip_utf8_validation=False)
+        self.cap = cap
+        self.refused: int | None = None  # the size of the message refused
+
+    def refuse(self, size: int) -> NoReturn:
+        self.refused = size
+        raise FrameTooLarge(size)
+
+    def recv_frame(self) -> websocket.ABNF:
+        if self.refused is not None:
+            raise FrameTooLarge(self.refused)
+        return super().recv_frame()
+
+    def recv_length(self) -> None:
+        super().recv_length()
+        if self.length is not None and self.length > self.cap:
+            self.refuse(self.length)
+
+
+class _CappedMessages(continuous_frame):
+    """websocket-client's reassembly of fragmented messages, with the same cap on the whole."""
+
+    def __init__(self, frames: _CappedFrames) -> None:
+        super().__init__(fire_cont_frame=False, skip_utf8_validation=False)
+        self.frames = frames
+
+    def add(self, frame: websocket.ABNF) -> None:
+        super().add(frame)
+        size = len(self.cont_data[1]) if self.cont_data else 0
+        if size > self.frames.cap:
+            self.cont_data, self.recving_frames = None, None
+            self.frames.refuse(size)
+
+
+def capped_websocket(cap: int = MAX_FRAME_BYTES) -> websocket.WebSocket:
+    """A ``websocket.WebSocket`` that never holds a message over ``cap`` bytes in memory
+    (websocket-client has no such option; its frame reader and reassembly are replaced)."""
+    ws = websocket.WebSocket(enable_multithread=True)
+    frames = _CappedFrames(ws._recv, cap)
+    ws.frame_buffer = frames
+    ws.cont_frame = _CappedMessages(frames)
+    return ws
 
 
 @dataclass(frozen=True)
@@ -73,6 +136,8 @@ class ModelSource(Protocol):
 
     def model(self, model_id: str) -> Model: ...
 
+    def interrupt(self, threads: Collection[threading.Thread]) -> None: ...
+
 
 class ProgressTracker:
     """What the frames of one download add up to: never backwards but after a RESET, nothing
@@ -87,12 +152,12 @@ class ProgressTracker:
         return self.last.percentage if self.last else None
 
     def parse(self, text: str | bytes) -> DownloadProgress | None:
-        if len(text) > MAX_FRAME_CHARS:
+        if len(text) > MAX_FRAME_BYTES:
             log.warning("ignoring a progress frame of %d characters", len(text))
             return None
         try:
             return DownloadProgress.from_json(text)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:
             log.warning("ignoring a malformed progress frame %.80r: %s", text, exc)
             return None
 
@@ -165,12 +230,13 @@ class ProgressStream:
         return self
 
     def stop(self, timeout: float = 1.0) -> None:
-        """Close the socket and end the thread (within ``timeout``)."""
+        """Close the socket, cut a request in flight, and end the thread (within ``timeout``)."""
         self._stop.set()
         ws = self._ws
         if ws is not None:
             with contextlib.suppress(Exception):  # half-open or gone: it is going away anyway
                 ws.shutdown()
+        self.client.interrupt([self._thread])
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
@@ -238,7 +304,7 @@ class ProgressStream:
 
     def _session(self) -> str:
         """One connection: 'frames' (it delivered some), 'closed', 'error', 'refused'."""
-        ws = websocket.WebSocket(enable_multithread=True)
+        ws = capped_websocket()
         self._ws = ws
         try:
             ws.settimeout(self.client.timeout[1])  # the handshake is a request: read timeout
@@ -273,6 +339,9 @@ class ProgressStream:
         while not self._done():
             try:
                 opcode, data = ws.recv_data(control_frame=True)
+            except FrameTooLarge as exc:
+                self._finish(FAILED, _too_large(exc.size))
+                break
             except websocket.WebSocketTimeoutException:
                 now = time.monotonic()
                 if pinged is not None and now - pinged > timing.pong_within:
@@ -362,6 +431,14 @@ class ProgressStream:
         else:
             kept = partial_kept(model)
             self._finish(FAILED, f"Pieces OS stopped the download without saying why; {kept}")
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"Pieces OS sent a progress message of {readable_bytes(size)}, over the "
+        f"{readable_bytes(MAX_FRAME_BYTES)} a progress frame may have: stopped following this "
+        "download (it may go on in Pieces OS)"
+    )
 
 
 def partial_kept(model: Model) -> str:

@@ -128,8 +128,9 @@ class RuntimeInstall:
             self.client.cancel_ollama_install(self.id)
 
     def stop(self, timeout: float = 1.0) -> None:
-        """Stop following (the install itself goes on in Pieces OS)."""
+        """Stop following (the install itself goes on in Pieces OS); a request in flight is cut."""
         self._stop.set()
+        self.client.interrupt([self._thread])
         if self._thread is not threading.current_thread():
             self._thread.join(timeout)
 

@@ -11,16 +11,19 @@ import socket
 import sys
 from pathlib import Path
 
-from aiohttp import web
+from .extra import exit_if_missing
 
-from .app import create_app
-from .catalog import DEMO_CATALOG, CatalogError, load_catalog
-from .guard import HOSTS_ENV, ORIGINS_ENV, AccessPolicy
-from .habits import FRAME_INTERVAL, POS_VERSION, Habits, build_habits
-from .lock import DataDirBusy, DataDirLock
-from .ollama import OLLAMA_VERSION, OllamaOptions
-from .remote import TOKEN_ENV, TOKEN_FILE, bind_refusal, require_token
-from .sources import TOKEN_HEADER, SourceOptions, disk_error
+with exit_if_missing():  # without the server extra: one line that says what to install
+    from aiohttp import web
+
+    from .app import create_app
+    from .catalog import DEMO_CATALOG, CatalogError, load_catalog
+    from .guard import HOSTS_ENV, ORIGINS_ENV, AccessPolicy
+    from .habits import FRAME_INTERVAL, POS_VERSION, Habits, build_habits
+    from .lock import DataDirBusy, DataDirLock
+    from .ollama import OLLAMA_VERSION, OllamaOptions
+    from .remote import TOKEN_ENV, TOKEN_FILE, bind_refusal, require_token
+    from .sources import TOKEN_HEADER, SourceOptions, disk_error
 
 log = logging.getLogger("pieces_widget.server")
 ACCESS_LOG = '%a "%r" %s %b Range:%{Range}i'
@@ -265,7 +268,10 @@ async def serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # Windows' event loop: a plain handler wakes the loop
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     await stop.wait()
     await runner.cleanup()
     lock.release()

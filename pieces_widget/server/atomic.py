@@ -10,6 +10,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from .files import fsync_dir, open_fd
+
 
 def regular_size(path: Path) -> int | None:
     """Size of a regular file at ``path`` (symlinks and others are not ours: None)."""
@@ -20,22 +22,14 @@ def regular_size(path: Path) -> int | None:
     return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data`` (private to this user unless ``mode`` says otherwise);
     no temporary file is left, whatever fails."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)
+            if hasattr(os, "fchmod"):  # not on Windows before Python 3.13
+                os.fchmod(f.fileno(), mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -51,7 +45,7 @@ def read_small(path: Path, limit: int) -> bytes | None:
     """Up to ``limit`` bytes of a regular file at ``path``, not through a symlink; None when
     there is no such file, it cannot be read, or it is bigger."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = open_fd(path, os.O_RDONLY)
     except OSError:
         return None
     try:

@@ -1,17 +1,23 @@
-"""One server per data directory: an exclusive ``flock`` on ``DATA_DIR/server.lock``.
+"""One server per data directory: an exclusive OS lock on ``DATA_DIR/server.lock``.
 
-The lock file also says who holds it (pid and URL), so a second server can name the first.
-The kernel drops the lock when the process dies, however it dies; the file itself stays.
+The lock is ``filelock``'s native one on our own descriptor (``flock`` on Linux and macOS,
+``LockFileEx`` on byte 0 on Windows), so the OS drops it when the process dies, however it
+dies; the file itself stays. The file also says who holds it (pid and URL, after byte 0, which
+Windows keeps unreadable while locked), so a second server can name the first.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
 
+from filelock import lock_descriptor, unlock_descriptor
+
+from .files import open_fd, pread, pwrite
+
 LOCK_NAME = "server.lock"
+_HOLDER_AT = 1  # the holder's JSON starts after the locked byte
 
 
 class DataDirBusy(RuntimeError):
@@ -27,15 +33,19 @@ class DataDirLock:
     def acquire(self) -> None:
         """Take the lock at once or raise ``DataDirBusy`` (``OSError`` if the dir is unusable)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        fd = open_fd(self.path, os.O_RDWR | os.O_CREAT)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _describe(os.pread(fd, 4096, 0))
+            taken = lock_descriptor(fd, blocking=False)
+        except BaseException:
+            os.close(fd)
+            raise
+        if not taken:
+            holder = _describe(pread(fd, 4096, _HOLDER_AT))
             os.close(fd)
             raise DataDirBusy(
                 f"data directory {self.data_dir} is in use by another server ({holder})"
-            ) from None
+            )
+        os.ftruncate(fd, 0)  # a dead holder's record would name the wrong server
         self._fd = fd
 
     @property
@@ -45,14 +55,17 @@ class DataDirLock:
     def record(self, url: str) -> None:
         """Say who holds the lock (after the server knows its URL)."""
         assert self._fd is not None
-        data = json.dumps({"pid": os.getpid(), "url": url}).encode()
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, data, 0)
+        data = b"\n" + json.dumps({"pid": os.getpid(), "url": url}).encode()
+        pwrite(self._fd, data, 0)
+        os.ftruncate(self._fd, len(data))
 
     def release(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+            fd, self._fd = self._fd, None
+            try:
+                unlock_descriptor(fd)
+            finally:
+                os.close(fd)
 
 
 def _describe(raw: bytes) -> str:

@@ -7,6 +7,8 @@ import os
 import threading
 from pathlib import Path
 
+from .files import open_fd
+
 PAGE = mmap.PAGESIZE
 _CHECK_EVERY = 4096  # pages between looks at the stop flag (16 MiB)
 
@@ -19,7 +21,7 @@ class LoadedWeights:
     """A model's weights resident in this process until ``close()``."""
 
     def __init__(self, path: Path, stop: threading.Event | None = None) -> None:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = open_fd(path, os.O_RDONLY)
         try:
             self._map = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         finally:

@@ -17,7 +17,8 @@ from aiohttp import web
 from ..core.models import IN_PROGRESS, RESET, TERMINAL_STATUSES, UNKNOWN
 from .habits import INITIALIZED_EVERY, Habits
 from .sockets import Enders, ended, serve_socket, until
-from .transfers import Transfer, Transfers
+from .transfer import Transfer
+from .transfers import Transfers
 
 
 async def progress_socket(
@@ -85,8 +86,8 @@ async def _follow(
                 return True
             if transfer.resets > resets_seen:  # each socket tells each start-over
                 resets_seen = transfer.resets
-                await ws.send_json({"status": RESET, "percentage": 0})
-                last, sent_at = None, now
+                last, sent_at = {"status": RESET, "percentage": 0}, now
+                await ws.send_json(last)  # (the RESET state itself is then no news)
             elif now >= sent_at + interval and (
                 frame != last or (transfer.pending and now >= sent_at + heartbeat)
             ):

@@ -77,7 +77,16 @@ class SourceError(Exception):
 
 
 def status_error(status: int, reason: str | None) -> SourceError:
-    text = f"source answered HTTP {status}{f' {reason}' if reason else ''}"
+    """In words with the next step: "the source answered 404 Not Found: check the URL"."""
+    if status in (404, 410):
+        step = "check the URL"
+    elif status in (401, 403):
+        step = "the source needs a sign-in: use a public URL"
+    elif status >= 500 or status == 429:
+        step = "the source is down or busy: retry later"
+    else:
+        step = "check the URL"
+    text = f"the source answered {status}{f' {reason}' if reason else ''}: {step}"
     return SourceError(text, retry=status in RETRY_STATUSES)
 
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from .atomic import atomic_write
 from .fields import lenient_fields
+from .files import open_fd, pwrite
 
 log = logging.getLogger("pieces_widget.server")
 STATE_VERSION = 1
@@ -211,7 +212,7 @@ class StateFile:
 
     def _replay(self, state: State) -> State:
         try:
-            fd = os.open(self.journal_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = open_fd(self.journal_path, os.O_RDONLY)
         except FileNotFoundError:
             return state
         except OSError as exc:
@@ -309,16 +310,14 @@ class StateFile:
         if self._journal_generation != self._generation:
             self._new_journal(self._generation)
         elif self._journal_fd is None:  # the one load() read: appends overwrite a torn tail
-            self._journal_fd = os.open(self.journal_path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+            self._journal_fd = open_fd(self.journal_path, os.O_RDWR)
         fd = self._journal_fd
         assert fd is not None
         try:
-            view, offset = memoryview(lines), self._journal_end
-            while view:
-                written = os.pwrite(fd, view, offset)
-                view, offset = view[written:], offset + written
+            offset = self._journal_end + len(lines)
+            pwrite(fd, lines, self._journal_end)
             os.ftruncate(fd, offset)  # whatever a failed write had left past the end
-            os.fdatasync(fd)
+            getattr(os, "fdatasync", os.fsync)(fd)  # macOS and Windows have only fsync
         except OSError:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, self._journal_end)
@@ -328,7 +327,7 @@ class StateFile:
     def _new_journal(self, generation: int) -> None:
         header = json.dumps({"generation": generation}).encode() + b"\n"
         atomic_write(self.journal_path, header)
-        fd = os.open(self.journal_path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = open_fd(self.journal_path, os.O_RDWR)
         if self._journal_fd is not None:
             os.close(self._journal_fd)
         self._journal_fd, self._journal_generation = fd, generation

@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +32,6 @@ log = logging.getLogger("pieces_widget.server")
 def atomic_write_json(path: Path, data: Any) -> None:
     """Write ``path`` whole or not at all; no temporary file is left, whatever fails."""
     atomic_write(path, json.dumps(data, indent=1, sort_keys=True).encode())
-
-
-def open_nofollow(path: Path, mode: str) -> Any:
-    """``open(path, mode)`` for ``rb``, ``wb`` and ``ab`` that refuses a symlink (ELOOP)."""
-    flags = {
-        "rb": os.O_RDONLY,
-        "wb": os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-        "ab": os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-    }[mode]
-    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    return os.fdopen(fd, mode)
 
 
 class ModelStore:

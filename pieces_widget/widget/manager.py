@@ -9,6 +9,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -17,26 +18,28 @@ import anywidget
 import traitlets
 
 from ..core.client import PiecesClient
-from ..core.errors import ModelNotFoundError, PiecesConnectionError, PiecesError
+from ..core.deprecation import renamed
+from ..core.errors import ModelNotFoundError, PiecesError
 from ..core.jobs import DownloadJob
 from ..core.models import COMPLETED, Model, check_id
-from ..core.runtime import NO_API, RuntimeInfo, RuntimeInstall, runtime_info
+from ..core.runtime import NO_API, RuntimeInstall
 from ..core.summary import Summary, machine_resources, summarize
 from . import reprs
+from .commands import dispatch
 from .sync import WidgetState
-from .watch import Ticker, connected_message, connection_message
-from .wire import COMMANDS, Connection, download_entry
+from .watch import ConnectionWatch, Ticker, connection_state
+from .wire import SORT_KEYS, download_entry
 
 log = logging.getLogger("pieces_widget.widget")
 STATIC = Path(__file__).parent.parent / "static"
-SORTS = ("name", "size", "ram", "state")
 # Traits the Python side writes (``_view`` is the browser's: sort and grouping).
 WRITTEN = ("models", "downloads", "connection", "error", "_busy", "_row_errors", "_resources",
            "_capabilities", "_add", "runtime")  # fmt: skip
-HEALTH_TIMEOUT = (1.0, 3.0)  # s (connect, read) for the watch's health check
+ID_CHECK_WAIT = 0.5  # s download() waits for the server to say an unlisted id is unknown
+MAX_WATCHERS = 4  # downloads started elsewhere followed live at once; the rest show from the list
 
 
-class ModelManager(anywidget.AnyWidget):
+class ModelManager(ConnectionWatch, anywidget.AnyWidget):
     """Manage the local AI models of Pieces OS from a notebook cell.
 
     ``ModelManager()`` discovers Pieces OS; ``ModelManager(base_url=...)`` or
@@ -81,12 +84,16 @@ class ModelManager(anywidget.AnyWidget):
         self.client = client or PiecesClient(base_url)
         self._jobs: dict[str, DownloadJob] = {}
         self._jobs_lock = threading.Lock()
+        self._quiet: set[DownloadJob] = set()  # jobs whose "unknown id" download() will raise
+        self._threads: set[threading.Thread] = set()  # short-lived threads this manager runs
+        self._last_capabilities: dict[str, Any] = {}  # for summary(): the last answer's disk
+        self._capabilities_pending = False
         self._closed = False
         self._watch_interval = watch_interval
         self._watch: Ticker | None = None
         self._views: set[str] = set()  # views on the page now: the health watch runs for them
         self._install: RuntimeInstall | None = None
-        self.connection = _connection("connecting", "", "", "")
+        self.connection = connection_state("connecting", "", "", "")
         self._state = WidgetState({name: getattr(self, name) for name in WRITTEN}, self._apply)
         self.on_msg(self._on_command)
         first = self.refresh()
@@ -98,8 +105,8 @@ class ModelManager(anywidget.AnyWidget):
     @traitlets.validate("_view")
     def _valid_view(self, proposal: dict[str, Any]) -> dict[str, Any]:
         view = proposal["value"]
-        if view.get("sort") not in SORTS or not isinstance(view.get("group"), bool):
-            raise traitlets.TraitError(f"_view needs sort in {SORTS} and a bool group")
+        if view.get("sort") not in SORT_KEYS or not isinstance(view.get("group"), bool):
+            raise traitlets.TraitError(f"_view needs sort in {SORT_KEYS} and a bool group")
         return {"sort": view["sort"], "group": view["group"]}
 
     # -- the one writer ----------------------------------------------------------------------
@@ -127,9 +134,11 @@ class ModelManager(anywidget.AnyWidget):
                 self._state.set_entry("_row_errors", model_id, None)
                 if busy:
                     self._state.set_entry("_busy", model_id, busy)
+            failure: Exception | None = None
             try:
-                future.set_result(work())
+                result = work()
             except Exception as exc:
+                failure = exc
                 if not isinstance(exc, PiecesError):
                     log.exception("widget action failed")
                 message = str(exc) if isinstance(exc, PiecesError) else f"unexpected error: {exc}"
@@ -137,99 +146,55 @@ class ModelManager(anywidget.AnyWidget):
                 if model_id is not None:
                     self._state.set_entry("_row_errors", model_id, message)
                     with contextlib.suppress(Exception):  # show what the server has now
-                        self._state.put_model(self.client.model(model_id).raw)
-                future.set_exception(exc)
+                        self._show(lambda: self.client.model(model_id))
             finally:
                 if model_id is not None and busy:
                     self._state.set_entry("_busy", model_id, None)
+            self._state.flush()  # what the action did is in the traits when its future resolves
+            if failure is not None:
+                future.set_exception(failure)
+            else:
+                future.set_result(result)
 
-        threading.Thread(target=run, name="pieces-widget-action", daemon=True).start()
+        self._spawn(run)
         return future
 
-    # -- connection --------------------------------------------------------------------------
-    def refresh(self) -> concurrent.futures.Future[list[Model]]:
-        """Reload the model list (and reconnect) in the background."""
-        return self._background(self._refresh)
+    def _spawn(self, target: Callable[[], Any], name: str = "pieces-widget-action") -> None:
+        """Run ``target`` in a thread that ``close()`` cuts and joins."""
 
-    def _refresh(self) -> list[Model]:
-        try:
-            version = self.client.version()
-            capabilities = self.client.capabilities()
-            since = self._state.generation  # a model changed after this: the list is stale
-            models = self.client.models()
-        except PiecesError as exc:
-            self._disconnected(exc)
-            raise
-        self._refresh_runtime()
-        reconnected = self._state.get("connection")["state"] != "connected"
-        self._state.set_models_unless_changed([m.raw for m in models], since)
-        self._state.set(
-            connection=_connection(
-                "connected",
-                self._base_url(),
-                version,
-                connected_message(version, _server_kind(capabilities), self._base_url()),
-            ),
-            _capabilities={"sources": capabilities.get("sources") is True},
-            _resources=machine_resources(capabilities),
-        )
-        if reconnected:  # row alerts and the last error end when the connection comes back
-            self._state.set(_row_errors={}, error="")
-        for model in models:
-            if model.downloading and not self._closed:
-                with contextlib.suppress(RuntimeError):  # closed meanwhile: nothing to attach
-                    self._start_job(model.id, attach_only=True)  # re-attach to one in flight
-        return models
+        def run() -> None:
+            try:
+                target()
+            finally:
+                with self._jobs_lock:
+                    self._threads.discard(threading.current_thread())
 
-    def _refresh_runtime(self) -> None:
-        """The Ollama runtime's state now (an install in flight reports its own)."""
-        if self._install is not None and not self._install.done:
-            return
-        try:
-            self._state.set(runtime=runtime_info(self.client.ollama_status()))
-        except PiecesError as exc:  # the list still shows; the runtime is said when it answers
-            log.info("Ollama status: %s", exc)
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._jobs_lock:
+            self._threads.add(thread)
+        thread.start()
 
-    def install_runtime(self) -> RuntimeInstall:
-        """Ask Pieces OS to install Ollama, which local models run on (Pieces OS 11+); returns
-        at once: ``.wait()`` gives the final status, the ``runtime`` trait shows the progress."""
-        self._ensure_open()
-        if self._install is not None and not self._install.done:
-            return self._install
-        self._install = RuntimeInstall(self.client, on_update=self._on_runtime)
-        return self._install
+    def _show(self, read: Callable[[], Model]) -> Model:
+        """Ask the server for one model and show its answer, unless a read sent later already
+        showed that model (``WidgetState.ticket``)."""
+        ticket = self._state.ticket()
+        model = read()
+        self._state.put_model(model.raw, ticket)
+        return model
 
-    def _on_runtime(self, info: RuntimeInfo) -> None:
-        self._state.set(runtime=info)
-        if info["state"] == "installed":  # local models can download now: show it
-            threading.Thread(target=self.refresh, name="pieces-widget-action").start()
-
-    def _disconnected(self, exc: PiecesError) -> None:
-        base_url = self._base_url()
-        state = "unreachable" if isinstance(exc, PiecesConnectionError) else "error"
-        self._state.set(
-            connection=_connection(state, base_url, "", connection_message(exc, base_url)),
-            error=str(exc),
-        )
-
-    def _check_connection(self) -> None:
-        """The watch's tick: a cheap health check; a full refresh when the state changed or to
-        pick up other clients' changes (the writer sends only what differs)."""
-        if self._closed:
-            return
-        try:
-            self.client.health(timeout=HEALTH_TIMEOUT)
-        except PiecesError as exc:
-            self._disconnected(exc)
-            return
-        with contextlib.suppress(PiecesError):
-            self._refresh()
-
-    def _base_url(self) -> str:
-        try:
-            return self.client.base_url
-        except PiecesError:
-            return ""
+    def _watch_download(self, model_id: str) -> None:
+        """Follow a download in flight that this manager did not start (another client, an
+        earlier manager): at most ``MAX_WATCHERS`` at once, so a list of thousands downloading
+        costs a few threads and sockets; the others show from the list's refreshes."""
+        with self._jobs_lock:
+            job = self._jobs.get(model_id)
+            if job is not None and not job.done:
+                return
+            watching = sum(1 for j in self._jobs.values() if j.attach_only and not j.done)
+            if watching >= MAX_WATCHERS:
+                return
+        with contextlib.suppress(RuntimeError):  # closed meanwhile: nothing to attach
+            self._start_job(model_id, attach_only=True)
 
     # -- downloads ---------------------------------------------------------------------------
     def _start_job(self, model_id: str, attach_only: bool = False) -> DownloadJob:
@@ -248,38 +213,42 @@ class ModelManager(anywidget.AnyWidget):
     def _on_job_update(self, job: DownloadJob) -> None:
         if self._closed or job.found_nothing or self._jobs.get(job.model_id) is not job:
             return  # a stale job (its model removed, a newer job started) says nothing
+        if job.unknown and job in self._quiet:
+            return  # download() is about to raise ModelNotFoundError for it
         self._state.set_entry("downloads", job.model_id, download_entry(job))
         if job.done:
             if job.error:
                 self._state.set(error=job.error)
-            threading.Thread(
-                target=self._refetch, args=(job.model_id,), name="pieces-widget-action"
-            ).start()
+            self._spawn(lambda: self._refetch(job.model_id))
 
     def _refetch(self, model_id: str) -> None:
         """The model as the server has it now (after a download ended)."""
         with contextlib.suppress(PiecesError):  # gone or unreachable: the watch tells
-            self._state.put_model(self.client.model(model_id).raw)
+            self._show(lambda: self.client.model(model_id))
 
     def download(self, model_id: str) -> DownloadJob:
         """Start (or join) the download of ``model_id``; returns at once.
 
-        ``ModelNotFoundError`` at once for an id Pieces OS does not know."""
+        For an id the list does not show, the server is asked: ``ModelNotFoundError`` when it
+        says within ``ID_CHECK_WAIT`` s that it does not know the id, else the job reports it."""
         self._ensure_open()
-        self._check_known(check_id(model_id))
-        return self._start_job(model_id)
-
-    def _check_known(self, model_id: str) -> None:
-        """``ModelNotFoundError`` for an unknown id: the list answers for the ids in it, the
-        server for the others (the list may be stale). Other failures are the job's to say."""
+        check_id(model_id)
         if any(m.get("id") == model_id for m in self._state.get("models")):
-            return
-        try:
-            self.client.model(model_id)
-        except ModelNotFoundError:
-            raise
-        except PiecesError:
-            pass
+            return self._start_job(model_id)
+        job = self._start_job(model_id)
+        with self._jobs_lock:
+            self._quiet.add(job)
+        job.checked.wait(ID_CHECK_WAIT)  # the job asks the server; never longer than this
+        with self._jobs_lock:
+            self._quiet.discard(job)
+            unknown = job.unknown
+            if unknown and self._jobs.get(model_id) is job:
+                del self._jobs[model_id]
+        if unknown:
+            raise ModelNotFoundError(model_id)
+        if job.unknown and job.done:  # the answer came just after the wait: the job says it
+            self._on_job_update(job)
+        return job
 
     def cancel(self, model_id: str) -> concurrent.futures.Future[None]:
         """Ask the server to stop the download; the row then offers Download (or Resume)."""
@@ -290,7 +259,7 @@ class ModelManager(anywidget.AnyWidget):
             if job is not None and not job.done:
                 job.cancel()
             else:
-                self._state.put_model(self.client.cancel_download(model_id).raw)
+                self._show(lambda: self.client.cancel_download(model_id))
 
         return self._background(work, model_id)
 
@@ -300,12 +269,7 @@ class ModelManager(anywidget.AnyWidget):
     ) -> concurrent.futures.Future[Model]:
         check_id(model_id)
 
-        def work() -> Model:
-            model = call(model_id)
-            self._state.put_model(model.raw)
-            return model
-
-        return self._background(work, model_id, busy)
+        return self._background(lambda: self._show(lambda: call(model_id)), model_id, busy)
 
     def load(self, model_id: str) -> concurrent.futures.Future[Model]:
         """Load into memory in the background; the returned future holds the Model."""
@@ -329,13 +293,13 @@ class ModelManager(anywidget.AnyWidget):
         canceled by the server)."""
 
         def delete(i: str) -> Model:
-            self.client.delete_weights(i)
+            self.client.delete(i)
             self._state.set_entry("downloads", i, None)
             return self.client.model(i)
 
         return self._model_action(model_id, "deleting", delete)
 
-    def remove_model(self, model_id: str) -> concurrent.futures.Future[None]:
+    def remove(self, model_id: str) -> concurrent.futures.Future[None]:
         """Remove a custom model (``POST /models/{id}/delete``)."""
         check_id(model_id)
 
@@ -344,8 +308,9 @@ class ModelManager(anywidget.AnyWidget):
                 job = self._jobs.pop(model_id, None)
             if job is not None:
                 job.stop()  # the server cancels the download; its job has nothing more to say
-            self.client.delete_model(model_id)
-            self._state.drop_model(model_id)
+            ticket = self._state.ticket()
+            self.client.remove(model_id)
+            self._state.drop_model(model_id, ticket)
             for trait in ("downloads", "_row_errors"):
                 self._state.set_entry(trait, model_id, None)
 
@@ -372,6 +337,7 @@ class ModelManager(anywidget.AnyWidget):
 
         def work() -> Model:
             self._set_add(busy=True)
+            ticket = self._state.ticket()
             try:
                 model = self.client.create_model({"name": name.strip(), "source": source, **fields})
             except Exception as exc:
@@ -379,7 +345,7 @@ class ModelManager(anywidget.AnyWidget):
                 raise
             # ``added`` changes, so the browser sees the end even when busy was coalesced away
             self._set_add(added=model.id)
-            self._state.put_model(model.raw)
+            self._state.put_model(model.raw, ticket)
             return model
 
         return self._background(work)
@@ -390,13 +356,25 @@ class ModelManager(anywidget.AnyWidget):
         self._state.set(_add={"busy": busy, "error": error, "added": last})
 
     def summary(self) -> Summary:
-        """On-device count and bytes, loaded count and RAM, free disk and available memory."""
+        """On-device count and bytes, loaded count and RAM, free disk and available memory.
+
+        Never waits on Pieces OS: the models and free disk are the last figures it sent (memory
+        is this machine's, now); a fresh disk figure is asked for in the background."""
         models = [Model.from_json(m) for m in self._state.get("models")]
+        resources = machine_resources(self._last_capabilities)
+        if not self._closed and not self._capabilities_pending:
+            self._capabilities_pending = True
+            self._spawn(self._refresh_capabilities)
+        return summarize(models, resources)
+
+    def _refresh_capabilities(self) -> None:
         try:
-            capabilities = self.client.capabilities()  # free disk now, not at the last refresh
-        except PiecesError:
-            capabilities = {}
-        return summarize(models, machine_resources(capabilities))
+            self._last_capabilities = self.client.capabilities()
+            self._state.set(_resources=machine_resources(self._last_capabilities))
+        except PiecesError as exc:  # the banner and the watch say what is wrong
+            log.info("capabilities: %s", exc)
+        finally:
+            self._capabilities_pending = False
 
     def ensure(
         self, model_ids: str | Iterable[str], load: bool = False, timeout: float | None = None
@@ -411,57 +389,45 @@ class ModelManager(anywidget.AnyWidget):
                 failed.append(f"{job.model_id}: {status}{f' ({job.error})' if job.error else ''}")
         if failed:
             raise PiecesError("ensure failed for " + "; ".join(failed))
-        models = [self.client.load(i) if load else self.client.model(i) for i in ids]
-        for model in models:
-            self._state.put_model(model.raw)
+        read = self.client.load if load else self.client.model
+        models = [self._show(lambda i=i: read(i)) for i in ids]
+        self._state.flush()  # what ensure did is in the traits when it returns
         return models
 
-    # -- the health watch: runs while a view is on the page --------------------------------
-    def _on_view(self, view_id: Any, is_open: bool) -> None:
-        if not isinstance(view_id, str) or self._closed:
-            return
-        if is_open:
-            self._views.add(view_id)
-        else:
-            self._views.discard(view_id)
-        if self._views and self._watch is None and self._watch_interval is not None:
-            self._watch = Ticker(
-                self._check_connection, self._watch_interval, "pieces-widget-watch"
-            )
-        elif not self._views and self._watch is not None:
-            self._watch.stop(timeout=0)  # never block the kernel: it ends after this tick
-            self._watch = None
-
-    def close(self) -> None:
-        """Stop every thread and socket this manager started, then close the widget."""
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop every thread and socket this manager started, then close the widget. Calls in
+        flight are cut, so this returns within ``timeout`` s even while Pieces OS hangs."""
         with self._jobs_lock:
             self._closed = True
+            threads = set(self._threads)
         if self._watch is not None:
-            self._watch.stop()
+            threads.add(self._watch.thread)
+            self._watch.stop(timeout=0)
+        if self._owns_client:
+            self.client.close()  # cuts every call in flight and closes the pooled sockets
+        else:
+            self.client.interrupt(threads)  # a shared client: only this manager's calls
         for job in list(self._jobs.values()):
             job.stop()
         if self._install is not None:
             self._install.stop()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
         self._state.close()
-        if self._owns_client:
-            self.client.close()
         super().close()
         _forget_file_watch(self)
 
-    # -- commands from the front end (wire.COMMANDS) -----------------------------------------
+    remove_model = renamed("remove_model", "remove")  # the old name, for one release
+
     def _on_command(self, _: Any, content: Any, buffers: Any) -> None:
-        if not isinstance(content, dict) or content.get("action") not in COMMANDS:
-            return
-        action = content["action"]
-        try:
-            COMMAND_TABLE[action](self, content)
-        except (TypeError, ValueError) as exc:  # a bad command from the page: said, not raised
-            if action == "add":
-                self._set_add(error=str(exc))
-            self._state.set(error=str(exc))
-        except ModelNotFoundError as exc:  # a model another client removed: in its row
-            self._state.set(error=str(exc))
-            self._state.set_entry("_row_errors", exc.model_id, str(exc))
+        """A message from the browser (``commands.TABLE`` says which method it calls)."""
+        dispatch(self, content)
+
+    def _install_runtime_in_background(self) -> None:
+        """The Install Ollama button: the request runs off the kernel's main thread."""
+        self._background(self.install_runtime)
 
     # -- reprs for hosts without widgets -----------------------------------------------------
     def __repr__(self) -> str:
@@ -474,35 +440,6 @@ class ModelManager(anywidget.AnyWidget):
         data["text/plain"] = reprs.text_repr(models, connection)
         data["text/html"] = reprs.html_repr(models, connection)
         return bundle
-
-
-def _fields(content: dict[str, Any]) -> dict[str, Any]:
-    fields = content.get("fields")
-    return fields if isinstance(fields, dict) else {}
-
-
-# The browser's messages (``wire.COMMANDS``) -> the public methods that carry them out.
-COMMAND_TABLE: dict[str, Callable[[ModelManager, dict[str, Any]], object]] = {
-    "refresh": lambda mgr, c: mgr.refresh(),
-    "download": lambda mgr, c: mgr.download(c.get("id")),  # type: ignore[arg-type]
-    "cancel": lambda mgr, c: mgr.cancel(c.get("id")),  # type: ignore[arg-type]
-    "load": lambda mgr, c: mgr.load(c.get("id")),  # type: ignore[arg-type]
-    "unload": lambda mgr, c: mgr.unload(c.get("id")),  # type: ignore[arg-type]
-    "details": lambda mgr, c: mgr.details(c.get("id")),  # type: ignore[arg-type]
-    "update": lambda mgr, c: mgr.update_model(
-        c.get("id"),  # type: ignore[arg-type]
-        **{k: v for k, v in _fields(c).items() if k in ("name", "description")},
-    ),
-    "delete": lambda mgr, c: mgr.delete(c.get("id")),  # type: ignore[arg-type]
-    "remove": lambda mgr, c: mgr.remove_model(c.get("id")),  # type: ignore[arg-type]
-    "unload_all": lambda mgr, c: mgr.unload_all(),
-    "add": lambda mgr, c: mgr.add_model(
-        _fields(c).get("name", ""), _fields(c).get("url", ""), _fields(c).get("sha256")
-    ),
-    "view": lambda mgr, c: mgr._on_view(c.get("view"), c.get("open") is True),
-    "install_runtime": lambda mgr, c: mgr._background(mgr.install_runtime),
-}
-assert set(COMMAND_TABLE) == COMMANDS, "wire.COMMANDS and the table agree"
 
 
 def _forget_file_watch(widget: anywidget.AnyWidget) -> None:
@@ -520,12 +457,3 @@ def _forget_file_watch(widget: anywidget.AnyWidget) -> None:
             cells = getattr(func, "__closure__", None) or ()
             if any(getattr(cell, "cell_contents", None) is widget for cell in cells):
                 changed.disconnect(func)  # type: ignore[union-attr]
-
-
-def _server_kind(capabilities: dict[str, Any]) -> str:
-    """ "reference" for pieces_widget.server (its capabilities name it), else "pieces-os"."""
-    return "reference" if capabilities.get("server") == "pieces-widget-reference" else "pieces-os"
-
-
-def _connection(state: str, base_url: str, version: str, message: str) -> Connection:
-    return {"state": state, "base_url": base_url, "version": version, "message": message}  # type: ignore[typeddict-item]

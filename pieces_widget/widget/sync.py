@@ -63,7 +63,14 @@ class WidgetState:
     through here. Values are replaced, never mutated, so a value handed to ``apply`` stays valid.
     A change is handed to the coalescer under the same lock that made it, so two threads' values
     reach the browser in the order they were made (the last one wins, never an older one).
-    ``generation`` counts changes to single models, so a slow list refresh can tell it is stale.
+
+    Models come from reads of the server that overlap (a list refresh, an action's answer, a
+    download's last look), and an answer can land after one that is newer. So each read takes a
+    ``ticket()`` just before its request is sent, and a model's value is replaced only by one
+    from a read with a later ticket: a read sent after another's answer arrived has seen the
+    server at least as new. Per model, not per list: a refresh never undoes a newer answer for
+    one model, and a single model's answer never holds back the rest of a newer list. So when an
+    action's future resolves, what it did is in ``models``.
     """
 
     def __init__(
@@ -72,7 +79,14 @@ class WidgetState:
         self._values = dict(initial)
         self._lock = threading.Lock()
         self._coalescer = Coalescer(apply, rate)
-        self.generation = 0
+        self._clock = 0
+        self._seen: dict[str, int] = {}  # model id -> ticket of its value (kept after a removal)
+
+    def ticket(self) -> int:
+        """A read's place in time: take it just before its request is sent."""
+        with self._lock:
+            self._clock += 1
+            return self._clock
 
     def get(self, name: str) -> Any:
         with self._lock:
@@ -90,15 +104,32 @@ class WidgetState:
                 if self._values.get(name) != value:
                     self._put(name, value)
 
-    def set_models_unless_changed(self, models: list[dict[str, Any]], since: int) -> bool:
-        """Replace the list, unless a single model changed after generation ``since`` (the
-        list was fetched before that change and would undo it); True when it was set."""
+    def _newer(self, model_id: Any, ticket: int) -> bool:
+        """Whether a read with ``ticket`` is newer than what ``models`` has for ``model_id``
+        (and if so, it is now what the model's value comes from); the caller holds ``_lock``."""
+        if ticket < self._seen.get(model_id, 0):
+            return False
+        self._seen[model_id] = ticket
+        return True
+
+    def set_models(self, models: list[dict[str, Any]], ticket: int) -> None:
+        """The whole list from a read with ``ticket``: each model in it replaces an older value;
+        a model it lacks is dropped unless a newer read brought it (a model added meanwhile)."""
         with self._lock:
-            if self.generation != since:
-                return False
-            if self._values["models"] != models:
-                self._put("models", models)
-            return True
+            current = {m.get("id"): m for m in self._values["models"]}
+            merged = []
+            for model in models:
+                if self._newer(model.get("id"), ticket):
+                    merged.append(model)
+                elif model.get("id") in current:
+                    merged.append(current[model.get("id")])
+                # else a newer read found it removed: it stays removed
+            listed = {m.get("id") for m in models}
+            for model_id, model in current.items():
+                if model_id not in listed and not self._newer(model_id, ticket):
+                    merged.append(model)  # a newer read brought it (added meanwhile)
+            if merged != self._values["models"]:
+                self._put("models", merged)
 
     def set_entry(self, trait: str, key: str, value: Any) -> None:
         """Set (or with None, drop) one key of a dict trait."""
@@ -114,10 +145,12 @@ class WidgetState:
                 entries[key] = value
             self._put(trait, entries)
 
-    def put_model(self, model: dict[str, Any]) -> None:
-        """Replace the model with the same id in ``models``, or append it."""
+    def put_model(self, model: dict[str, Any], ticket: int) -> None:
+        """One model from a read with ``ticket``: replaces an older value with the same id, or is
+        appended; a value from a newer read stays."""
         with self._lock:
-            self.generation += 1
+            if not self._newer(model.get("id"), ticket):
+                return
             models = list(self._values["models"])
             for index, existing in enumerate(models):
                 if existing.get("id") == model.get("id"):
@@ -129,11 +162,14 @@ class WidgetState:
                 models.append(model)
             self._put("models", models)
 
-    def drop_model(self, model_id: str) -> None:
+    def drop_model(self, model_id: str, ticket: int) -> None:
+        """The model is gone, as a read (or removal) with ``ticket`` found."""
         with self._lock:
-            self.generation += 1
+            if not self._newer(model_id, ticket):
+                return
             models = [m for m in self._values["models"] if m.get("id") != model_id]
-            self._put("models", models)
+            if len(models) != len(self._values["models"]):
+                self._put("models", models)
 
     def flush(self) -> None:
         self._coalescer.flush()

@@ -6,7 +6,7 @@ Keep the three in step: a key added here is added there in the same commit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict, get_args
 
 # Shapes the core defines that cross to the browser too (re-exported: this is the list).
 from ..core.runtime import RuntimeInfo as RuntimeInfo
@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     from ..core.jobs import DownloadJob
 
 ConnectionState = Literal["connected", "connecting", "unreachable", "error"]
+SortKey = Literal["name", "size", "ram", "state"]
+SORT_KEYS: tuple[str, ...] = get_args(SortKey)
+
+# The synced traits the browser draws from (``error`` is for code only). js/src/wire.gen.js
+# carries this list and the shapes below to the front end (``wire_js.py`` writes it).
+SYNCED_TRAITS = ("models", "downloads", "connection", "runtime", "_busy", "_row_errors",
+                 "_resources", "_capabilities", "_view", "_add")  # fmt: skip
 
 
 class DownloadEntry(TypedDict):
@@ -75,8 +82,17 @@ class Capabilities(TypedDict):
 class ViewPrefs(TypedDict):
     """``_view``: sort and grouping, set by the browser, remembered per widget instance."""
 
-    sort: Literal["name", "size", "ram", "state"]
+    sort: SortKey
     group: bool  # On device / Available / Cloud sections
+
+
+class AddState(TypedDict):
+    """``_add``: the Add model form's state; ``added`` is the id of the last model added, so the
+    end of an add is a change even when ``busy`` was coalesced away."""
+
+    busy: bool
+    error: str
+    added: str
 
 
 # Commands the browser sends with ``model.send({...})``. ``id`` is a model id.
