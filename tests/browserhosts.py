@@ -82,19 +82,34 @@ class HostProcess:
             ),
             **self.extra_env(),
         }
-        with open(self.log, "w") as log:
-            self.proc = subprocess.Popen(
-                self.command(), env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + timeout
+        # The port was free when picked, not necessarily when the child binds it: a child that
+        # finds it taken exits (hosts are told not to move to another port), and gets a new one.
+        for _attempt in range(3):
+            with open(self.log, "w") as log:
+                self.proc = subprocess.Popen(
+                    self.command(), env=env, stdout=log, stderr=subprocess.STDOUT
+                )
+            if self._wait_ready(time.monotonic() + timeout):
+                return self
+            self.stop()
+            if "in use" not in self.log.read_text():
+                break
+            self.port = free_port()
+            self.base = f"http://127.0.0.1:{self.port}"
+        raise RuntimeError(f"{self.name} did not start:\n{self.log.read_text()[-3000:]}")
+
+    def _wait_ready(self, deadline: float) -> bool:
+        assert self.proc is not None
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
-                if requests.get(self.base + self.ready_path, timeout=2).ok:
-                    return self
-            except requests.ConnectionError:
+                if self.is_ready(requests.get(self.base + self.ready_path, timeout=2)):
+                    return True
+            except (requests.ConnectionError, ValueError):  # not up yet, or not JSON
                 time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not start:\n{self.log.read_text()[-3000:]}")
+        return False
+
+    def is_ready(self, answer: requests.Response) -> bool:
+        return answer.ok
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -154,21 +169,34 @@ class JupyterLab(HostProcess):
             "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}", "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--ServerApp.port_retries=0",  # a taken port is an error, not a quiet move
             *self.args,
         ]  # fmt: skip
 
     def url(self, notebook: str) -> str:
         return f"{self.base}/lab/tree/{notebook}?token={self.token}"
 
+    def is_ready(self, answer: requests.Response) -> bool:
+        # Jupyter's own status (not whatever else may answer on this port).
+        return answer.ok and "started" in answer.json()
+
     def wait_kernel_idle(self, timeout: float = 60) -> None:
         """Until the server has a kernel that is idle (the page started it)."""
         deadline = time.monotonic() + timeout
+        answer = None
         while time.monotonic() < deadline:
-            kernels = requests.get(f"{self.base}/api/kernels?token={self.token}", timeout=5).json()
-            if any(k.get("execution_state") == "idle" for k in kernels):
+            answer = requests.get(f"{self.base}/api/kernels?token={self.token}", timeout=5)
+            kernels = answer.json() if answer.ok else []
+            if isinstance(kernels, list) and any(
+                k.get("execution_state") == "idle" for k in kernels
+            ):
                 return
             time.sleep(0.2)
-        raise TimeoutError(f"no idle kernel after {timeout} s")
+        said = f"{answer.status_code} {answer.text[:300]}" if answer is not None else "nothing"
+        raise TimeoutError(
+            f"no idle kernel after {timeout} s; /api/kernels said {said}\n"
+            f"{self.log.read_text()[-2000:]}"
+        )
 
     def run_all(self, page: Any, notebook: str) -> None:
         """Open ``notebook`` and run every cell once its kernel is idle."""
@@ -209,6 +237,10 @@ class MarimoApp(HostProcess):
             str(BIN / "marimo"), "run", str(self.app), "--headless", "--host", "127.0.0.1",
             "--port", str(self.port), "--token-password", self.token, "--no-sandbox",
         ]  # fmt: skip
+
+    def is_ready(self, answer: requests.Response) -> bool:
+        # marimo's own health answer (marimo moves to another port when this one is taken).
+        return answer.ok and "status" in answer.json()
 
     def url(self) -> str:
         return f"{self.base}/?access_token={self.token}"
