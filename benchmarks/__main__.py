@@ -9,6 +9,7 @@ from .common import Row
 
 SUITES = [
     "server_bench",
+    "server_scale_bench",
     "client_bench",
     "widget_bench",
     "kernel_bench",

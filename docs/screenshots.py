@@ -2,8 +2,8 @@
 server with the demo catalog: one download running (speed and ETA showing), one model loaded,
 no error; in the light and the dark theme; and a few seconds of a download as a small GIF.
 
-    .venv/bin/python docs/screenshots.py        (writes docs/screenshot-{light,dark}.png and
-                                                 docs/download.gif)
+    .venv/bin/python docs/screenshots.py        (writes docs/screenshot-{light,dark,narrow}.png
+                                                 and docs/download.gif)
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pieces_widget.server.catalog import DEMO_CATALOG  # noqa: E402
 
 LOADED, RUNNING = "demo-phi-3-mini", "demo-llama-3-8b"
 HUB_RATE = 3 * MiB  # slow enough that a download runs while we take pictures
-VIEW = {"width": 1400, "height": 820}
+VIEW = {"width": 1280, "height": 820}
+NARROW = {"width": 420, "height": 1500}
 
 
 def _widget_shot(page, path: Path) -> None:
@@ -76,9 +77,19 @@ def main() -> int:
                     page.wait_for_timeout(200)
                 _set_theme(page, "JupyterLab Dark")
                 _widget_shot(page, DOCS / "screenshot-dark.png")
+                _set_theme(page, "JupyterLab Light")
+                page.set_viewport_size(NARROW)  # the widget lays out by its own width
+                page.keyboard.press("Control+b")  # the side bar closed, as on a small screen
+                page.wait_for_timeout(1500)
+                _widget_shot(page, DOCS / "screenshot-narrow.png")
                 browser.close()
         make_gif(sorted(frames.glob("*.png")), DOCS / "download.gif", fps=4, width=720)
-    for name in ("screenshot-light.png", "screenshot-dark.png", "download.gif"):
+    for name in (
+        "screenshot-light.png",
+        "screenshot-dark.png",
+        "screenshot-narrow.png",
+        "download.gif",
+    ):
         print(f"{DOCS / name}: {(DOCS / name).stat().st_size // 1000} kB")
     return 0
 

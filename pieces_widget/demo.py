@@ -15,24 +15,31 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-
-import requests
 
 from .core.discovery import discover
 from .core.errors import PiecesConnectionError
+from .server.extra import INSTALL, MODULES
+from .server.supervise import (
+    MAX_RESTARTS,
+    RESTART_DELAY,
+    Restarts,
+    StartError,
+    Supervised,
+    free_port,
+    how_it_ended,
+    shown,
+    spawn,
+    start_reference_server,
+    stop,
+    wait_until_answers,
+)
 
 DEMO_PORT = 39300
 LAB_PORT = 8888
-STARTUP_TIMEOUT = 120  # s; the first server start generates the demo hub's blobs
-RESTART_DELAY = 3.0  # s; long enough to see the widget say "unreachable", then reconnect
-MAX_RESTARTS = 5  # restarts in a row (each death before STABLE_AFTER) before giving up
-STABLE_AFTER = 60.0  # s; a server that lived this long ends a row of deaths
 MARKER = ".pieces-widget-demo"  # written in a folder the demo made: only such a folder is reset
 LAB_SETTINGS = "lab-settings"  # JupyterLab's user settings: the demo's own, not ~/.jupyter's
 # What the demo writes in its folder: one holding nothing else is a demo folder from before MARKER.
@@ -56,8 +63,6 @@ def default_notebook() -> Path:
 
 def check_installed() -> None:
     """The demo runs the reference server and JupyterLab: say in one line what is missing."""
-    from .server.extra import INSTALL, MODULES
-
     missing = ", ".join(sorted(m for m in MODULES if importlib.util.find_spec(m) is None))
     if missing:
         raise DemoError(f"the demo needs the server extra ({missing} not installed): {INSTALL}")
@@ -74,91 +79,17 @@ def find_or_start_server(data_dir: str | Path | None = None, port: int = DEMO_PO
     except PiecesConnectionError:
         pass
     data_dir = Path(data_dir or Path.home() / ".cache" / "pieces-widget-demo")
-    args = [sys.executable, "-m", "pieces_widget.server", "--port", str(port)]
-    args += ["--data-dir", str(data_dir), "--quiet"]
-    subprocess.Popen(args, stdout=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    try:
+        _, url = start_reference_server(data_dir, port)
+    except StartError as exc:
+        raise PiecesConnectionError(str(exc)) from None
     os.environ["PIECES_OS_URL"] = url
-    deadline = time.monotonic() + 60  # the first start generates the demo hub's blobs
-    while time.monotonic() < deadline:
-        try:
-            discover()
-            print(
-                f"No Pieces OS found: started the reference server at {url} (data in {data_dir})."
-            )
-            return url
-        except PiecesConnectionError:
-            time.sleep(0.2)
-    raise PiecesConnectionError(f"the reference server did not start on {url}")
+    print(f"No Pieces OS found: started the reference server at {url} (data in {data_dir}).")
+    return url
 
 
 class DemoError(Exception):
     """Why the demo could not start, in one line (plus the end of a log when there is one)."""
-
-
-def _port(preferred: int, what: str) -> int:
-    """``preferred`` if it is free on 127.0.0.1, else (or for 0) any free port."""
-    for port in (preferred, 0):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            chosen = sock.getsockname()[1]
-        if preferred and chosen != preferred:
-            print(f"port {preferred} is in use: {what} takes port {chosen}")
-        return chosen
-    raise DemoError("no free port on 127.0.0.1")
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec (Linux): SIGTERM when the demo dies, even by SIGKILL, so no
-    server outlives it. Elsewhere a killed demo may leave them running (Ctrl-C never does)."""
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def _shown(path: Path) -> str:
-    """``path`` relative to the working directory when it is under it (shorter to read)."""
-    with contextlib.suppress(ValueError):
-        return str(path.relative_to(Path.cwd()))
-    return str(path)
-
-
-def _how_it_ended(status: int) -> str:
-    if status < 0:
-        with contextlib.suppress(ValueError):
-            return f"was killed by {signal.Signals(-status).name}"
-        return f"was killed by signal {-status}"
-    return f"exited with status {status}"
-
-
-@dataclass
-class Restarts:
-    """When to start the reference server again after it exits, and when to stop trying."""
-
-    delay: float = RESTART_DELAY
-    limit: int = MAX_RESTARTS
-    stable_after: float = STABLE_AFTER
-    in_a_row: int = 0  # deaths, each before stable_after, since the last long-lived start
-    due: float | None = None  # monotonic time of the next start, while one is pending
-
-    def died(self, lived: float, now: float) -> bool:
-        """Count a death after ``lived`` seconds; False once ``limit`` restarts in a row failed."""
-        self.in_a_row = 1 if lived >= self.stable_after else self.in_a_row + 1
-        if self.in_a_row > self.limit:
-            return False
-        self.due = now + self.delay
-        return True
 
 
 class Demo:
@@ -178,8 +109,7 @@ class Demo:
         self.port = port
         self.lab_port = lab_port
         self.restarts = restarts or Restarts()
-        self.server: subprocess.Popen[bytes] | None = None
-        self.server_started = 0.0
+        self.server: Supervised | None = None
         self.lab: subprocess.Popen[bytes] | None = None
         self.token = secrets.token_hex(24)
 
@@ -194,31 +124,12 @@ class Demo:
             shutil.copyfile(self.notebook, copy)
         return copy
 
-    def _spawn(self, args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        with open(log, "ab") as out:
-            return subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                env=env, start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-            )  # fmt: skip
-
-    def _spawn_server(self) -> subprocess.Popen[bytes]:
-        self.server_started = time.monotonic()
-        self.server = self._spawn(
-            [sys.executable, "-m", "pieces_widget.server", "--port", str(self.port),
-             "--data-dir", str(self.data / "server"), "--quiet"],
-            self.data / "server.log", dict(os.environ),
-        )  # fmt: skip
-        return self.server
-
     def start_server(self) -> str:
-        self.port = _port(self.port, "the reference server")  # kept: a restart reuses it
-        proc = self._spawn_server()
-        url = f"http://127.0.0.1:{self.port}"
-        self._wait(
-            proc, f"{url}/.well-known/health", "the reference server", self.data / "server.log"
-        )
-        return url
+        port = free_port(self.port, "the reference server")  # kept: a restart reuses it
+        given_up = "; JupyterLab keeps running, Ctrl-C stops the demo"
+        log = self.data / "server.log"
+        self.server = Supervised(self.data / "server", port, log, self.restarts, given_up)
+        return self.server.start()
 
     def lab_settings(self) -> Path:
         """JupyterLab's user settings for the demo, in the demo folder: what the user changes in
@@ -232,7 +143,7 @@ class Demo:
 
     def start_lab(self, server_url: str, root: Path) -> str:
         log = self.data / "jupyterlab.log"
-        port = _port(self.lab_port, "JupyterLab")
+        port = free_port(self.lab_port, "JupyterLab")
         settings, workspaces = self.lab_settings(), self.data / "workspaces"
         # The environment too, for what reads it rather than LabApp (``jupyter lab path``).
         env = {
@@ -241,87 +152,49 @@ class Demo:
             "JUPYTERLAB_SETTINGS_DIR": str(settings),
             "JUPYTERLAB_WORKSPACES_DIR": str(workspaces),
         }
-        self.lab = self._spawn(
+        self.lab = spawn(
             [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
              "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
              f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
              f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={workspaces}",
              "--LabApp.news_url=None",
              "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-            log, env,
+            log, env, tied=True,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
-        self._wait(self.lab, f"{base}/api/status?token={self.token}", "JupyterLab", log)
+        wait_until_answers(self.lab, f"{base}/api/status?token={self.token}", "JupyterLab", log)
         return f"{base}/lab/tree/{self.notebook.name}?token={self.token}"
 
-    def _wait(self, proc: subprocess.Popen[bytes], url: str, what: str, log: Path) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise DemoError(f"{what} exited with status {proc.returncode}:\n{_tail(log)}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(url, timeout=2).ok:
-                    return
-            time.sleep(0.2)
-        raise DemoError(f"{what} did not answer within {STARTUP_TIMEOUT} s:\n{_tail(log)}")
-
     def stop(self) -> None:
-        for proc in (self.lab, self.server):  # JupyterLab first, then the server it talks to
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        stop(self.lab)  # JupyterLab first, then the server it talks to
+        if self.server is not None:
+            self.server.stop()
 
     def _banner(self, server: str, copy: Path, url: str) -> None:
-        data = _shown(self.data)
+        data = shown(self.data)
         print(f"reference server  {server}  (demo catalog; its store in {data}/server)")
-        print(f"notebook          {_shown(copy)}  (a working copy; make demo-reset starts over)")
+        print(f"notebook          {shown(copy)}  (a working copy; make demo-reset starts over)")
         print(f"logs              {data}/jupyterlab.log  {data}/server.log")
         print(f"JupyterLab        its settings in {data}/{LAB_SETTINGS} (not ~/.jupyter)")
         print("Notebook 7        the same URL with /notebooks/ in place of /lab/tree/")
         print("Open the demo notebook (Ctrl-C stops the demo):")
         print(url, flush=True)  # last, on a line of its own
 
-    def _server_exited(self, server: subprocess.Popen[bytes], now: float) -> bool:
-        """One line: how the server ended, and when it comes back; False when it will not."""
-        how = f"the reference server {_how_it_ended(server.returncode)}"
-        if self.restarts.died(now - self.server_started, now):
-            print(
-                f"{how}: restarting it in {self.restarts.delay:g} s on port {self.port} with the "
-                f"same data (restart {self.restarts.in_a_row} of {self.restarts.limit} in a row); "
-                "the widget reconnects by itself",
-                flush=True,
-            )
-            return True
-        print(
-            f"{how}, {self.restarts.in_a_row} times in a row: not restarting it again (see "
-            f"{_shown(self.data)}/server.log); JupyterLab keeps running, Ctrl-C stops the demo",
-            flush=True,
-        )
-        return False
-
     def supervise(self, poll: float = 0.2) -> int:
         """Until JupyterLab exits (or a signal ends the demo): restart a server that exited."""
         assert self.lab is not None and self.server is not None
-        watching = True  # False once the server is given up on
         while self.lab.poll() is None:
-            now, due = time.monotonic(), self.restarts.due
-            if due is not None and now >= due:
-                self.restarts.due = None
-                self._spawn_server()
-            elif due is None and watching and self.server.poll() is not None:
-                watching = self._server_exited(self.server, now)
+            said = self.server.check(time.monotonic())
+            if said is not None:
+                print(said, flush=True)
             time.sleep(poll)
-        print(f"the demo stopped: JupyterLab {_how_it_ended(self.lab.returncode)}", file=sys.stderr)
+        print(f"the demo stopped: JupyterLab {how_it_ended(self.lab.returncode)}", file=sys.stderr)
         return 1
 
     def run(self) -> int:
         pid = running_pid(self.data)
         if pid is not None:
-            raise DemoError(f"a demo is already running on {_shown(self.data)} (pid {pid})")
+            raise DemoError(f"a demo is already running on {shown(self.data)} (pid {pid})")
         if not self.data.exists() or is_demo_folder(self.data):  # never mark a folder of yours
             self.data.mkdir(parents=True, exist_ok=True)
             (self.data / MARKER).write_text("made by python -m pieces_widget.demo (make demo)\n")
@@ -408,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             if sig is not None:
                 signal.signal(sig, lambda signum, _: sys.exit(128 + signum))
         return demo.run()
-    except (DemoError, OSError) as exc:
+    except (DemoError, StartError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

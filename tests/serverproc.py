@@ -63,6 +63,7 @@ class ServerProcess:
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
+        self.token = ""  # with --allow-remote
 
     def start(self, timeout: float = 60) -> ServerProcess:
         args = [*self.launcher, "--data-dir", str(self.data_dir)]
@@ -87,9 +88,15 @@ class ServerProcess:
             raise RuntimeError(f"server did not start: {line!r}\n{self.log_path.read_text()}")
         self.url = line.split("listening on ", 1)[1].split()[0]
         self.port = int(self.url.rsplit(":", 1)[1])
+        headers = {}
+        if "--allow-remote" in self.extra_args:  # the next line says which token to send
+            about = self.proc.stdout.readline()
+            printed = about.split("X-Pieces-Server-Token: ")[-1].split()[0]
+            self.token = self.env.get("PIECES_SERVER_TOKEN") or printed
+            headers["X-Pieces-Server-Token"] = self.token
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/.well-known/health", timeout=1).ok:
+                if requests.get(self.url + "/.well-known/health", headers=headers, timeout=1).ok:
                     return self
             except requests.ConnectionError:
                 time.sleep(0.05)

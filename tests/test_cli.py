@@ -121,25 +121,56 @@ def test_list_show_status(shared: ServerProcess) -> None:
     )  # fmt: skip
     rows = succeeded(table).splitlines()
     assert rows[0].split() == ["NAME", "ID", "SIZE", "RAM", "STATE"]
-    assert len(rows) == 5 and "Medium Model" in rows[2] and "25.2 MB" in rows[2]
-    assert rows[4].split()[-1] == "cloud" and rows[2].endswith("not downloaded")
+    # sorted by name as the widget sorts
+    assert len(rows) == 5 and "Medium Model" in rows[3] and "25.2 MB" in rows[3]
+    assert rows[2].split()[-1] == "cloud" and rows[3].endswith("not downloaded")
     records = json.loads(succeeded(records))
-    assert [r["id"] for r in records] == ["small", "medium", "badsum", "cloudy"]
+    assert [r["id"] for r in records] == ["badsum", "cloudy", "medium", "small"]
     assert all(r.keys() >= RECORD_KEYS for r in records)
-    assert records[1]["bytes"] == 24 * MiB and records[1]["state"] == "not downloaded"
+    assert records[2]["bytes"] == 24 * MiB and records[2]["state"] == "not downloaded"
     assert [r["id"] for r in json.loads(succeeded(llama))] == ["medium"]  # by foundation
-    assert succeeded(ids).split() == ["small", "medium", "badsum", "cloudy"]
+    assert succeeded(ids).split() == ["badsum", "cloudy", "medium", "small"]
     assert succeeded(shown).startswith("Medium Model\n") and "LLAMA_3_8B" in shown.stdout
     detail = json.loads(succeeded(detail))
     assert detail.keys() >= RECORD_KEYS and detail["raw"]["id"] == "medium"
     one_error_line(nope, 1, "'nope' was not found", "pieces-models list")
     text = succeeded(status)
-    assert url in text and "ready" in text and "On device" in text
+    assert url in text and "ready" in text and "Memory:" in text
     body = json.loads(succeeded(body))
     assert body["connected"] is True and body["base_url"] == url
     assert body["health"].startswith("ok:") and body["version"].count(".") == 2
     assert body["summary"]["total_memory"] > 0
     assert {"on_device", "loaded_ram", "available_memory", "free_disk"} <= body["summary"].keys()
+
+
+def test_list_sorts_aligns_and_fits_80_columns_and_rm_of_nothing(shared: ServerProcess) -> None:
+    by_size, nothing = cli_all(
+        ["list", "--sort", "size"], ["rm", "medium", "--yes"], url=shared.url
+    )
+    rows = succeeded(by_size).splitlines()
+    assert [r.split()[0] for r in rows[1:]] == ["Medium", "Small", "Bad", "Cloud"]
+    size_end = rows[0].index("SIZE") + len("SIZE")  # right-aligned under the header's end
+    assert all(r[size_end - 2 : size_end] in ("MB", "-".rjust(2)) for r in rows[1:]), rows
+    assert succeeded(nothing) == "medium: nothing on disk to delete\n"  # and exit 0
+
+
+def test_table_never_wraps_at_80_columns(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pieces_widget.cli.output import Output, sort_models
+    from pieces_widget.core.models import Model
+
+    monkeypatch.setenv("COLUMNS", "80")
+    name = "A Very Long Model Name That Somebody Typed Into The Add Form Without Stopping"
+    rows = [(name, "custom-model-id", "4.9 GB", "6.1 GB", "not downloaded")]
+    Output().table(("NAME", "ID", "SIZE", "RAM", "STATE"), rows, right=(2, 3), shrink=0)
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line) < 80 for line in lines), lines
+    assert "custom-model-id" in lines[1] and "…" in lines[1]  # the id is never cut
+    named = [
+        Model.from_json({"id": i, "name": n}) for i, n in [("b", "Model 10"), ("a", "model 2")]
+    ]
+    assert [m.id for m in sort_models(named)] == ["a", "b"]  # numbers by value, case folded
 
 
 def test_lifecycle_pull_load_unload_rm_ensure(shared: ServerProcess) -> None:
@@ -226,12 +257,12 @@ def test_stall_is_reported_then_the_end(fault: FaultServer) -> None:
     proc = _popen(["pull", "m", "--stall-after", "1"], fault.url)
     assert proc.stdout is not None
     lines = [proc.stdout.readline() for _ in range(2)]
-    assert lines[0].startswith("m: downloading, ") and lines[0].endswith("% of 1.0 KB\n")
+    assert lines[0].startswith("m: downloading, ") and lines[0].endswith("% of 1 KB\n")
     assert re.fullmatch(r"m: stalled at 30%, no bytes for \d+ s\n", lines[1]), lines
     fault.model.update(downloaded=True, downloading=False)
     out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0 and err == "", err
-    assert out.startswith("m: downloaded 1.0 KB in ")
+    assert out.startswith("m: downloaded 1 KB in ")
 
 
 def run_in_pty(args: list[str], answer: bytes = b"", timeout: float = 30) -> tuple[str, int]:
@@ -287,7 +318,7 @@ def test_serve_runs_the_reference_server(tmp_path: Path, catalog_path: Path) -> 
         line = proc.stdout.readline()
         assert "listening on" in line, line
         url = line.split("listening on ", 1)[1].split()[0]
-        assert [r["id"] for r in as_json("list", url=url)][:2] == ["small", "medium"]
+        assert {"small", "medium"} <= {r["id"] for r in as_json("list", url=url)}
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0

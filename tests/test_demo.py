@@ -24,7 +24,10 @@ import pytest
 import requests
 from serverproc import ctrl_c_works
 
-from pieces_widget.demo import MARKER, Restarts, main
+from pieces_widget.core.discovery import ENV_PORT_FILE, ENV_URL, discover
+from pieces_widget.core.errors import PiecesConnectionError
+from pieces_widget.demo import MARKER, Restarts, find_or_start_server, main
+from pieces_widget.server.supervise import StartError, free_port, start_reference_server, stop
 
 REPO = Path(__file__).resolve().parents[1]
 TRACKED = REPO / "notebooks" / "demo.ipynb"
@@ -261,3 +264,46 @@ def test_a_server_that_lived_long_starts_a_new_row() -> None:
     again = Restarts(delay=3, limit=2, stable_after=60)
     assert again.died(lived=1, now=0) and again.died(lived=1, now=5)
     assert again.died(lived=120, now=200) and again.in_a_row == 1 and again.due == 203
+
+
+def test_the_notebooks_get_a_server_that_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``find_or_start_server`` starts the reference server as the demo does and returns its URL
+    once it answers, not before (a widget made at once would find nothing there)."""
+    monkeypatch.setenv(ENV_PORT_FILE, str(tmp_path / "no-port-file"))
+    monkeypatch.delenv(ENV_URL, raising=False)
+    try:
+        found = discover()
+    except PiecesConnectionError:
+        pass
+    else:
+        pytest.skip(f"a Pieces OS answers at {found.base_url}: it would be used instead")
+    url = find_or_start_server(tmp_path / "data", free_port(0, "the reference server"))
+    try:
+        assert os.environ[ENV_URL] == url
+        assert requests.get(f"{url}/.well-known/health", timeout=2).text.startswith("ok:")
+    finally:
+        for child in psutil.Process().children():
+            if "pieces_widget.server" in child.cmdline():
+                child.terminate()
+                child.wait(20)
+
+
+def test_a_server_that_cannot_start_says_why_at_once(tmp_path: Path) -> None:
+    """A second server on the same data is refused by the first: ``start_reference_server``
+    says so in its error, with the end of the log, as soon as the server exits."""
+    first, _ = start_reference_server(tmp_path / "data", free_port(0, "first"))
+    try:
+        began = time.monotonic()
+        with pytest.raises(StartError) as caught:
+            start_reference_server(
+                tmp_path / "data", free_port(0, "second"), log=tmp_path / "second.log"
+            )
+        assert time.monotonic() - began < 20  # not the 120 s startup timeout
+        said = str(caught.value)
+        assert said.startswith("the reference server exited with status 1:\n"), said
+        assert "is in use by another server" in said, said
+    finally:
+        stop(first)
+    assert first.returncode is not None

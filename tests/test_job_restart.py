@@ -98,7 +98,7 @@ def test_a_resume_the_server_refuses_says_why(server: ServerProcess, tmp_path: P
     server.start()  # back with a catalog where "medium" is a cloud model
     assert job.wait(15) == "FAILED"
     assert job.error == (
-        "Pieces OS restarted during the download, then refused it (Pieces OS answered HTTP 500: "
+        "Pieces OS restarted during the download, then refused it (Pieces OS failed: "
         "'medium' is a cloud model: cloud models are not downloaded); download it again to "
         "start over."  # no partialBytes reported: no resume is promised
     )

@@ -18,6 +18,7 @@ from pieces_widget import (
     ModelManager,
     ModelNotFoundError,
     PiecesClient,
+    PiecesError,
     PiecesServerError,
 )
 
@@ -38,19 +39,19 @@ def test_delete_weights_unloads_first_and_frees_the_file(fast_server: ServerProc
     while not client.model("small").downloaded:
         time.sleep(0.05)
     assert client.load("small").loaded and len(weights(fast_server)) == 1
-    out = client.delete_weights("small")
+    out = client.delete("small")
     assert out["model"]["id"] == "small"
     model = client.model("small")
     assert not model.loaded and not model.downloaded and weights(fast_server) == []
     with pytest.raises(ModelNotFoundError):
-        client.delete_weights("no-such-model")
+        client.delete("no-such-model")
 
 
 def test_delete_during_a_download_cancels_it(server: ServerProcess) -> None:
     client = PiecesClient(server.url)
     client.download("medium")
     time.sleep(0.5)
-    client.delete_weights("medium")
+    client.delete("medium")
     model = client.model("medium")
     assert not model.downloading and not model.downloaded
     assert not list((server.data_dir / "models").iterdir())  # no partial file left either
@@ -126,8 +127,8 @@ def test_summary_matches_psutil_and_the_files(fast_server: ServerProcess) -> Non
     free = shutil.disk_usage(fast_server.data_dir).free
     assert abs(summary.free_disk - free) < 256 * MiB
     text = str(summary)
-    assert text.startswith("On device 2 models · 29.4 MB · Loaded 1 · 4.2 MB RAM of ")
-    assert text.endswith(" free")
+    assert text.startswith("Disk: 2 models, 29.4 MB · ")
+    assert " free · Memory: 1 model loaded, 4.2 MB of " in text
     mgr.close()
 
 
@@ -147,7 +148,7 @@ def test_add_download_remove_a_custom_model(
         client = PiecesClient(again.url)
         kept = client.model(model.id)
         assert kept.name == "My GGUF" and kept.custom and kept.downloaded
-        mgr.remove_model(model.id).result(10)
+        mgr.remove(model.id).result(10)
         with pytest.raises(ModelNotFoundError):
             client.model(model.id)
         deadline = time.monotonic() + 5
@@ -155,7 +156,22 @@ def test_add_download_remove_a_custom_model(
             assert time.monotonic() < deadline
             time.sleep(0.05)
         with pytest.raises(PiecesServerError, match="custom"):
-            client.delete_model("medium")  # catalog models cannot be removed
+            client.remove("medium")  # catalog models cannot be removed
     with pytest.raises(ValueError, match="http"):
         mgr.add_model("x", "file:///etc/passwd")
     mgr.close()
+
+
+def test_old_names_warn_and_still_work(fast_server: ServerProcess) -> None:
+    """One verb per operation: delete (weights), remove (a custom model); the old names warn
+    for one release and do the same thing as the new ones."""
+    client = PiecesClient(fast_server.url)
+    with pytest.warns(DeprecationWarning, match=r"delete_weights\(\) is now delete\(\)"):
+        assert client.delete_weights("small") == client.delete("small")
+    warned = pytest.warns(DeprecationWarning, match=r"delete_model\(\) is now remove\(\)")
+    with warned, pytest.raises(PiecesError) as old:
+        client.delete_model("medium")  # a catalog model: refused, as remove() refuses it
+    with pytest.raises(PiecesError) as new:
+        client.remove("medium")
+    assert str(old.value) == str(new.value)
+    client.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -70,10 +72,15 @@ def test_clamp_percentage(value: object, expected: float | None) -> None:
     assert clamp_percentage(value) == expected
 
 
-def test_readable_bytes() -> None:
-    assert readable_bytes(512) == "512 B"
-    assert readable_bytes(1536) == "1.5 KB"
-    assert readable_bytes(24 * 2**20) == "25.2 MB"
+BYTE_CASES = json.loads((Path(__file__).parent / "cases" / "readable_bytes.json").read_text())[
+    "cases"
+]
+
+
+@pytest.mark.parametrize(("n", "text"), BYTE_CASES)
+def test_readable_bytes_says_what_the_widget_says(n: float, text: str) -> None:
+    """The same table js/test/format.test.js checks formatBytes against."""
+    assert readable_bytes(n) == text
 
 
 def test_model_repr_is_short_and_says_the_state() -> None:

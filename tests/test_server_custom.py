@@ -119,7 +119,7 @@ def test_create_refuses_bad_bodies_with_clear_text(server: ServerProcess) -> Non
         (
             {"name": "Gone", "source": {"url": f"{server.url}/hub/missing.bin"}},
             500,
-            "cannot add the model: source answered HTTP 404",
+            "cannot add the model: the source answered 404",
         ),
     ]
     for body, status, message in cases:

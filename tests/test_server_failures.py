@@ -110,7 +110,7 @@ def test_a_source_error_is_named_and_kept_until_the_next_download(env: Env) -> N
     assert last == {
         "status": "FAILED",
         "percentage": 0,
-        "error": "source answered HTTP 404 Not Found",
+        "error": "the source answered 404 Not Found: check the URL",
     }
     assert len(env.hubs["not-found"].seen) == 1, "a 404 is not retried"
     assert env.model("not-found")["error"] == last["error"]
@@ -157,7 +157,10 @@ def test_resets_and_5xx_are_retried(env: Env) -> None:
     assert len(hub.seen) == 4 and hub.seen[-1][1] == f"bytes={256 * 1024}-"
     assert weights_sha256(env, "transient") == hub.sha256
     last = env.download("always-503")[-1]
-    assert last["error"] == "source answered HTTP 503 Service Unavailable (gave up after 5 retries)"
+    assert last["error"] == (
+        "the source answered 503 Service Unavailable: the source is down or busy: retry later"
+        " (gave up after 5 retries)"
+    )
     assert len(env.hubs["always-503"].seen) == 6
 
 

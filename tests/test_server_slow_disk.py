@@ -4,7 +4,7 @@ The transfer keeps an ``fdatasync`` running behind its writes. A disk that takes
 flush (a USB drive, a busy network volume) must not hold up a cancel or the server's event
 loop, no single flush may grow long (nothing interrupts one, not even SIGTERM), and a flush that
 fails must end the download with its reason and never let a resume trust the bytes it lost. The
-slow or failing disk is injected by wrapping the one OS call (``transfers._datasync``);
+slow or failing disk is injected by wrapping the one OS call (``sink._datasync``);
 everything else is real.
 """
 
@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 from serverproc import MiB, ServerProcess, local_model, write_catalog
 
-from pieces_widget.server import transfers
+from pieces_widget.server import sink
 from pieces_widget.server.catalog import Source
-from pieces_widget.server.transfers import Transfer, Transfers
+from pieces_widget.server.transfer import Transfer
+from pieces_widget.server.transfers import Transfers
 
 BLOB = 64 * MiB
 SLOW_FLUSH = 2.0  # s
@@ -79,12 +80,12 @@ def run(tmp_path: Path, datasync: Callable[[int], None], *steps: tuple[Source, S
         finally:
             await pool.close()
 
-    original = transfers._datasync
-    transfers._datasync = flush
+    original = sink._datasync
+    sink._datasync = flush
     try:
         asyncio.run(scenario())
     finally:
-        transfers._datasync = original
+        sink._datasync = original
 
 
 async def until_done(_: Transfers, transfer: Transfer) -> None:

@@ -128,7 +128,7 @@ def test_fifty_managers_leave_nothing_behind(server: ServerProcess) -> None:
 )
 def test_bad_ids_are_one_line_errors(server: ServerProcess, bad: object, error: type) -> None:
     mgr = ModelManager(base_url=server.url, watch_interval=None)
-    for call in (mgr.download, mgr.load, mgr.cancel, mgr.delete, mgr.remove_model, mgr.ensure):
+    for call in (mgr.download, mgr.load, mgr.cancel, mgr.delete, mgr.remove, mgr.ensure):
         with pytest.raises(error) as info:
             call(bad)  # type: ignore[arg-type]
         assert "\n" not in str(info.value) and "subscriptable" not in str(info.value)
@@ -203,7 +203,7 @@ def test_removing_a_model_mid_download_leaves_nothing(fast_server: ServerProcess
     mgr = ModelManager(base_url=fast_server.url, watch_interval=None)
     added = mgr.add_model("Throwaway", url).result(10)
     job = mgr.download(added.id)
-    mgr.remove_model(added.id).result(10)
+    mgr.remove(added.id).result(10)
     time.sleep(1.0)
     assert added.id not in mgr.downloads and all(m["id"] != added.id for m in mgr.models)
     assert "not found" not in mgr.error

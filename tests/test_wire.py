@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pieces_widget import ModelManager
 from pieces_widget.widget import wire, wire_js
-from pieces_widget.widget.manager import COMMAND_TABLE
+from pieces_widget.widget.commands import TABLE as COMMAND_TABLE
 
 JS = Path(__file__).resolve().parents[1] / "js" / "src"
 

@@ -26,7 +26,9 @@ class ConsoleErrors:
 
     def _console(self, message: Any) -> None:
         if message.type == "error":
-            self.seen.append((message.text, message.location.get("url", "")))
+            where = message.location
+            url = where.get("url", "") if isinstance(where, dict) else ""
+            self.seen.append((message.text, url))
 
     def _exception(self, error: Any) -> None:
         frames = [

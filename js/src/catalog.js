@@ -4,7 +4,7 @@
  * once per `models` value (memoized on the array, so every view of a widget shares it), and the
  * filtered, sorted, grouped order of the rows.
  */
-import { foundationLabel, providerLabel } from "./labels.js";
+import { foundationLabel, providerLabel, quantizationLabel } from "./labels.js";
 import { displayName } from "./state.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
@@ -49,6 +49,9 @@ export function catalogOf(models) {
         foundationLabel(model.foundation),
         model.provider,
         providerLabel(model.provider),
+        model.quantization,
+        quantizationLabel(model.quantization),
+        model.custom ? "custom" : "",
       ]
         .filter(Boolean)
         .join("\n")
@@ -89,17 +92,39 @@ function stateRank(m, active) {
 }
 
 /**
- * The rows to show, in order: filtered by `query` (name, id, foundation, provider) and the
- * cloud toggle, sorted by prefs.sort (sizes and RAM biggest first, ties by name), in sections
- * when prefs.group.
+ * The words a model's state answers to in the filter: "loaded", "downloading", "on device"...
+ * @param {ModelJson} m @param {Set<string>} active
+ */
+function stateWords(m, active) {
+  const words = [m.cloud ? "cloud" : m.downloaded ? "on device downloaded" : "available"];
+  if (m.loaded) words.push("loaded");
+  if (active.has(m.id)) words.push("downloading");
+  if (!m.downloaded && (m.partialBytes ?? 0) > 0) words.push("partial");
+  return words.join(" ");
+}
+
+/**
+ * The rows to show, in order: filtered by `query` (every word must match the name, id,
+ * foundation, provider, quantization or state: "llama loaded") and the cloud and "on this
+ * device only" toggles, sorted by prefs.sort (sizes and RAM biggest first, ties by name), in
+ * sections when prefs.group.
  * @param {Catalog} catalog
- * @param {{ query: string, showCloud: boolean, prefs: ViewPrefs, active: Set<string> }} opts
+ * @param {{ query: string, showCloud: boolean, prefs: ViewPrefs, active: Set<string>,
+ *   localOnly?: boolean }} opts
  * @returns {{ sections: Section[], count: number }}
  */
-export function orderRows(catalog, { query, showCloud, prefs, active }) {
-  const q = query.trim().toLowerCase();
+export function orderRows(catalog, { query, showCloud, prefs, active, localOnly = false }) {
+  const words = query.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const matches = (/** @type {Entry} */ e) => {
+    if (!words.length) return true;
+    const text = `${e.search}\n${stateWords(e.model, active)}`;
+    return words.every((w) => text.includes(w));
+  };
   const visible = catalog.entries.filter(
-    (e) => (showCloud || !e.model.cloud) && (!q || e.search.includes(q)),
+    (e) =>
+      (showCloud || !e.model.cloud) &&
+      (!localOnly || e.model.downloaded || e.model.loaded) &&
+      matches(e),
   );
   /** @type {(a: Entry, b: Entry) => number} */
   const byName = (a, b) => (a.nameKey < b.nameKey ? -1 : a.nameKey > b.nameKey ? 1 : 0);

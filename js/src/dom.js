@@ -31,6 +31,20 @@ export function actionButton(action, text, ariaLabel) {
 /** @type {HTMLButtonElement | null} */
 let buttonTemplate = null;
 
+/** When each button last changed what it does (performance.now()). @type {WeakMap<Element, number>} */
+const changedAt = new WeakMap();
+
+/** Note that `button` now does something else: a key press meant for the old action is ignored. */
+export function markChanged(/** @type {Element} */ button) {
+  changedAt.set(button, performance.now());
+}
+
+/** Milliseconds since `button` last changed its action (Infinity when it never did). */
+export function sinceChanged(/** @type {Element} */ button) {
+  const at = changedAt.get(button);
+  return at === undefined ? Number.POSITIVE_INFINITY : performance.now() - at;
+}
+
 /** @param {Node} node @param {string} text */
 export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;

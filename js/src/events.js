@@ -6,9 +6,16 @@
  * the button had when it went down, so a button that changed under the press (Cancel turned
  * into Load as the download finished) does nothing rather than the wrong thing. For the same
  * reason a multi-click counts once: its second click would land on the Cancel that the first
- * one's Download turned into (keyboard activation is detail 0). Buttons marked aria-disabled (a
- * command on its way, Unload all with nothing loaded) take no click but keep the focus.
+ * one's Download turned into (keyboard activation is detail 0). Keys get the same care: Enter or
+ * Space on a button that changed its action less than `keyGuard.ms` ago, or a held key's repeats,
+ * do nothing (Enter twice on Download must not cancel). Buttons marked aria-disabled (a command
+ * on its way, Unload all with nothing loaded) take no click but keep the focus. Escape closes the
+ * confirmation, Edit form or Add form it is pressed in.
  */
+import { sinceChanged } from "./dom.js";
+
+/** How long a button that changed its action takes no key press (ms); tests may change it. */
+export const keyGuard = { ms: 700 };
 
 /**
  * @typedef {{
@@ -42,9 +49,31 @@ export function listen(root, on) {
     const b = buttonOf(event.target);
     pressed = { button: b, action: b?.getAttribute("data-action") ?? null };
   };
-  const keydown = () => {
+  /** @param {Event} event */
+  const keydown = (event) => {
     pressed = { button: null, action: null };
+    const key = /** @type {KeyboardEvent} */ (event);
+    if (key.key === "Escape") {
+      const target = key.target instanceof Element ? key.target : null;
+      const box = target?.closest(".pw-confirm, form.pw-edit, form.pw-add");
+      if (!box || !root.contains(box)) return;
+      key.preventDefault();
+      const id = modelIdOf(box);
+      if (box.classList.contains("pw-add")) on.header("close-add");
+      else if (id !== null)
+        on.row(id, box.classList.contains("pw-edit") ? "close-edit" : "keep", false);
+      return;
+    }
+    guardKey(key);
   };
+  /** Enter acts on keydown, Space on keyup: both are checked. @param {KeyboardEvent} key */
+  const guardKey = (key) => {
+    if (key.key !== "Enter" && key.key !== " ") return;
+    const b = buttonOf(key.target);
+    if (b && (key.repeat || sinceChanged(b) < keyGuard.ms)) key.preventDefault();
+  };
+  /** @param {Event} event */
+  const keyup = (event) => guardKey(/** @type {KeyboardEvent} */ (event));
   /** @param {Event} event */
   const click = (event) => {
     const b = buttonOf(event.target);
@@ -78,6 +107,7 @@ export function listen(root, on) {
   const listeners = [
     ["mousedown", mousedown],
     ["keydown", keydown],
+    ["keyup", keyup],
     ["click", click],
     ["submit", submit],
     ["change", control],

@@ -79,7 +79,7 @@ export function createHeader() {
   const controls = el("div", "pw-controls");
   const filter = el("input", "pw-filter");
   filter.type = "search";
-  filter.placeholder = "Filter by name, foundation, provider";
+  filter.placeholder = "Filter: name, family, provider, 4-bit, loaded…";
   filter.setAttribute("aria-label", "Filter models");
   filter.dataset.control = "filter";
   const cloud = el("input");
@@ -96,15 +96,19 @@ export function createHeader() {
   const group = el("input");
   group.type = "checkbox";
   group.dataset.control = "group";
+  const local = el("input");
+  local.type = "checkbox";
+  local.dataset.control = "local";
   const refresh = actionButton("refresh", "Refresh", "Refresh the model list");
   const addToggle = actionButton("toggle-add", "Add model", "Add a model from a URL");
   addToggle.setAttribute("aria-expanded", "false");
   addToggle.hidden = true;
   controls.append(
     filter,
+    labelled("On this device only", local),
     labelled("Show cloud models", cloud),
     labelled("Sort", sort),
-    labelled("Group", group),
+    labelled("Group by state", group),
     refresh,
     addToggle,
   );
@@ -168,6 +172,7 @@ export function createHeader() {
     unloadAll,
     filter,
     cloud,
+    local,
     sort,
     group,
     addToggle,
@@ -181,12 +186,19 @@ export function createHeader() {
 
 /** @typedef {ReturnType<typeof createHeader>} Header */
 
-/** @param {Header} h @param {Partial<Connection>} c */
-export function patchBanner(h, c) {
+/** What the banner says once the widget's kernel restarted: its Python side is gone. */
+export const KERNEL_GONE = "This widget's kernel restarted: run the cell again";
+
+/**
+ * @param {Header} h @param {Partial<Connection>} c
+ * @param {boolean} [kernelGone] the kernel restarted: the banner says that, and only that
+ */
+export function patchBanner(h, c, kernelGone = false) {
   const state = c.state ?? "connecting";
   if (h.banner.dataset.state !== state) h.banner.dataset.state = state;
-  setText(h.bannerText, connectionText(c));
-  setHidden(h.retry, state !== "unreachable" && state !== "error");
+  setAttr(h.banner, "data-kernel", kernelGone ? "gone" : null);
+  setText(h.bannerText, kernelGone ? KERNEL_GONE : connectionText(c));
+  setHidden(h.retry, kernelGone || (state !== "unreachable" && state !== "error"));
 }
 
 /**
@@ -207,7 +219,13 @@ export function patchRuntime(h, r, offline) {
 
 /** @param {Header} h @param {{ text: string, loaded: number }} s @param {boolean} offline */
 export function patchSummary(h, s, offline) {
-  setText(h.summary, s.text);
+  if (h.summary.textContent !== s.text) {
+    // each part on one line ("Memory: 1 model loaded, 33.6 MB of 25.3 GB" never splits)
+    const parts = s.text.split(" · ");
+    h.summary.replaceChildren(
+      ...parts.flatMap((p, i) => [...(i ? [" · "] : []), el("span", "pw-meta-part", p)]),
+    );
+  }
   setAttr(h.unloadAll, "aria-disabled", s.loaded === 0 ? "true" : null);
   if (h.unloadAll.disabled !== offline) h.unloadAll.disabled = offline;
 }

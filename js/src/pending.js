@@ -21,6 +21,7 @@ export const PENDING_LABELS = /** @type {Record<string, string>} */ ({
   load: "Loading…",
   unload: "Unloading…",
   delete: "Deleting…",
+  discard: "Discarding…",
   remove: "Removing…",
 });
 export const WAITING_TEXT = "Waiting for the kernel (a cell is running)…";

@@ -5,7 +5,7 @@
  * held mouse button; the role="status" element is never re-created. Server strings go in as
  * text only. Clicks are handled by the view's one delegated listener (data-action).
  */
-import { actionButton, el, placePart, setAttr, setText, syncChildren } from "./dom.js";
+import { actionButton, el, markChanged, placePart, setAttr, setText, syncChildren } from "./dom.js";
 import { detailFields, rowState } from "./state.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
@@ -129,18 +129,21 @@ function patchActions(row, v) {
     let b = row.buttons.get(a.slot);
     if (!b) {
       b = actionButton(a.action, a.label, `${a.label} ${v.name}`);
+      b.classList.add(a.slot === "main" ? "pw-primary" : "pw-secondary");
       row.buttons.set(a.slot, b);
-      for (const k of ["action", "label", "aria", "disabled", "expanded", "pending", "why"])
+      for (const k of ["action", "label", "aria", "disabled", "expanded", "pending", "title"])
         delete row.memo[`${a.slot}.${k}`];
       row.memo[`${a.slot}.action`] = a.action;
       row.memo[`${a.slot}.label`] = a.label;
       row.memo[`${a.slot}.aria`] = `${a.label} ${v.name}`;
     }
+    if (row.memo[`${a.slot}.action`] !== a.action) markChanged(b);
     attr(row, `${a.slot}.action`, b, "data-action", a.action);
     text(row, `${a.slot}.label`, b, a.label);
     attr(row, `${a.slot}.aria`, b, "aria-label", `${a.label} ${v.name}`);
     disabled(row, `${a.slot}.disabled`, b, a.disabled);
-    attr(row, `${a.slot}.why`, b, "title", a.why || null);
+    // why it is disabled, else what it does
+    attr(row, `${a.slot}.title`, b, "title", a.why || a.title || null);
     attr(row, `${a.slot}.pending`, b, "aria-disabled", a.pending ? "true" : null);
     attr(
       row,
@@ -184,7 +187,10 @@ function patchProgress(row, v) {
   attr(row, "bar.label", bar, "aria-label", `Download of ${v.name}`);
   if (differs(row, "bar.stalled", v.bar.stalled)) bar.classList.toggle("pw-stalled", v.bar.stalled);
   if (differs(row, "bar.width", pct)) fill.style.width = `${pct}%`;
-  text(row, "bar.text", /** @type {HTMLElement} */ (row.progress.lastElementChild), v.bar.text);
+  // The row's status is said in the bar's own line while there is a bar (the status element
+  // stays for screen readers, out of sight): a status appearing under the bar would move the page.
+  const line = [v.status, v.bar.text].filter(Boolean).join(" · ");
+  text(row, "bar.text", /** @type {HTMLElement} */ (row.progress.lastElementChild), line);
 }
 
 /** @param {Row} row @param {RowView} v @param {boolean} offline */
@@ -309,12 +315,20 @@ export function patchRow(row, m, inputs) {
       ),
     );
   }
-  text(row, "meta", row.meta, v.meta);
+  if (differs(row, "meta", v.meta)) {
+    // each part on one line ("size 4.9 GB" never breaks); the text is the same string
+    const parts = v.meta ? v.meta.split(" · ") : [];
+    row.meta.replaceChildren(
+      ...parts.flatMap((p, i) => [...(i ? [" · "] : []), el("span", "pw-meta-part", p)]),
+    );
+  }
   text(row, "hint", row.hint, v.hint);
   hidden(row, "hint.hidden", row.hint, !v.hint);
   patchActions(row, v);
   patchProgress(row, v);
   text(row, "status", row.status, v.status);
+  if (differs(row, "status.inBar", Boolean(v.bar)))
+    row.status.classList.toggle("pw-sr-only", Boolean(v.bar));
   patchAlert(row, v, offline);
   patchConfirm(row, v, offline);
   patchEdit(row, m, Boolean(inputs.editing), v.name, offline || Boolean(inputs.busy));

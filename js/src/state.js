@@ -27,7 +27,7 @@ export const ACTIVE = new Set(["INITIALIZED", "IN-PROGRESS", "UNKNOWN", "RESET"]
 export const FINISHED_BAR_MS = 2000;
 
 /** Actions that ask in the row before they are sent (always, or when the model does not fit). */
-/** @typedef {"delete" | "remove" | "load" | "download"} ConfirmKind */
+/** @typedef {"delete" | "remove" | "load" | "download" | "discard"} ConfirmKind */
 
 /**
  * Everything a row depends on besides its Model JSON. The view keeps `finishing`, `confirm`,
@@ -37,7 +37,8 @@ export const FINISHED_BAR_MS = 2000;
  *   download?: Download, busy?: string, rowError?: string, offline?: boolean,
  *   resources?: Resources | null, finishing?: boolean, confirm?: ConfirmKind | null,
  *   editing?: boolean, details?: boolean, lastAction?: string,
- *   pending?: { action: string, waiting: boolean } | null, runtime?: string,
+ *   pending?: { action: string, waiting: boolean } | null, runtime?: string, notice?: string,
+ *   stopped?: boolean,
  * }} RowInputs
  */
 
@@ -46,8 +47,9 @@ export const FINISHED_BAR_MS = 2000;
  * Load is one element, so keyboard focus stays put); `action` is its data-action. `pending`:
  * its command is on its way (aria-disabled, so a focused button keeps the focus).
  * `why`: why it is disabled, when that is not plain from the row (the row's tooltip says it).
+ * `title`: what it does, in a tooltip (Delete and Remove say what they take away).
  * @typedef {{ slot: string, action: string, label: string, disabled: boolean,
- *   expanded?: boolean, pending?: boolean, why?: string }} RowAction
+ *   expanded?: boolean, pending?: boolean, why?: string, title?: string }} RowAction
  */
 
 /**
@@ -134,7 +136,10 @@ export function fitCheck(m, r) {
   /** @type {string[]} */
   const hints = [];
   if (ramShort) hints.push(`needs ${formatBytes(ram)} RAM, ${formatBytes(freeRam)} free`);
-  if (diskShort) hints.push(`needs ${formatBytes(disk)} disk, ${formatBytes(freeDisk)} free`);
+  if (diskShort)
+    hints.push(
+      `needs ${formatBytes(disk)} disk, ${formatBytes(freeDisk)} free: free some space first`,
+    );
   return { ramShort, diskShort, hint: hints.join(" · ") };
 }
 
@@ -144,9 +149,9 @@ export function fitCheck(m, r) {
  * @returns {action is ConfirmKind}
  */
 export function needsConfirm(action, m, r) {
-  if (action === "delete" || action === "remove") return true;
+  if (action === "delete" || action === "remove" || action === "discard") return true;
+  // a download that cannot fit on the disk is not offered at all (see rowActions): it would fail
   if (action === "load") return fitCheck(m, r).ramShort;
-  if (action === "download") return fitCheck(m, r).diskShort;
   return false;
 }
 
@@ -214,6 +219,13 @@ function rowActions(m, inputs, active) {
   else if (!m.cloud && !m.downloaded) {
     const resume = resumePercent(m, inputs.download);
     needsRuntime("main", "download", resume == null ? "Download" : `Resume (${resume} %)`);
+    // no room on the disk for it: Download stays (the row keeps its shape) but disabled, and
+    // the hint says why; nothing is offered that is known to fail
+    if (fitCheck(m, inputs.resources).diskShort) {
+      const main = actions[actions.length - 1];
+      main.disabled = true;
+      main.why ||= "Not enough free disk for it: free some space first";
+    }
   } else if (m.cloud) {
     // cloud models have no main action here
   } else if (m.loaded) add("main", "unload", "Unload");
@@ -224,8 +236,23 @@ function rowActions(m, inputs, active) {
   }
   add("details", "details", inputs.details ? "Hide" : "Details", false);
   actions[actions.length - 1].expanded = Boolean(inputs.details);
-  if (!m.cloud && m.downloaded && !active) add("delete", "delete", "Delete");
-  if (m.custom) add("remove", "remove", "Remove");
+  const size = m.bytes?.value != null ? ` (${formatBytes(m.bytes.value)})` : "";
+  if (!m.cloud && m.downloaded && !active) {
+    add("delete", "delete", "Delete");
+    actions[actions.length - 1].title =
+      `Delete the downloaded weights${size} from this device; the model stays in the list`;
+  }
+  const partial = m.partialBytes ?? 0;
+  if (!m.cloud && !m.downloaded && !active && partial > 0) {
+    add("discard", "discard", `Discard partial (${formatBytes(partial)})`);
+    actions[actions.length - 1].title =
+      `Throw away the partial download and free its ${formatBytes(partial)}`;
+  }
+  if (m.custom) {
+    add("remove", "remove", "Remove");
+    actions[actions.length - 1].title =
+      "Remove this custom model from the list, and its files from this device";
+  }
   return actions;
 }
 
@@ -269,6 +296,17 @@ function confirmation(kind, m, r) {
       aria: `${verb} ${size || "the weights"} of ${name} from disk`,
       keep: "Keep",
       keepAria: `Keep ${name} on disk`,
+    };
+  }
+  if (kind === "discard") {
+    const part = formatBytes(m.partialBytes ?? 0);
+    return {
+      kind,
+      text: `Discard the ${part} partial download?`,
+      label: "Discard",
+      aria: `Discard the ${part} partial download of ${name}`,
+      keep: "Keep",
+      keepAria: `Keep the partial download of ${name}`,
     };
   }
   if (kind === "remove")
@@ -337,10 +375,12 @@ export function rowState(m, inputs) {
   let status = "";
   if (inputs.pending?.waiting) status = WAITING_TEXT;
   else if (inputs.busy) status = BUSY_TEXT[inputs.busy] ?? `${inputs.busy}…`;
-  else if (paused) status = WAITING_FOR_SERVER;
+  else if (paused)
+    status = inputs.stopped ? "" : WAITING_FOR_SERVER; // the banner says why
   else if (active) status = d ? activeText(d) : "";
   else if (inputs.finishing) status = "Download complete";
   else if (d?.status === "CANCELED") status = "Download canceled";
+  if (!status && inputs.notice) status = inputs.notice;
 
   let bar = null;
   if (active && d) {
@@ -412,11 +452,13 @@ export function detailFields(m) {
 }
 
 /**
- * The header summary: "On device 4 models · 12.3 GB · Loaded 2 · 6.1 GB RAM of 32 GB ·
- * 180 GB free"; unknown parts are left out.
+ * The header summary, saying what each number is (pieces_widget/summary.py says the same):
+ * "Disk: 3 models, 185 MB · 64.7 GB free · Memory: 1 model loaded, 33.6 MB of 25.3 GB ·
+ * 2 downloading, 45 %"; unknown parts are left out.
  * @param {ModelJson[]} models @param {Resources | null | undefined} r
+ * @param {Record<string, Download>} [downloads]
  */
-export function summarize(models, r) {
+export function summarize(models, r, downloads = {}) {
   let onDevice = 0;
   let diskBytes = 0;
   let loaded = 0;
@@ -431,12 +473,25 @@ export function summarize(models, r) {
       ramBytes += m.ram?.value ?? 0;
     }
   }
-  const parts = [`On device ${onDevice} ${onDevice === 1 ? "model" : "models"}`];
-  if (onDevice) parts.push(formatBytes(diskBytes));
-  parts.push(`Loaded ${loaded}`);
-  const total = r?.total_memory;
-  if (loaded)
-    parts.push(`${formatBytes(ramBytes)} RAM${total != null ? ` of ${formatBytes(total)}` : ""}`);
+  const plural = (/** @type {number} */ n) => `${n} ${n === 1 ? "model" : "models"}`;
+  const parts = [
+    onDevice
+      ? `Disk: ${plural(onDevice)}, ${formatBytes(diskBytes)}`
+      : "No models on this device yet",
+  ];
   if (r?.free_disk != null) parts.push(`${formatBytes(r.free_disk)} free`);
+  const total = r?.total_memory;
+  parts.push(
+    loaded
+      ? `Memory: ${plural(loaded)} loaded, ${formatBytes(ramBytes)}${total != null ? ` of ${formatBytes(total)}` : ""}`
+      : "Memory: no model loaded",
+  );
+  const running = Object.values(downloads).filter((d) => ACTIVE.has(d.status));
+  if (running.length) {
+    const done = running.reduce((sum, d) => sum + (d.bytes_done ?? 0), 0);
+    const size = running.reduce((sum, d) => sum + (d.bytes_total ?? 0), 0);
+    const pct = size > 0 ? (done / size) * 100 : (running[0].percentage ?? 0);
+    parts.push(`${running.length} downloading, ${Math.floor(pct)} %`);
+  }
   return { text: parts.join(" · "), loaded };
 }

@@ -1,35 +1,27 @@
 // @ts-check
 /**
- * One view of the widget: its own UI state (open panels, confirmations, finished bars, filter),
- * one delegated click and submit listener, and a draw per animation frame that touches only
- * what changed: the header parts whose traits changed, and the rows whose inputs' signature
- * changed (a progress tick patches the rows of the running downloads, nothing else).
+ * One view of the widget, wired from its parts: the view's own state (ui.js), the commands its
+ * clicks send (commands.js, through events.js's one delegated listener), and a draw per
+ * animation frame that redoes only what the changed traits make stale (stale.js): the header
+ * parts, and the rows whose signature changed (signature.js; a progress tick patches the rows of
+ * the running downloads, nothing else). Rows keep their places while the user works (order.js),
+ * are placed in sections and chunks (list.js), and the focus never falls to <body> (focus.js).
  */
 import { catalogOf, orderRows } from "./catalog.js";
-import { actionButton, el, setHidden, setText, syncChildren } from "./dom.js";
+import { createCommands } from "./commands.js";
+import { el } from "./dom.js";
 import { listen } from "./events.js";
-import {
-  addFormValues,
-  clearAddForm,
-  createHeader,
-  patchAdd,
-  patchBanner,
-  patchControls,
-  patchRuntime,
-  patchSummary,
-  runtimeBlock,
-} from "./header.js";
-import { answerKey, createPending, sendCommand } from "./pending.js";
-import { createRow, patchRow } from "./row.js";
-import { saveOutcome } from "./saves.js";
-import {
-  ACTIVE,
-  confirmStands,
-  FINISHED_BAR_MS,
-  fitCheck,
-  needsConfirm,
-  summarize,
-} from "./state.js";
+import { createFocus } from "./focus.js";
+import { createFrames } from "./frames.js";
+import { createHeader } from "./header.js";
+import { drawHeader } from "./header-draw.js";
+import { createFooter, createPlacer } from "./list.js";
+import { createHold } from "./order.js";
+import { createPending } from "./pending.js";
+import { createDiffs, patchRows, settle } from "./rows-draw.js";
+import { staleParts } from "./stale.js";
+import { createTransient, NOTICE_MS } from "./transient.js";
+import { createUi } from "./ui.js";
 // The traits a view draws from (wire.SYNCED_TRAITS; `error` is for code only).
 import { TRAITS } from "./wire.gen.js";
 
@@ -37,13 +29,8 @@ import { TRAITS } from "./wire.gen.js";
 /** @typedef {import("./types.js").ModelJson} ModelJson */
 /** @typedef {import("./types.js").Download} Download */
 /** @typedef {import("./types.js").ViewPrefs} ViewPrefs */
-/** @typedef {import("./types.js").Traits} Traits */
-/** @typedef {import("./state.js").ConfirmKind} ConfirmKind */
 /** @typedef {import("./row.js").Row} Row */
-/** @typedef {import("./saves.js").PendingSave} PendingSave */
 
-/** Row actions that go to Python as commands (after a confirmation where one is due). */
-const ROW_COMMANDS = new Set(["download", "cancel", "load", "unload", "delete", "remove"]);
 /** Timings, in one place; tests shorten them. */
 export const timing = {
   /** The least time between two draws caused by progress ticks alone (ms). */
@@ -55,54 +42,8 @@ export const timing = {
   /** The end of a command's pending state on hosts that never report it handled (ms). */
   maxMs: 60_000,
 };
-/** Rows per chunk: the unit the browser skips when out of view (1,000 rows: 20 chunks). */
-const CHUNK = 50;
 /** @type {ViewPrefs} */
 const DEFAULT_PREFS = { sort: "name", group: false };
-
-/**
- * Whether a row drawn from Model JSON `before` needs no patch for `after`: the same object, or
- * the same JSON (a re-sent list brings new objects; only the changed models are patched).
- * @param {ModelJson | null} before @param {ModelJson} after
- */
-function sameModel(before, after) {
-  return before === after || (before !== null && modelKey(before) === modelKey(after));
-}
-
-/** @type {WeakMap<object, string>} */
-const modelKeys = new WeakMap();
-/** A model's JSON as a string, once per object: rows compare it to know they changed. */
-function modelKey(/** @type {ModelJson} */ m) {
-  let key = modelKeys.get(m);
-  if (key === undefined) {
-    key = JSON.stringify(m);
-    modelKeys.set(m, key);
-  }
-  return key;
-}
-
-/** @type {WeakMap<object, string>} */
-const downloadKeys = new WeakMap();
-/** A downloads entry as a string, once per object (each tick compares it twice). */
-function downloadKey(/** @type {Download | undefined} */ d) {
-  if (!d) return "";
-  let key = downloadKeys.get(d);
-  if (key === undefined) {
-    key = JSON.stringify(d); // every field: a field added to wire.DownloadEntry redraws too
-    downloadKeys.set(d, key);
-  }
-  return key;
-}
-
-/**
- * Ids whose entry differs between two `{id: value}` traits.
- * @param {Record<string, unknown>} before @param {Record<string, unknown>} after
- * @param {Set<string>} into @param {(v: any) => unknown} [key]
- */
-function changedKeys(before, after, into, key = (v) => v) {
-  for (const id in after) if (key(before[id]) !== key(after[id])) into.add(id);
-  for (const id in before) if (!(id in after)) into.add(id);
-}
 
 /**
  * @param {WidgetModel} model @param {HTMLElement} host
@@ -112,187 +53,60 @@ export function createView(model, host) {
   const root = el("div", "pieces-widget");
   const header = createHeader();
   const list = el("div", "pw-list");
-  const empty = el("div", "pw-empty");
-  const emptyText = el("span");
-  const clearFilter = actionButton("clear-filter", "Clear filter", "Clear the filter");
-  empty.append(emptyText, clearFilter);
-  empty.hidden = true;
-  const count = el("div", "pw-count");
-  root.append(header.el, list, empty, count);
+  const footer = createFooter();
+  root.append(header.el, list, ...footer.els);
 
-  /** Per-view UI state. */
-  const ui = {
-    query: "",
-    showCloud: true,
-    addOpen: false,
-    addPending: false,
-    /** @type {Set<string>} */ editing: new Set(),
-    /** @type {Set<string>} */ details: new Set(),
-    /** @type {Map<string, ConfirmKind>} */ confirm: new Map(),
-    /** submitted Edit forms that stay open until the save is answered @type {Map<string, PendingSave>} */
-    saving: new Map(),
-    /** @type {Map<string, string>} */ lastAction: new Map(),
-    /** finished downloads whose full bar this view still shows @type {Map<string, ReturnType<typeof setTimeout>>} */
-    finishing: new Map(),
-    /** the download status this view last drew, per id @type {Map<string, string>} */
-    seen: new Map(),
-  };
+  const ui = createUi();
   /** @type {Map<string, Row>} */
   const rows = new Map();
-  /** @type {Map<string, { el: HTMLElement, rows: HTMLElement, chunks: HTMLElement[] }>} */
-  const sections = new Map();
   /** @type {string[]} */
   let visible = [];
-
-  // What changed since the last draw.
-  /** @type {Set<string>} */
-  let dirtyTraits = new Set(["*"]);
-  /** @type {Set<string>} */
-  let dirtyRows = new Set();
-  let dirtyOrder = true;
-  let frame = 0;
-  /** @type {Record<string, Download>} */
-  let lastDownloads = {};
-  /** @type {Record<string, string>} */
-  let lastBusy = {};
-  /** @type {Record<string, string>} */
-  let lastErrors = {};
-  let lastActive = "";
+  const diffs = createDiffs();
   let lastOffline = false;
   let lastRuntime = "";
-
-  function schedule() {
-    if (!frame) frame = requestAnimationFrame(draw);
-  }
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let progressTimer;
-  let lastDraw = Number.NEGATIVE_INFINITY;
-  /**
-   * A progress tick draws at most every `timing.progressMs`: 10 downloads at 10 Hz then cost
-   * half the frames, and anything else (a click, a state change) still draws on the next frame.
-   */
-  function scheduleProgress() {
-    if (frame || progressTimer !== undefined) return;
-    const wait = lastDraw + timing.progressMs - performance.now();
-    if (wait <= 0) schedule();
-    else
-      progressTimer = setTimeout(() => {
-        progressTimer = undefined;
-        schedule();
-      }, wait);
-  }
-  /** @param {string} id */
-  function touchRow(id) {
-    dirtyRows.add(id);
-    schedule();
-  }
-  function touchOrder() {
-    dirtyOrder = true;
-    schedule();
-  }
 
   function prefs() {
     return /** @type {ViewPrefs} */ ({ ...DEFAULT_PREFS, ...(model.get("_view") ?? {}) });
   }
+  /** The kernel behind this view restarted (or went away): nothing it shows is live any more. */
+  let kernelGone = false;
+  /** Pieces OS cannot be reached, or the kernel that talks to it is gone: rows wait, disabled. */
   function offline() {
     const state = model.get("connection")?.state;
-    return state === "unreachable" || state === "error";
+    return kernelGone || state === "unreachable" || state === "error";
   }
-  /** @param {Record<string, unknown>} msg */
-  function send(msg) {
-    sendCommand(model, msg);
-  }
+  const frames = createFrames(draw, timing);
+  const touchRow = (/** @type {string} */ id) => frames.row(id);
   /** Row commands sent and not answered yet. */
   const pending = createPending(model, timing, touchRow);
-
-  /** @param {string} id */
-  function stopFinishing(id) {
-    const timer = ui.finishing.get(id);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      ui.finishing.delete(id);
-    }
-  }
-
-  /**
-   * Track each download's status as this view saw it: a run seen to finish keeps its full bar
-   * FINISHED_BAR_MS, then collapses; an entry first seen already finished shows no bar.
-   * @param {Record<string, Download>} downloads
-   */
-  function followDownloads(downloads) {
-    for (const [id, d] of Object.entries(downloads)) {
-      const before = ui.seen.get(id);
-      if (d.status === "COMPLETED" && before && ACTIVE.has(before)) {
-        stopFinishing(id);
-        ui.finishing.set(
-          id,
-          setTimeout(() => {
-            ui.finishing.delete(id);
-            touchRow(id);
-          }, FINISHED_BAR_MS),
-        );
-      } else if (d.status !== "COMPLETED") stopFinishing(id);
-      ui.seen.set(id, d.status);
-    }
-    for (const id of [...ui.seen.keys()]) {
-      if (!(id in downloads)) {
-        ui.seen.delete(id);
-        stopFinishing(id);
-      }
-    }
-  }
-
-  /**
-   * Build the sections and put the visible rows in them, in chunks of CHUNK rows (the browser
-   * skips the chunks out of view: content-visibility in widget.css), moving as few nodes as
-   * possible: first every move (a row may go to another section or chunk), then the pruning.
-   */
-  function placeRows(/** @type {import("./catalog.js").Section[]} */ order) {
-    /** @type {[Element, Element[]][]} */
-    const plan = [];
-    /** @type {HTMLElement[]} */
-    const wanted = [];
-    for (const s of order) {
-      const key = s.title ?? "";
-      let section = sections.get(key);
-      if (!section) {
-        const sectionEl = el("div", "pw-section");
-        const rowsEl = el("div", "pw-rows");
-        rowsEl.setAttribute("role", "list");
-        rowsEl.setAttribute("aria-label", s.title ?? "Models");
-        if (s.title) sectionEl.append(el("h3", "pw-section-title", s.title));
-        sectionEl.append(rowsEl);
-        section = { el: sectionEl, rows: rowsEl, chunks: [] };
-        sections.set(key, section);
-      }
-      wanted.push(section.el);
-      const count = Math.ceil(s.ids.length / CHUNK);
-      while (section.chunks.length < count) section.chunks.push(el("div", "pw-chunk"));
-      plan.push([section.rows, section.chunks.slice(0, count)]);
-      for (let k = 0; k < count; k += 1) {
-        const ids = s.ids.slice(k * CHUNK, (k + 1) * CHUNK);
-        plan.push([section.chunks[k], ids.map((id) => /** @type {Row} */ (rows.get(id)).el)]);
-      }
-    }
-    syncChildren(list, wanted, false);
-    for (const [parent, children] of plan) syncChildren(parent, children, false);
-    for (const [parent, children] of plan) syncChildren(parent, children);
-    syncChildren(list, wanted);
-  }
+  const transient = createTransient(ui, touchRow);
+  const hold = createHold(
+    list,
+    () => pending.ids().length > 0 || diffs.active() !== "",
+    () => frames.order(),
+  );
+  const place = createPlacer(list, (id) => /** @type {Row} */ (rows.get(id)).el);
+  const focus = createFocus({
+    root,
+    rows,
+    ui,
+    visible: () => visible,
+    filter: header.filter,
+    addHidden: () => Boolean(header.add.hidden),
+    flashMs: NOTICE_MS,
+  });
 
   function draw() {
-    frame = 0;
-    lastDraw = performance.now();
-    clearTimeout(progressTimer);
-    progressTimer = undefined;
-    const traits = dirtyTraits;
-    const ids = dirtyRows;
-    let reorder = dirtyOrder;
-    dirtyTraits = new Set();
-    dirtyRows = new Set();
-    dirtyOrder = false;
-    const all = traits.has("*");
-    const changed = (/** @type {string} */ name) => all || traits.has(name);
+    const before = focus.before();
+    drawNow();
+    focus.after(before);
+  }
+
+  function drawNow() {
+    const changes = frames.take();
+    const stale = staleParts(changes.traits);
+    const ids = changes.rows;
+    let reorder = changes.order || stale.has("order");
 
     /** @type {ModelJson[]} */
     const models = model.get("models") ?? [];
@@ -305,76 +119,19 @@ export function createView(model, host) {
     const resources = model.get("_resources") ?? null;
     const view = prefs();
     const isOffline = offline();
-    let everyRow = changed("models") || changed("_resources") || isOffline !== lastOffline;
+    let everyRow = stale.has("rows") || isOffline !== lastOffline;
     lastOffline = isOffline;
 
-    if (changed("connection")) {
-      patchBanner(header, model.get("connection") ?? {});
-      root.classList.toggle("pw-unreachable", isOffline);
-    }
-    if (changed("models") || changed("_resources") || changed("connection"))
-      patchSummary(header, summarize(models, resources), isOffline);
-    const runtime = model.get("runtime") ?? { state: "none" };
-    const noRuntime = runtimeBlock(runtime);
-    if (changed("runtime") || changed("connection")) {
-      patchRuntime(header, runtime, isOffline);
+    const shown = { model, root, ui, view, offline: isOffline, kernelGone };
+    const noRuntime = drawHeader(header, stale, shown);
+    if (stale.has("runtime")) {
       if (noRuntime !== lastRuntime) everyRow = true;
       lastRuntime = noRuntime;
     }
-    if (changed("_view")) {
-      patchControls(header, view);
-      reorder = true;
-    }
-    if (changed("_add") && ui.addPending) {
-      const add = model.get("_add");
-      if (add && !add.busy) {
-        ui.addPending = false;
-        if (!add.error) {
-          clearAddForm(header);
-          ui.addOpen = false;
-          traits.add("add");
-        }
-      }
-    }
-    if (changed("_capabilities") || changed("_add") || changed("connection") || traits.has("add"))
-      patchAdd(
-        header,
-        Boolean(model.get("_capabilities")?.sources),
-        ui.addOpen,
-        model.get("_add") ?? { busy: false, error: "" },
-        isOffline,
-      );
-
-    if (changed("downloads")) {
-      changedKeys(lastDownloads, downloads, ids, downloadKey);
-      followDownloads(downloads);
-      lastDownloads = downloads;
-      const active = Object.keys(downloads)
-        .filter((id) => ACTIVE.has(downloads[id].status))
-        .sort()
-        .join("\n");
-      if (active !== lastActive && view.sort === "state") reorder = true;
-      lastActive = active;
-    }
-    if (changed("_busy")) changedKeys(lastBusy, busy, ids);
-    if (changed("_row_errors")) changedKeys(lastErrors, rowErrors, ids);
-    lastBusy = busy;
-    lastErrors = rowErrors;
-
+    const now = { downloads, busy, rowErrors };
+    if (diffs.note(stale, now, ids) && view.sort === "state") reorder = true;
+    if (stale.has("downloads")) transient.follow(downloads);
     const catalog = catalogOf(models);
-    for (const id of pending.ids()) {
-      const key = answerKey(catalog.byId.get(id)?.model, downloads[id], busy[id], rowErrors[id]);
-      if (pending.settle(id, key)) ids.add(id);
-    }
-    if (changed("models")) {
-      reorder = true;
-      for (const id of [...rows.keys()]) {
-        if (!catalog.byId.has(id)) {
-          rows.delete(id);
-          for (const set of [ui.editing, ui.details]) set.delete(id);
-        }
-      }
-    }
     /** The row inputs of one id, from this draw's traits and the view's own state. @param {string} id */
     const inputsOf = (id) => ({
       pending: pending.get(id),
@@ -382,203 +139,91 @@ export function createView(model, host) {
       busy: busy[id],
       rowError: rowErrors[id],
       offline: isOffline,
+      stopped: kernelGone,
       resources,
       finishing: ui.finishing.has(id),
       confirm: ui.confirm.get(id) ?? null,
       editing: ui.editing.has(id),
       details: ui.details.has(id),
       lastAction: ui.lastAction.get(id),
+      notice: ui.notice.get(id),
       runtime: noRuntime,
     });
-    // A confirmation whose action is gone is dropped, not hidden: it must not come back by
-    // itself when the action is offered again.
-    for (const [id, kind] of ui.confirm) {
-      const entry = catalog.byId.get(id);
-      if (entry && confirmStands(kind, entry.model, inputsOf(id))) continue;
-      ui.confirm.delete(id);
-      ids.add(id);
-    }
-    for (const [id, save] of ui.saving) {
-      const entry = catalog.byId.get(id);
-      const outcome = entry ? saveOutcome(save, entry.model, busy[id], rowErrors[id]) : "refused";
-      if (outcome === "wait") continue;
-      ui.saving.delete(id);
-      if (outcome === "saved" && ui.editing.delete(id)) ids.add(id);
-    }
+    const upkeep = { ui, rows, pending, transient, catalog, now, gone: stale.has("gone") };
+    settle({ ...upkeep, inputsOf }, ids);
     /** @type {import("./catalog.js").Section[] | null} */
     let order = null;
+    if (hold.due()) reorder = true;
     if (reorder) {
-      const active = new Set(lastActive ? lastActive.split("\n") : []);
-      order = orderRows(catalog, {
+      const active = new Set(diffs.active() ? diffs.active().split("\n") : []);
+      const sorted = orderRows(catalog, {
         query: ui.query,
         showCloud: ui.showCloud,
+        localOnly: ui.localOnly,
         prefs: view,
         active,
       }).sections;
+      order = hold.arrange(sorted, changes.asked);
       visible = order.flatMap((s) => s.ids);
       everyRow = true; // rows coming into view may be stale
     }
 
-    for (const id of everyRow ? visible : ids) {
-      const entry = catalog.byId.get(id);
-      if (!entry) continue;
-      let row = rows.get(id);
-      if (!row) {
-        row = createRow(id);
-        rows.set(id, row);
-      }
-      const m = entry.model;
-      const d = downloads[id];
-      const inputs = inputsOf(id);
-      const sent = inputs.pending ? `${inputs.pending.action}${+inputs.pending.waiting}` : "";
-      const local = `${+inputs.finishing}${+inputs.editing}${+inputs.details}${inputs.confirm ?? ""}:${inputs.lastAction ?? ""}:${sent}`;
-      const sig = [
-        downloadKey(d),
-        inputs.busy ?? "",
-        inputs.rowError ?? "",
-        +isOffline,
-        fitCheck(m, resources).hint,
-        inputs.runtime,
-        local,
-      ].join("\u0001");
-      if (row.sig !== sig || !sameModel(row.model, m)) {
-        patchRow(row, m, inputs);
-        row.sig = sig;
-        row.model = m;
-      }
-    }
-    if (order) placeRows(order);
-
-    if (reorder || changed("models")) {
-      setText(count, `${visible.length} of ${catalog.entries.length} models`);
-      const q = ui.query.trim();
-      setHidden(empty, visible.length > 0 || catalog.entries.length === 0);
-      setText(
-        emptyText,
-        q ? `No model matches '${q}'` : "No model to show (cloud models are hidden)",
-      );
-      setHidden(clearFilter, !q);
-    }
+    patchRows(rows, catalog, everyRow ? visible : ids, inputsOf);
+    if (order) place(order);
+    footer.held(hold.stale());
+    if (reorder) footer.counts(visible.length, catalog.entries.length, ui);
   }
 
-  /** @param {string} id @param {string} action @param {boolean} confirmed */
-  function rowCommand(id, action, confirmed) {
-    const entry = catalogOf(model.get("models") ?? []).byId.get(id);
-    if (!entry) return;
-    if (action === "details") {
-      if (ui.details.delete(id)) {
-        // closed
-      } else {
-        ui.details.add(id);
-        if (!offline()) send({ action: "details", id });
-      }
-    } else if (action === "edit") {
-      if (ui.editing.delete(id)) ui.saving.delete(id);
-      else ui.editing.add(id);
-    } else if (action === "close-edit") {
-      ui.editing.delete(id);
-      ui.saving.delete(id);
-    } else if (action === "keep") {
-      ui.confirm.delete(id);
-    } else if (ROW_COMMANDS.has(action)) {
-      if (!confirmed && needsConfirm(action, entry.model, model.get("_resources"))) {
-        ui.confirm.set(id, action);
-      } else {
-        ui.confirm.delete(id);
-        ui.lastAction.set(id, action);
-        const key = answerKey(
-          entry.model,
-          model.get("downloads")?.[id],
-          model.get("_busy")?.[id],
-          model.get("_row_errors")?.[id],
-        );
-        pending.send(id, action, key, { action, id });
-      }
-    }
-    touchRow(id);
-  }
-
-  /** @param {string} action */
-  function headerCommand(action) {
-    if (action === "refresh" || action === "unload_all" || action === "install_runtime")
-      send({ action });
-    else if (action === "clear-filter") {
-      header.filter.value = "";
-      ui.query = "";
-      touchOrder();
-    } else if (action === "toggle-add" || action === "close-add") {
-      ui.addOpen = action === "toggle-add" ? !ui.addOpen : false;
-      dirtyTraits.add("add");
-      schedule();
-    }
-  }
-
-  const unlisten = listen(root, {
-    row: rowCommand,
-    header: headerCommand,
-    submit(form, id) {
-      if (offline()) return;
-      const kind = form.getAttribute("data-form");
-      if (kind === "edit" && id !== null) {
-        const field = (/** @type {string} */ name) =>
-          /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value;
-        const fields = { name: field("name"), description: field("description") };
-        send({ action: "update", id, fields });
-        // The form stays open (and keeps its text) until the save is answered: see saves.js.
-        const errorBefore = model.get("_row_errors")?.[id] ?? "";
-        ui.saving.set(id, { ...fields, sawBusy: false, errorBefore });
-        ui.lastAction.set(id, "update");
-        touchRow(id);
-      } else if (kind === "add") {
-        const { name, url, sha256 } = addFormValues(header);
-        if (!name || !url) return;
-        send({ action: "add", fields: sha256 ? { name, url, sha256 } : { name, url } });
-        ui.addPending = true;
-      }
-    },
-    control(name) {
-      if (name === "filter") ui.query = header.filter.value;
-      else if (name === "cloud") ui.showCloud = header.cloud.checked;
-      else if (name === "sort" || name === "group") {
-        const next = { ...prefs(), sort: header.sort.value, group: header.group.checked };
-        model.set("_view", /** @type {ViewPrefs} */ (next));
-        model.save_changes();
-      }
-      touchOrder();
-    },
-  });
+  const unlisten = listen(
+    root,
+    createCommands({
+      model,
+      ui,
+      pending,
+      header,
+      offline,
+      prefs,
+      touchRow,
+      touchOrder: () => frames.userOrder(),
+      touchAdd: () => frames.trait("add"),
+    }),
+  );
 
   /** @type {[string, () => void][]} */
-  const handlers = TRAITS.map((name) => {
-    const handler = () => {
-      dirtyTraits.add(name);
-      if (name === "downloads") scheduleProgress();
-      else schedule();
-    };
-    model.on(`change:${name}`, handler);
-    return [`change:${name}`, handler];
-  });
-
+  const handlers = TRAITS.map((name) => [`change:${name}`, () => frames.trait(name)]);
   // A "saving" that comes and goes between two frames still counts as seen.
-  const noteSaving = () => {
-    const busy = model.get("_busy") ?? {};
-    for (const [id, save] of ui.saving) if (busy[id] === "saving") save.sawBusy = true;
-  };
-  model.on("change:_busy", noteSaving);
-  handlers.push(["change:_busy", noteSaving]);
+  handlers.push([
+    "change:_busy",
+    () => {
+      const busy = model.get("_busy") ?? {};
+      for (const [id, save] of ui.saving) if (busy[id] === "saving") save.sawBusy = true;
+    },
+  ]);
+  // ipywidgets hosts (JupyterLab, Notebook 7, VS Code) turn a model's comm dead when its kernel
+  // restarts ("comm_live_update"; it is live from the start, so any update says it went): the
+  // view then says so, greys its rows and stops its clocks, since no trait will change again.
+  handlers.push([
+    "comm_live_update",
+    () => {
+      if (kernelGone) return;
+      kernelGone = true;
+      pending.clear();
+      transient.stopBars();
+      frames.trait("*");
+    },
+  ]);
+  for (const [event, handler] of handlers) model.on(event, handler);
 
   host.append(root);
   draw();
 
   return () => {
     for (const [event, handler] of handlers) model.off(event, handler);
+    hold.dispose();
     unlisten();
-    if (frame) cancelAnimationFrame(frame);
-    frame = 0;
-    clearTimeout(progressTimer);
+    frames.stop();
     pending.clear();
-    for (const timer of ui.finishing.values()) clearTimeout(timer);
-    ui.finishing.clear();
+    transient.clear();
     root.remove();
   };
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   formatBytes,
@@ -21,6 +23,13 @@ describe("numbers for people", () => {
     expect(formatBytes(180e9)).toBe("180 GB");
     expect(formatBytes(32e9)).toBe("32 GB");
     expect(formatBytes(null)).toBe("?");
+  });
+
+  it("says every size as Python's readable_bytes does (one table for both sides)", () => {
+    const table = JSON.parse(
+      readFileSync(resolve(process.cwd(), "../tests/cases/readable_bytes.json"), "utf8"),
+    );
+    for (const [n, text] of table.cases) expect([n, formatBytes(n)]).toEqual([n, text]);
   });
 
   it("formats durations and percentages", () => {

@@ -122,8 +122,9 @@ describe("rowState", () => {
 
   it("offers Resume (NN %) for a partial download", () => {
     expect(resumePercent(local({ partialBytes: 0.37 * 4.9 * GB + 1 }), undefined)).toBe(37);
-    // no partialBytes: a canceled download's last percentage promises nothing (issue 15)
+    // a canceled download's percentage promises nothing (issue 15): Resume only from partialBytes
     expect(resumePercent(local(), dl({ status: "CANCELED", percentage: 37.9 }))).toBeNull();
+    expect(resumePercent(local({ partialBytes: 0 }), undefined)).toBeNull();
     expect(resumePercent(local({ downloaded: true, partialBytes: 10 }), undefined)).toBeNull();
     expect(labels(rowState(local({ partialBytes: 1.813 * GB }), {}))[0]).toBe("Resume (37 %)");
   });
@@ -132,14 +133,15 @@ describe("rowState", () => {
     const tight = { total_memory: 16 * GB, available_memory: 4.2 * GB, free_disk: 2 * GB };
     const m = local();
     expect(fitCheck(m, tight).hint).toBe(
-      "needs 6.1 GB RAM, 4.2 GB free · needs 4.9 GB disk, 2 GB free",
+      "needs 6.1 GB RAM, 4.2 GB free · needs 4.9 GB disk, 2 GB free: free some space first",
     );
     expect(fitCheck(m, roomy).hint).toBe("");
     expect(fitCheck(local({ partialBytes: 3 * GB }), tight).diskShort).toBe(false); // 1.9 GB left
     expect(fitCheck(local({ loaded: true, downloaded: true }), tight).hint).toBe("");
     expect(needsConfirm("load", m, tight)).toBe(true);
     expect(needsConfirm("load", m, roomy)).toBe(false);
-    expect(needsConfirm("download", m, tight)).toBe(true);
+    expect(needsConfirm("download", m, tight)).toBe(false); // not offered at all:
+    expect(rowState(m, { resources: tight }).actions[0]).toMatchObject({ disabled: true });
     expect(needsConfirm("delete", m, roomy)).toBe(true);
     expect(needsConfirm("cancel", m, tight)).toBe(false);
     const v = rowState(local({ downloaded: true }), { resources: tight, confirm: "load" });
@@ -245,12 +247,20 @@ describe("details and summary", () => {
       local({ id: "e", cloud: true, loaded: true, ram: undefined }),
     ];
     expect(summarize(models, roomy).text).toBe(
-      "On device 3 models · 12.3 GB · Loaded 3 · 6.1 GB RAM of 32 GB · 180 GB free",
+      "Disk: 3 models, 12.3 GB · 180 GB free · Memory: 3 models loaded, 6.1 GB of 32 GB",
     );
     expect(summarize([local()], null)).toEqual({
-      text: "On device 0 models · Loaded 0",
+      text: "No models on this device yet · Memory: no model loaded",
       loaded: 0,
     });
+    const downloads = {
+      a: dl({ bytes_done: 30, bytes_total: 100 }),
+      b: dl({ bytes_done: 60, bytes_total: 100 }),
+      c: dl({ status: "COMPLETED" }),
+    };
+    expect(summarize([], null, downloads).text).toBe(
+      "No models on this device yet · Memory: no model loaded · 2 downloading, 45 %",
+    );
   });
 });
 

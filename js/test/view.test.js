@@ -321,11 +321,11 @@ describe("connection, one place", () => {
     await frame();
     expect(statusOf(r)).toBe("Waiting for Pieces OS…");
     expect(r.querySelector(".pw-badge")).toBeNull();
-    expect(text()).toBe("42.5 % · 14.3 MB / 33.6 MB");
+    expect(text()).toBe("Waiting for Pieces OS… · 42.5 % · 14.3 MB / 33.6 MB");
     // the kernel's job keeps ticking with a decaying speed and a growing ETA: none of it shows
     model.set("downloads", { m1: dl({ speed: 100, eta: 9000, stalled: true, stalled_for: 11 }) });
     await frame();
-    expect(text()).toBe("42.5 % · 14.3 MB / 33.6 MB");
+    expect(text()).toBe("Waiting for Pieces OS… · 42.5 % · 14.3 MB / 33.6 MB");
     expect(bar(r)?.getAttribute("aria-valuenow")).toBe("42.5");
     expect(bar(r)?.classList.contains("pw-stalled")).toBe(false);
     model.set("connection", connected);
@@ -405,7 +405,20 @@ describe("states that read right", () => {
     const r = row(host, "m1");
     expect(statusOf(r)).toBe("Download canceled");
     expect(bar(r)).toBeNull();
-    expect(buttonTexts(r)).toEqual(["Download", "Details"]); // no partialBytes: no Resume
+    // no partialBytes from the server: nothing is promised to be kept, so plain Download
+    expect(buttonTexts(r)).toEqual(["Download", "Details"]);
+    model.set("models", [local({ partialBytes: 1.813 * GB })]); // the server keeps 1.8 GB
+    await frame();
+    expect(buttonTexts(r)).toEqual(["Resume (37 %)", "Details", "Discard partial (1.8 GB)"]);
+    const discard = button(r, "discard");
+    expect(discard.title).toBe("Throw away the partial download and free its 1.8 GB");
+    press(discard);
+    await frame();
+    expect(r.querySelector(".pw-confirm")?.textContent).toContain(
+      "Discard the 1.8 GB partial download?",
+    );
+    press(/** @type {Element} */ (r.querySelector('.pw-confirm button[data-action="discard"]')));
+    expect(model.sent).toEqual([{ action: "delete", id: "m1" }]);
   });
 
   it("shows an unknown ETA as — and a stall in the badge, status, text and bar colour", async () => {
@@ -478,7 +491,7 @@ describe("disk and memory", () => {
     );
     const summary = host.querySelector(".pw-summary");
     expect(summary?.textContent).toBe(
-      "On device 2 models · 12.3 GB · Loaded 1 · 6.1 GB RAM of 32 GB · 180 GB free",
+      "Disk: 2 models, 12.3 GB · 180 GB free · Memory: 1 model loaded, 6.1 GB of 32 GB",
     );
     const unloadAll = button(host, "unload_all");
     expect(unloadAll.hidden).toBe(false);
@@ -490,7 +503,7 @@ describe("disk and memory", () => {
     model.set("models", [local({ id: "a", downloaded: true })]);
     model.set("_resources", { total_memory: null, available_memory: null, free_disk: null });
     await frame();
-    expect(summary?.textContent).toBe("On device 1 model · 4.9 GB · Loaded 0");
+    expect(summary?.textContent).toBe("Disk: 1 model, 4.9 GB · Memory: no model loaded");
     // it stays in place (no jump in the header, the focus stays on it), marked unavailable
     expect(unloadAll.isConnected).toBe(true);
     expect(unloadAll.hidden).toBe(false);
@@ -602,7 +615,7 @@ describe("disk and memory", () => {
     expect(model.sent).toEqual([{ action: "download", id: "m1" }]);
   });
 
-  it("hints when a model does not fit and asks before Load and Download", async () => {
+  it("hints when a model does not fit, asks before Load, and offers no Download that would fail", async () => {
     const tight = { total_memory: 16 * GB, available_memory: 4.2 * GB, free_disk: 2 * GB };
     const { host, model } = view(
       traits({
@@ -619,12 +632,17 @@ describe("disk and memory", () => {
     press(/** @type {Element} */ (one.querySelector('.pw-confirm button[data-action="load"]')));
     expect(model.sent).toEqual([{ action: "load", id: "m1" }]);
     const two = row(host, "m2");
-    expect(two.querySelector(".pw-hint")?.textContent).toContain("needs 4.9 GB disk, 2 GB free");
+    expect(two.querySelector(".pw-hint")?.textContent).toContain(
+      "needs 4.9 GB disk, 2 GB free: free some space first",
+    );
+    expect(button(two, "download").disabled).toBe(true);
     press(button(two, "download"));
     await frame();
     expect(model.sent.length).toBe(1);
-    press(/** @type {Element} */ (two.querySelector('.pw-confirm button[data-action="download"]')));
-    expect(model.sent.at(-1)).toEqual({ action: "download", id: "m2" });
+    expect(two.querySelector(".pw-confirm")).toBeNull(); // no "Download anyway": it would fail
+    model.set("_resources", { ...tight, free_disk: 20 * GB }); // space freed
+    await frame();
+    expect(button(two, "download").disabled).toBe(false);
     // memory freed elsewhere: the hint goes, Load no longer asks
     model.set("_resources", { ...tight, available_memory: 20 * GB });
     await frame();
@@ -668,9 +686,9 @@ describe("sort, group, filter, add", () => {
     await frame();
     expect(model.get("_view")).toEqual({ sort: "size", group: true });
     expect([...host.querySelectorAll(".pw-section-title")].map((h) => h.textContent)).toEqual([
-      "On device",
-      "Available",
-      "Cloud",
+      "On device (1)",
+      "Available (1)",
+      "Cloud (1)",
     ]);
     expect(order(host)).toEqual(["s", "b", "c"]);
     // another view (or Python) changes _view: this view follows
@@ -696,7 +714,7 @@ describe("sort, group, filter, add", () => {
     expect(filter.value).toBe("");
     expect(order(host)).toEqual(["b", "c", "s"]);
     expect(empty.hidden).toBe(true);
-    expect(host.querySelector(".pw-count")?.textContent).toBe("3 of 3 models");
+    expect(host.querySelector(".pw-count span")?.textContent).toBe("3 of 3 models");
   });
 
   it("shows the Add model form only where the server accepts sources", async () => {

@@ -17,6 +17,7 @@ from .output import (
     model_record,
     resume_hint,
     size,
+    sort_models,
 )
 from .runtime import cmd_install_ollama, runtime_line
 
@@ -38,7 +39,7 @@ def _model(client: PiecesClient, model_id: str) -> Model:
 
 
 def cmd_list(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
-    models = client.models()
+    models = sort_models(client.models(), getattr(args, "sort", "name"))
     if args.filter:
         needle = args.filter.casefold()
         models = [m for m in models if needle in _haystack(m)]
@@ -48,7 +49,7 @@ def cmd_list(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
         out.lines([clean(m.id) for m in models])
     else:
         rows = [(m.name, m.id, size(m.bytes), size(m.ram), m.state) for m in models]
-        out.table(("NAME", "ID", "SIZE", "RAM", "STATE"), rows)
+        out.table(("NAME", "ID", "SIZE", "RAM", "STATE"), rows, right=(2, 3), shrink=0)
     return 0
 
 
@@ -152,20 +153,27 @@ def cmd_unload(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     return 0
 
 
-def cmd_rm(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
+def cmd_delete(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
     if not args.yes and not sys.stdin.isatty():
         raise CliFailure(
             "rm asks before deleting: pass --yes when there is no terminal", EXIT_USAGE
         )
     model = _model(client, args.id)
+    partial = model.raw.get("partialBytes")
+    partial = partial if isinstance(partial, int) and partial > 0 else 0
+    if not (model.downloaded or model.downloading or partial):
+        out.say(f"{clean(model.id)}: nothing on disk to delete")
+        out.data({**model_record(model), "result": None})
+        return 0
     if not args.yes:
         question = (
             f"Delete the weights of {clean(model.name)} ({clean(model.id)}, {size(model.bytes)})?"
         )
         if not out.confirm(question):
             raise CliFailure("nothing deleted")
-    result = client.delete_weights(model.id)
-    out.say(f"{clean(model.id)}: weights deleted")
+    result = client.delete(model.id)
+    what = "weights" if model.downloaded else f"partial download ({size(partial)})"
+    out.say(f"{clean(model.id)}: {what} deleted")
     out.data({**model_record(client.model(model.id)), "result": result})
     return 0
 
@@ -229,7 +237,8 @@ COMMANDS = {
     "cancel": cmd_cancel,
     "load": cmd_load,
     "unload": cmd_unload,
-    "rm": cmd_rm,
+    "delete": cmd_delete,
+    "rm": cmd_delete,  # the Unix habit: an alias of delete
     "status": cmd_status,
     "install-ollama": cmd_install_ollama,
 }

@@ -89,13 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help, parents=[common])
-        return p
+    def command(name: str, help: str, aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=help, description=help, parents=[common], aliases=list(aliases)
+        )
 
     p = command("list", "list the models: name, id, size, RAM, state")
     p.add_argument(
         "filter", nargs="?", help="show only models whose id, name or family has this text"
+    )
+    p.add_argument(
+        "--sort",
+        choices=("name", "size", "ram", "state"),
+        default="name",
+        help="order as the widget sorts: name (default), size or ram (largest first), state",
     )
     command("show", "one model in detail").add_argument("id")
     p = command("pull", "download models, with a progress bar each (Ctrl-C cancels)")
@@ -106,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("unload", "free a model's memory (or every model's with --all)")
     p.add_argument("id", nargs="?")
     p.add_argument("--all", action="store_true", help="unload every loaded model")
-    p = command("rm", "delete a model's downloaded weights (asks first)")
+    p = command("delete", "delete a model's downloaded weights (asks first)", aliases=["rm"])
     p.add_argument("id")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask")
     p = command("ensure", "download what is missing (and load with --load); idempotent")
@@ -186,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger("pieces_widget.cli").error("internal error", exc_info=True)
             out.error(f"internal error: {type(exc).__name__}: {exc}")
             return EXIT_FAILED
+        status = getattr(exc, "status", None)
+        if status is not None:  # the message says it in words; the code is for -v
+            logging.getLogger("pieces_widget.cli").info("Pieces OS answered HTTP %s", status)
         out.error(str(exc))
         return code
 

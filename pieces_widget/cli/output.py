@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,44 @@ def size(n: int | None) -> str:
     from ..core.models import readable_bytes
 
     return "-" if n is None else readable_bytes(n)
+
+
+SORTS = ("name", "size", "ram", "state")
+
+
+def name_key(name: str) -> str:
+    """The widget's sort key for names (js/src/catalog.js nameKey): case and accents folded,
+    numbers by value ("Model 2" before "Model 10")."""
+    folded = "".join(
+        c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)
+    ).lower()
+    return re.sub(r"\d+", lambda m: m.group().rjust(12, "0"), folded)
+
+
+def _state_rank(model: Model) -> int:
+    """Loaded first, then downloading, on device, available, cloud (as the widget sorts)."""
+    if model.loaded:
+        return 0
+    if model.downloading:
+        return 1
+    if model.cloud:
+        return 4
+    return 2 if model.downloaded else 3
+
+
+def sort_models(models: Iterable[Model], by: str = "name") -> list[Model]:
+    """``models`` in the widget's order for ``by`` (sizes and RAM biggest first, ties by name)."""
+    keys = {
+        "name": lambda m: (name_key(m.name),),
+        "size": lambda m: (-(m.bytes if m.bytes is not None else -1), name_key(m.name)),
+        "ram": lambda m: (-(m.ram if m.ram is not None else -1), name_key(m.name)),
+        "state": lambda m: (_state_rank(m), name_key(m.name)),
+    }
+    return sorted(models, key=keys.get(by, keys["name"]))
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 def resume_hint(model: Model) -> str:
@@ -106,16 +146,34 @@ class Output:
             self.stdout.write("\n")
             self.stdout.flush()
 
-    def table(self, header: Sequence[str] | None, rows: Sequence[Sequence[str]]) -> None:
+    def table(
+        self,
+        header: Sequence[str] | None,
+        rows: Sequence[Sequence[str]],
+        right: Iterable[int] = (),
+        shrink: int | None = None,
+    ) -> None:
+        """Columns two spaces apart; those in ``right`` right-aligned (sizes). When the table is
+        wider than the terminal (80 columns when there is none), column ``shrink`` is cut
+        with "…" (never below 12 characters) so that no line wraps."""
         rows = [[clean(cell) for cell in row] for row in rows]
         if header is not None:
             rows.insert(0, list(header))
         if not rows:
             return
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+        columns = len(rows[0])
+        widths = [max(len(row[i]) for row in rows) for i in range(columns)]
+        room = shutil.get_terminal_size((80, 24)).columns - 1  # a full last column wraps
+        over = sum(widths) + 2 * (columns - 1) - room
+        if shrink is not None and over > 0:
+            widths[shrink] = max(12, widths[shrink] - over)
+            for row in rows:
+                row[shrink] = _fit(row[shrink], widths[shrink])
+        right = set(right)
         self.lines(
             "  ".join(
-                [*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]
+                cell.rjust(w) if i in right else (cell if i == columns - 1 else cell.ljust(w))
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
             ).rstrip()
             for row in rows
         )

@@ -6,6 +6,7 @@ ids are quoted into paths, so an id is never a path.
 
 from __future__ import annotations
 
+import os
 import platform
 import threading
 from collections.abc import Collection, Iterator, Mapping
@@ -27,6 +28,7 @@ from .calls import (
     Calls,
     read_body,
 )
+from .deprecation import renamed
 from .discovery import discover
 from .errors import (
     ModelNotFoundError,
@@ -38,6 +40,7 @@ from .errors import (
 from .models import DownloadProgress, JSONTooDeep, Model, check_id, loads, readable_bytes
 
 APPLICATION_NAME = "JUPYTER_HUB"
+TOKEN_ENV, TOKEN_HEADER = "PIECES_SERVER_TOKEN", "X-Pieces-Server-Token"
 
 
 def _platform() -> str:
@@ -71,11 +74,11 @@ def _status_error(answer: Answer, model_id: str | None) -> Exception:
         return ModelNotFoundError(model_id)
     if status == 401:
         return PiecesServerError(
-            status, text, "Pieces OS says you are not signed in (HTTP 401): sign in to Pieces OS"
+            status, text, "Pieces OS says you are not signed in: sign in to Pieces OS, then retry"
         )
     if status == 593:
         return PiecesServerError(
-            status, text, "Pieces OS needs an update (HTTP 593): update Pieces OS, then retry"
+            status, text, "Pieces OS needs an update: update Pieces OS, then retry"
         )
     return PiecesServerError(status, text)
 
@@ -125,6 +128,8 @@ class PiecesClient:
         self.session = calls.session()
         self.session.trust_env = False  # Pieces OS is on loopback: never through a proxy
         self.session.headers["User-Agent"] = f"pieces-widget/{__version__}"
+        if token := os.environ.get(TOKEN_ENV):  # a reference server started with --allow-remote
+            self.session.headers[TOKEN_HEADER] = token
         self._lock = threading.Lock()
         self._connected = False
 
@@ -343,7 +348,7 @@ class PiecesClient:
         data = self._json("POST", "/model/update", json=whole, model_id=model_id)
         return Model.from_json(data)
 
-    def delete_weights(self, model_id: str) -> dict[str, Any]:
+    def delete(self, model_id: str) -> dict[str, Any]:
         """Delete the downloaded weights (and any partial file): ``ModelDeleteCacheOutput``."""
         check_id(model_id)
         path = f"/models/{quote(model_id, safe='')}/delete/cache"
@@ -365,7 +370,7 @@ class PiecesClient:
         except ValueError as exc:
             raise PiecesServerError(200, str(data)[:200], f"unexpected answer: {exc}") from None
 
-    def delete_model(self, model_id: str) -> None:
+    def remove(self, model_id: str) -> None:
         """Remove a custom model (``POST /models/{id}/delete``; custom models only)."""
         check_id(model_id)
         self.request("POST", f"/models/{quote(model_id, safe='')}/delete", model_id=model_id)
@@ -415,6 +420,10 @@ class PiecesClient:
         from .progress import iterate_progress
 
         return iterate_progress(self, model_id, timeout=timeout)
+
+    # One verb per operation (issue 16): the old names, for one release.
+    delete_weights = renamed("delete_weights", "delete")
+    delete_model = renamed("delete_model", "remove")
 
     def close(self) -> None:
         """Cut every call in flight (their threads return at once) and close the sockets."""

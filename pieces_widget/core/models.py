@@ -10,6 +10,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 # Download status strings, exactly as on the wire (ModelDownloadProgressStatusEnum).
@@ -100,14 +101,22 @@ def _byte_value(descriptor: Any) -> int | None:
     return int(value)
 
 
-def readable_bytes(n: int) -> str:
-    """``1536`` -> ``"1.5 KB"`` (decimal units, as Pieces OS writes them)."""
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(size) < 1000 or unit == "TB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    raise AssertionError("unreachable")
+_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def readable_bytes(n: float) -> str:
+    """``1536`` -> ``"1.5 KB"``, ``100_700_000`` -> ``"101 MB"``: decimal units, one decimal
+    below 100 and none above, a trailing ``.0`` dropped. The widget's formatBytes (js/src/
+    format.js) says the same; both are tested on tests/cases/readable_bytes.json."""
+    value = float(n)
+    unit = 0
+    while abs(value) >= 1000 and unit < len(_UNITS) - 1:
+        value /= 1000
+        unit += 1
+    # half away from zero on the exact value, as JavaScript's toFixed and Math.round do
+    digits = 0 if unit == 0 or abs(value) >= 99.95 else 1
+    text = str(Decimal(value).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
+    return f"{text.removesuffix('.0')} {_UNITS[unit]}"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from typing import NoReturn, Protocol
 import websocket
 from websocket._abnf import continuous_frame, frame_buffer
 
+from .client import TOKEN_HEADER
 from .errors import ModelNotFoundError, PiecesConnectionError, PiecesError
 from .models import (
     CANCELED,
@@ -335,7 +336,7 @@ class ProgressStream:
         try:
             ws.settimeout(self.client.timeout[1])  # the handshake is a request: read timeout
             url = self.client.ws_url(self.client.model_path(self.model_id, "download/progress"))
-            ws.connect(url, suppress_origin=True)
+            ws.connect(url, suppress_origin=True, header=_token_header(self.client))
         except websocket.WebSocketBadStatusException as exc:
             if exc.status_code == 410:
                 self._finish(FAILED, str(ModelNotFoundError(self.model_id)))
@@ -525,3 +526,10 @@ def iterate_progress(
                 return
     finally:
         stream.stop()
+
+
+def _token_header(client: ModelSource) -> list[str]:
+    """The reference server's token (``--allow-remote``), if the client sends one."""
+    session = getattr(client, "session", None)
+    token = session.headers.get(TOKEN_HEADER) if session is not None else None
+    return [f"{TOKEN_HEADER}: {token}"] if token else []

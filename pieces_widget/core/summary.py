@@ -56,17 +56,23 @@ class Summary:
     free_disk: int | None
 
     def __str__(self) -> str:
-        parts = [
-            f"On device {self.on_device} model{'s' if self.on_device != 1 else ''}",
-            readable_bytes(self.on_device_bytes),
-            f"Loaded {self.loaded}",
-        ]
-        ram = f"{readable_bytes(self.loaded_ram)} RAM"
-        if self.total_memory is not None:
-            ram += f" of {readable_bytes(self.total_memory)}"
-        parts.append(ram)
+        """What each number is, as the widget's header says it (js/src/state.js summarize):
+        "Disk: 3 models, 185 MB · 64.7 GB free · Memory: 1 model loaded, 33.6 MB of 25.3 GB"."""
+        if self.on_device:
+            many = "s" if self.on_device != 1 else ""
+            parts = [f"Disk: {self.on_device} model{many}, {readable_bytes(self.on_device_bytes)}"]
+        else:
+            parts = ["No models on this device yet"]
         if self.free_disk is not None:
             parts.append(f"{readable_bytes(self.free_disk)} free")
+        if self.loaded:
+            many = "s" if self.loaded != 1 else ""
+            memory = f"Memory: {self.loaded} model{many} loaded, {readable_bytes(self.loaded_ram)}"
+            if self.total_memory is not None:
+                memory += f" of {readable_bytes(self.total_memory)}"
+        else:
+            memory = "Memory: no model loaded"
+        parts.append(memory)
         return " · ".join(parts)
 
     def __repr__(self) -> str:

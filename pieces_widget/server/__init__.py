@@ -1,7 +1,7 @@
 """The reference Pieces-OS-compatible model server (needs the ``server`` extra: aiohttp, filelock).
 
 Run it with ``python -m pieces_widget.server --port 39300 --data-dir DIR``. Its modules are
-imported on first use, so ``pieces_widget.server.catalog`` and ``extra`` load without the extra.
+imported on first use, so this package, ``extra`` and ``supervise`` load without the extra.
 """
 
 from __future__ import annotations

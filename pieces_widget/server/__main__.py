@@ -22,7 +22,8 @@ with exit_if_missing():  # without the server extra: one line that says what to 
     from .habits import FRAME_INTERVAL, POS_VERSION, Habits, build_habits
     from .lock import DataDirBusy, DataDirLock
     from .ollama import OLLAMA_VERSION, OllamaOptions
-    from .sources import SourceOptions, disk_error
+    from .remote import TOKEN_ENV, TOKEN_FILE, bind_refusal, require_token
+    from .sources import TOKEN_HEADER, SourceOptions, disk_error
 
 log = logging.getLogger("pieces_widget.server")
 ACCESS_LOG = '%a "%r" %s %b Range:%{Range}i'
@@ -81,6 +82,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=defaults.backoff,
         help="seconds before the first retry; doubles each retry, at most 30 s (default 1)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help=(
+            "allow a non-loopback --host (e.g. 0.0.0.0); every request then needs the token "
+            f"in the {TOKEN_HEADER} header (env {TOKEN_ENV}, else DATA_DIR/{TOKEN_FILE})"
+        ),
     )
     parser.add_argument("--quiet", action="store_true", help="no access log")
     _add_habits(parser)
@@ -198,6 +207,8 @@ def habits_of(args: argparse.Namespace) -> Habits:
 
 
 async def serve(args: argparse.Namespace) -> None:
+    if (refusal := bind_refusal(args.host, args.allow_remote)) is not None:
+        sys.exit(f"error: {refusal}")  # before any socket exists
     lock = DataDirLock(args.data_dir)
     try:
         lock.acquire()
@@ -208,6 +219,7 @@ async def serve(args: argparse.Namespace) -> None:
             sys.exit(f"error: cannot use data directory {lock.data_dir}: {disk_error(exc, 'it')}")
         # Nothing can be written there, so nothing to guard: serve what is on disk.
         log.warning("data directory %s is read-only: downloads and edits will fail", lock.data_dir)
+    token, about_token = require_token(lock.data_dir) if args.allow_remote else (None, "")
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -224,9 +236,13 @@ async def serve(args: argparse.Namespace) -> None:
     except CatalogError as exc:
         sys.exit(f"error: {exc}")
     options = SourceOptions(
-        stall_timeout=args.stall_timeout, retries=args.retries, backoff=args.retry_backoff
+        stall_timeout=args.stall_timeout,
+        retries=args.retries,
+        backoff=args.retry_backoff,
+        own_origins=frozenset({base_url}),  # hub blobs are fetched from this server
+        token=token,
     )
-    policy = AccessPolicy.build(args.allow_host, args.allow_origin)
+    policy = AccessPolicy.build(args.allow_host, args.allow_origin, token)
     try:
         app = create_app(
             args.data_dir,
@@ -247,6 +263,8 @@ async def serve(args: argparse.Namespace) -> None:
     await runner.setup()
     await web.SockSite(runner, sock).start()
     print(f"pieces_widget.server: listening on {base_url} ({len(catalog)} models)", flush=True)
+    if token is not None:
+        print(f"pieces_widget.server: {about_token}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -9,17 +9,14 @@ without ``sha256`` the first complete download is accepted and its digest record
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import CatalogEntry, Source, byte_descriptor, with_defaults
+from .catalog import CatalogEntry, Source, byte_descriptor, parse_source, with_defaults
 from .fields import READ_ONLY, FieldError, editable_fields, timestamp
+from .sources import MAX_SIZE
 
 MAX_CUSTOM_MODELS = 1000
-MAX_URL = 2048
-MAX_SIZE = 1 << 50  # 1 PiB: anything bigger is a typo
-SOURCE_KEYS = ("url", "sha256", "bytes")
 
 
 @dataclass(frozen=True)
@@ -28,26 +25,6 @@ class Seed:
     url: str | None  # None for a cloud model
     sha256: str | None
     bytes: int | None  # None: ask the source
-
-
-def check_url(url: Any) -> str:
-    if not isinstance(url, str) or len(url) > MAX_URL:
-        raise FieldError(f"source 'url' must be a string of at most {MAX_URL} characters")
-    if not re.match(r"^https?://[^/?#\s]+", url, re.IGNORECASE) or any(c.isspace() for c in url):
-        raise FieldError(f"source 'url' must be an http(s) URL, got {url[:80]!r}")
-    return url
-
-
-def check_size(size: Any) -> int:
-    if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_SIZE:
-        raise FieldError("source 'bytes' must be a positive integer")
-    return size
-
-
-def check_sha256(digest: Any) -> str:
-    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
-        raise FieldError("source 'sha256' must be 64 hex digits")
-    return digest.lower()
 
 
 def _ram(value: Any) -> dict[str, Any]:
@@ -84,13 +61,8 @@ def parse_seed(body: Any) -> Seed:
             'a local model needs a \'source\': {"url": "https://...", "sha256": optional,'
             ' "bytes": optional}'
         )
-    unknown = sorted(set(source) - set(SOURCE_KEYS))
-    if unknown:
-        raise FieldError(f"source has unknown keys {unknown[:5]}; allowed: {list(SOURCE_KEYS)}")
-    url = check_url(source.get("url"))
-    digest = None if source.get("sha256") in (None, "") else check_sha256(source["sha256"])
-    size = None if source.get("bytes") is None else check_size(source["bytes"])
-    return Seed(model, url, digest, size)
+    fields = parse_source(source)
+    return Seed(model, fields.url, fields.sha256, fields.bytes)
 
 
 def created_entry(model_id: str, raw: Any) -> CatalogEntry | None:
@@ -106,9 +78,10 @@ def created_entry(model_id: str, raw: Any) -> CatalogEntry | None:
         model["id"] = model_id
         if model["cloud"]:
             return CatalogEntry(model=model, source=None, created=True)
-        src = raw["source"]
-        digest = None if src.get("sha256") is None else check_sha256(src["sha256"])
-        source = Source(check_url(src["url"]), digest, check_size(src["bytes"]))
+        fields = parse_source(raw["source"])
+        if fields.url is None or fields.bytes is None:
+            return None
+        source = Source(fields.url, fields.sha256, fields.bytes)
     except (FieldError, KeyError, TypeError, AttributeError):
         return None
     model["bytes"] = byte_descriptor(source.bytes)

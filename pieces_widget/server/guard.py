@@ -6,12 +6,15 @@
   a page on any other site can neither POST (even a "simple" request that needs no preflight)
   nor open the progress WebSocket. Requests without ``Origin`` (scripts, SDKs) pass.
 - A request body must be ``application/json`` (415 otherwise): no ``text/plain`` form posts.
+- With a ``token`` (``--allow-remote``: see ``remote.py``) every request needs it in the
+  ``X-Pieces-Server-Token`` header (403 otherwise), compared in constant time.
 
 Allowed origins also get CORS headers and preflight answers, so a trusted web app can call.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import os
 from collections.abc import Awaitable, Callable, Iterable
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
+from .sources import TOKEN_HEADER
 
 HOSTS_ENV = "PIECES_SERVER_ALLOW_HOSTS"
 ORIGINS_ENV = "PIECES_SERVER_ALLOW_ORIGINS"
@@ -61,13 +66,26 @@ def normalize_origin(origin: str) -> str:
 class AccessPolicy:
     allow_hosts: frozenset[str] = frozenset()
     allow_origins: frozenset[str] = frozenset()
+    token: str | None = None  # required from every client when set
 
     @classmethod
-    def build(cls, hosts: Iterable[str] = (), origins: Iterable[str] = ()) -> AccessPolicy:
-        """From command-line values plus the environment variables."""
+    def build(
+        cls, hosts: Iterable[str] = (), origins: Iterable[str] = (), token: str | None = None
+    ) -> AccessPolicy:
+        """From command-line values plus the environment variables. With a token, any Host is
+        accepted: the Host check stops DNS rebinding, which cannot send the token."""
+        hosts = [*hosts, *_env_list(HOSTS_ENV), *(["*"] if token else [])]
         return cls(
-            frozenset(h.strip().lower().strip("[]") for h in [*hosts, *_env_list(HOSTS_ENV)]),
+            frozenset(h.strip().lower().strip("[]") for h in hosts),
             frozenset(normalize_origin(o) for o in [*origins, *_env_list(ORIGINS_ENV)]),
+            token,
+        )
+
+    def token_ok(self, header: str | None) -> bool:
+        if self.token is None:
+            return True
+        return header is not None and hmac.compare_digest(
+            header.encode("utf-8", "surrogateescape"), self.token.encode()
         )
 
     def host_ok(self, header: str | None) -> bool:
@@ -112,6 +130,11 @@ def guard_middleware(policy: AccessPolicy) -> Middleware:
             )
         if origin is not None and request.method == "OPTIONS":  # CORS preflight
             response: web.StreamResponse = web.Response(status=204)
+        elif not policy.token_ok(request.headers.get(TOKEN_HEADER)):
+            return _forbidden(
+                f"forbidden: this server takes requests from other machines, so each needs its "
+                f"token in the {TOKEN_HEADER} header (clients read it from PIECES_SERVER_TOKEN)"
+            )
         elif _has_body(request) and request.content_type != "application/json":
             return web.Response(
                 status=415,
@@ -128,7 +151,7 @@ def guard_middleware(policy: AccessPolicy) -> Middleware:
             response.headers["Vary"] = "Origin"
             if request.method == "OPTIONS":
                 response.headers["Access-Control-Allow-Methods"] = "GET, POST"
-                response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+                response.headers["Access-Control-Allow-Headers"] = f"Content-Type, {TOKEN_HEADER}"
         return response
 
     return guard

@@ -9,14 +9,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import random
 import re
+import tempfile
 import time
+from email.utils import formatdate
 from pathlib import Path
 
 from aiohttp import web
 
+from .atomic import atomic_write, read_small, regular_size
+
 BLOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+DIGEST = re.compile(r"[0-9a-f]{64}")
 _GEN_CHUNK = 1 << 20
 
 
@@ -29,30 +35,39 @@ def blob_path(hub_dir: Path, name: str) -> Path:
 def ensure_blob(hub_dir: Path, name: str, size: int) -> str:
     """Create ``name`` with ``size`` deterministic pseudo-random bytes if missing; return sha256.
 
-    The digest is cached next to the blob so a restart does not hash it again. OSError when the
-    disk says no (full, read-only).
+    The digest is cached next to the blob so a restart does not hash it again. Both are written
+    whole or not at all and never through a symlink (see ``atomic``): the blob first, then its
+    digest, so a digest on disk always describes a complete blob. A cache that does not read as
+    a digest (empty after a crash, a symlink, garbage) is never trusted: the blob is made again.
+    OSError when the disk says no (full, read-only).
     """
     path = blob_path(hub_dir, name)
     digest_path = path.with_name(path.name + ".sha256")
-    if path.exists() and path.stat().st_size == size and digest_path.exists():
-        return digest_path.read_text().strip()
+    cached = read_small(digest_path, 128)
+    digest = cached.decode("ascii", "replace").strip() if cached is not None else ""
+    if regular_size(path) == size and DIGEST.fullmatch(digest):
+        return digest
     hub_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"pieces-widget-hub:{name}")
     hasher = hashlib.sha256()
-    tmp = path.with_name(path.name + ".tmp")
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=hub_dir)
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o644)  # served to anyone who asks anyway
             left = size
             while left:
                 chunk = rng.randbytes(min(_GEN_CHUNK, left))
                 hasher.update(chunk)
                 f.write(chunk)
                 left -= len(chunk)
-        tmp.replace(path)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
     finally:  # a full disk leaves no half blob behind
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
     digest = hasher.hexdigest()
-    digest_path.write_text(digest + "\n")
+    atomic_write(digest_path, (digest + "\n").encode(), mode=0o644)
     return digest
 
 
@@ -84,9 +99,10 @@ def hub_routes(hub_dir: Path, rate: float) -> list[web.RouteDef]:
             path = blob_path(hub_dir, request.match_info["name"])
         except ValueError:
             raise web.HTTPNotFound(text="no such blob") from None
-        if path.suffix in (".sha256", ".tmp") or not path.is_file():
+        size = regular_size(path)  # a symlink planted in the hub is not a blob
+        if path.suffix in (".sha256", ".tmp") or size is None:
             raise web.HTTPNotFound(text="no such blob")
-        _parse_range(request.headers.get("Range"), path.stat().st_size)  # 416 for a bad one
+        _parse_range(request.headers.get("Range"), size)  # 416 for a bad one
         if rate <= 0:
             return web.FileResponse(path)  # sendfile, Range handled by aiohttp
         return await _serve_throttled(request, path, rate)
@@ -95,13 +111,21 @@ def hub_routes(hub_dir: Path, rate: float) -> list[web.RouteDef]:
 
 
 async def _serve_throttled(request: web.Request, path: Path, rate: float) -> web.StreamResponse:
-    size = path.stat().st_size
+    st = path.stat()
+    size = st.st_size
+    etag = f'"{st.st_mtime_ns:x}-{size:x}"'  # as aiohttp's FileResponse makes it
+    last_modified = formatdate(st.st_mtime, usegmt=True)
     byte_range = _parse_range(request.headers.get("Range"), size)
+    if_range = request.headers.get("If-Range")
+    if byte_range and if_range is not None and if_range.strip() not in (etag, last_modified):
+        byte_range = None  # the client holds another version: the whole blob
     start, end = byte_range or (0, size)
     response = web.StreamResponse(status=206 if byte_range else 200)
     response.content_length = end - start
     response.content_type = "application/octet-stream"
     response.headers["Accept-Ranges"] = "bytes"
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = last_modified
     if byte_range:
         response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     await response.prepare(request)

@@ -23,7 +23,8 @@ from .catalog import Source
 from .hub import ensure_blob
 from .sources import SourceOptions, disk_error
 from .store import atomic_write_json
-from .transfers import Transfer, Transfers
+from .transfer import Transfer
+from .transfers import Transfers
 
 log = logging.getLogger("pieces_widget.server")
 OLLAMA_VERSION = "0.6.2"

@@ -17,7 +17,8 @@ from aiohttp import web
 from ..core.models import IN_PROGRESS, RESET, TERMINAL_STATUSES, UNKNOWN
 from .habits import INITIALIZED_EVERY, Habits
 from .sockets import Enders, ended, serve_socket, until
-from .transfers import Transfer, Transfers
+from .transfer import Transfer
+from .transfers import Transfers
 
 
 async def progress_socket(

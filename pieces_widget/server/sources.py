@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import errno
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
+import yarl
 
 MAX_REDIRECTS = 10
+TOKEN_HEADER = "X-Pieces-Server-Token"
+MAX_SIZE = 1 << 50  # 1 PiB: a bigger model file is a typo or a lie
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -24,9 +27,26 @@ class SourceOptions:
     backoff: float = 1.0  # first wait between tries; doubles each retry
     backoff_max: float = 30.0
     connect_timeout: float = 10.0
+    # This server's own origins (``http://host:port``) and the token its requests need
+    # (``--allow-remote``): it fetches its hub blobs from itself. No other source sees it.
+    own_origins: frozenset[str] = frozenset()
+    token: str | None = None
 
     def delay(self, attempt: int) -> float:
         return min(self.backoff * 2 ** (attempt - 1), self.backoff_max)
+
+    def headers_for(self, url: str) -> dict[str, str]:
+        """Extra request headers for a source at ``url``: the token, for this server only."""
+        if self.token is None or _origin(url) not in self.own_origins:
+            return {}
+        return {TOKEN_HEADER: self.token}
+
+
+def _origin(url: str) -> str:
+    try:
+        return str(yarl.URL(url).origin())
+    except ValueError:
+        return ""
 
 
 def session_factory(options: SourceOptions) -> Callable[[], aiohttp.ClientSession]:
@@ -34,6 +54,9 @@ def session_factory(options: SourceOptions) -> Callable[[], aiohttp.ClientSessio
         return aiohttp.ClientSession(
             read_bufsize=4 << 20,
             auto_decompress=False,
+            # aiohttp asks for gzip/deflate by default, and we store bodies as they come: a
+            # compressed body would become the weights. Ask for the bytes themselves, as curl -o.
+            headers={"Accept-Encoding": "identity"},
             trust_env=False,
             timeout=aiohttp.ClientTimeout(
                 total=None,
@@ -54,7 +77,16 @@ class SourceError(Exception):
 
 
 def status_error(status: int, reason: str | None) -> SourceError:
-    text = f"source answered HTTP {status}{f' {reason}' if reason else ''}"
+    """In words with the next step: "the source answered 404 Not Found: check the URL"."""
+    if status in (404, 410):
+        step = "check the URL"
+    elif status in (401, 403):
+        step = "the source needs a sign-in: use a public URL"
+    elif status >= 500 or status == 429:
+        step = "the source is down or busy: retry later"
+    else:
+        step = "check the URL"
+    text = f"the source answered {status}{f' {reason}' if reason else ''}: {step}"
     return SourceError(text, retry=status in RETRY_STATUSES)
 
 
@@ -101,24 +133,55 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def check_identity(headers: Mapping[str, str]) -> None:
+    """Refuse a body the source encoded although we asked for ``identity``: its bytes are not
+    the file's."""
+    encoding = headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise SourceError(
+            f"the source sent encoded data (Content-Encoding: {_short(encoding, 40)}) "
+            "though asked for the file as is"
+        )
+
+
+def check_announced(size: int) -> int:
+    """A size a source announced, if this server can hold it; SourceError otherwise."""
+    if size <= 0:
+        raise SourceError("the source says its file is empty (0 bytes)")
+    if size > MAX_SIZE:
+        raise SourceError(
+            f"the source announces {size} bytes, more than the {MAX_SIZE} (1 PiB) this server "
+            "accepts"
+        )
+    return size
+
+
 def content_range_start(header: str | None) -> int | None:
     match = re.match(r"bytes (\d+)-\d+/(\d+|\*)", header or "")
     return int(match.group(1)) if match else None
 
 
-async def probe_size(session: aiohttp.ClientSession, url: str, stall_timeout: float) -> int:
+async def probe_size(
+    session: aiohttp.ClientSession,
+    url: str,
+    stall_timeout: float,
+    headers: Mapping[str, str] | None = None,
+) -> int:
     """The size a source announces (HEAD, else a one-byte ranged GET); SourceError otherwise."""
     kwargs = {"max_redirects": MAX_REDIRECTS + 1, "timeout": aiohttp.ClientTimeout(total=30)}
+    extra = dict(headers or {})
     try:
-        async with session.head(url, allow_redirects=True, **kwargs) as response:
-            if response.status == 200 and response.content_length:
-                return response.content_length
-        async with session.get(url, headers={"Range": "bytes=0-0"}, **kwargs) as response:
-            total = re.fullmatch(r"bytes 0-0/(\d+)", response.headers.get("Content-Range", ""))
+        async with session.head(url, allow_redirects=True, headers=extra, **kwargs) as response:
+            if response.status == 200 and response.content_length:  # 0: ask with a GET
+                check_identity(response.headers)
+                return check_announced(response.content_length)
+        async with session.get(url, headers={**extra, "Range": "bytes=0-0"}, **kwargs) as response:
+            check_identity(response.headers)
+            total = re.fullmatch(r"bytes 0-0/(\d{1,20})", response.headers.get("Content-Range", ""))
             if response.status == 206 and total:
-                return int(total.group(1))
-            if response.status == 200 and response.content_length:
-                return response.content_length
+                return check_announced(int(total.group(1)))
+            if response.status == 200 and response.content_length is not None:
+                return check_announced(response.content_length)
             if response.status >= 400:
                 raise status_error(response.status, response.reason)
     except aiohttp.ClientError as exc:

@@ -18,27 +18,28 @@ import anywidget
 import traitlets
 
 from ..core.client import PiecesClient
-from ..core.errors import ModelNotFoundError, PiecesConnectionError, PiecesError
+from ..core.deprecation import renamed
+from ..core.errors import ModelNotFoundError, PiecesError
 from ..core.jobs import DownloadJob
 from ..core.models import COMPLETED, Model, check_id
-from ..core.runtime import NO_API, RuntimeInfo, RuntimeInstall, runtime_info
+from ..core.runtime import NO_API, RuntimeInstall
 from ..core.summary import Summary, machine_resources, summarize
 from . import reprs
+from .commands import dispatch
 from .sync import WidgetState
-from .watch import Ticker, connected_message, connection_message
-from .wire import COMMANDS, SORT_KEYS, Connection, download_entry
+from .watch import ConnectionWatch, Ticker, connection_state
+from .wire import SORT_KEYS, download_entry
 
 log = logging.getLogger("pieces_widget.widget")
 STATIC = Path(__file__).parent.parent / "static"
 # Traits the Python side writes (``_view`` is the browser's: sort and grouping).
 WRITTEN = ("models", "downloads", "connection", "error", "_busy", "_row_errors", "_resources",
            "_capabilities", "_add", "runtime")  # fmt: skip
-HEALTH_TIMEOUT = (1.0, 3.0)  # s (connect, whole call) for the watch's health check
 ID_CHECK_WAIT = 0.5  # s download() waits for the server to say an unlisted id is unknown
 MAX_WATCHERS = 4  # downloads started elsewhere followed live at once; the rest show from the list
 
 
-class ModelManager(anywidget.AnyWidget):
+class ModelManager(ConnectionWatch, anywidget.AnyWidget):
     """Manage the local AI models of Pieces OS from a notebook cell.
 
     ``ModelManager()`` discovers Pieces OS; ``ModelManager(base_url=...)`` or
@@ -92,7 +93,7 @@ class ModelManager(anywidget.AnyWidget):
         self._watch: Ticker | None = None
         self._views: set[str] = set()  # views on the page now: the health watch runs for them
         self._install: RuntimeInstall | None = None
-        self.connection = _connection("connecting", "", "", "")
+        self.connection = connection_state("connecting", "", "", "")
         self._state = WidgetState({name: getattr(self, name) for name in WRITTEN}, self._apply)
         self.on_msg(self._on_command)
         first = self.refresh()
@@ -181,41 +182,6 @@ class ModelManager(anywidget.AnyWidget):
         self._state.put_model(model.raw, ticket)
         return model
 
-    # -- connection --------------------------------------------------------------------------
-    def refresh(self) -> concurrent.futures.Future[list[Model]]:
-        """Reload the model list (and reconnect) in the background."""
-        return self._background(self._refresh)
-
-    def _refresh(self) -> list[Model]:
-        try:
-            version = self.client.version()
-            capabilities = self.client.capabilities()
-            ticket = self._state.ticket()
-            models = self.client.models()
-        except PiecesError as exc:
-            self._disconnected(exc)
-            raise
-        self._last_capabilities = capabilities
-        self._refresh_runtime()
-        reconnected = self._state.get("connection")["state"] != "connected"
-        self._state.set_models([m.raw for m in models], ticket)
-        self._state.set(
-            connection=_connection(
-                "connected",
-                self._base_url(),
-                version,
-                connected_message(version, _server_kind(capabilities), self._base_url()),
-            ),
-            _capabilities={"sources": capabilities.get("sources") is True},
-            _resources=machine_resources(capabilities),
-        )
-        if reconnected:  # row alerts and the last error end when the connection comes back
-            self._state.set(_row_errors={}, error="")
-        for model in models:
-            if model.downloading and not self._closed:
-                self._watch_download(model.id)
-        return models
-
     def _watch_download(self, model_id: str) -> None:
         """Follow a download in flight that this manager did not start (another client, an
         earlier manager): at most ``MAX_WATCHERS`` at once, so a list of thousands downloading
@@ -229,56 +195,6 @@ class ModelManager(anywidget.AnyWidget):
                 return
         with contextlib.suppress(RuntimeError):  # closed meanwhile: nothing to attach
             self._start_job(model_id, attach_only=True)
-
-    def _refresh_runtime(self) -> None:
-        """The Ollama runtime's state now (an install in flight reports its own)."""
-        if self._install is not None and not self._install.done:
-            return
-        try:
-            self._state.set(runtime=runtime_info(self.client.ollama_status()))
-        except PiecesError as exc:  # the list still shows; the runtime is said when it answers
-            log.info("Ollama status: %s", exc)
-
-    def install_runtime(self) -> RuntimeInstall:
-        """Ask Pieces OS to install Ollama, which local models run on (Pieces OS 11+); returns
-        at once: ``.wait()`` gives the final status, the ``runtime`` trait shows the progress."""
-        self._ensure_open()
-        if self._install is not None and not self._install.done:
-            return self._install
-        self._install = RuntimeInstall(self.client, on_update=self._on_runtime)
-        return self._install
-
-    def _on_runtime(self, info: RuntimeInfo) -> None:
-        self._state.set(runtime=info)
-        if info["state"] == "installed" and not self._closed:  # local models can download now
-            self._spawn(lambda: self.refresh())
-
-    def _disconnected(self, exc: PiecesError) -> None:
-        base_url = self._base_url()
-        state = "unreachable" if isinstance(exc, PiecesConnectionError) else "error"
-        self._state.set(
-            connection=_connection(state, base_url, "", connection_message(exc, base_url)),
-            error=str(exc),
-        )
-
-    def _check_connection(self) -> None:
-        """The watch's tick: a cheap health check; a full refresh when the state changed or to
-        pick up other clients' changes (the writer sends only what differs)."""
-        if self._closed:
-            return
-        try:
-            self.client.health(timeout=HEALTH_TIMEOUT)
-        except PiecesError as exc:
-            self._disconnected(exc)
-            return
-        with contextlib.suppress(PiecesError):
-            self._refresh()
-
-    def _base_url(self) -> str:
-        try:
-            return self.client.base_url
-        except PiecesError:
-            return ""
 
     # -- downloads ---------------------------------------------------------------------------
     def _start_job(self, model_id: str, attach_only: bool = False) -> DownloadJob:
@@ -377,13 +293,13 @@ class ModelManager(anywidget.AnyWidget):
         canceled by the server)."""
 
         def delete(i: str) -> Model:
-            self.client.delete_weights(i)
+            self.client.delete(i)
             self._state.set_entry("downloads", i, None)
             return self.client.model(i)
 
         return self._model_action(model_id, "deleting", delete)
 
-    def remove_model(self, model_id: str) -> concurrent.futures.Future[None]:
+    def remove(self, model_id: str) -> concurrent.futures.Future[None]:
         """Remove a custom model (``POST /models/{id}/delete``)."""
         check_id(model_id)
 
@@ -393,7 +309,7 @@ class ModelManager(anywidget.AnyWidget):
             if job is not None:
                 job.stop()  # the server cancels the download; its job has nothing more to say
             ticket = self._state.ticket()
-            self.client.delete_model(model_id)
+            self.client.remove(model_id)
             self._state.drop_model(model_id, ticket)
             for trait in ("downloads", "_row_errors"):
                 self._state.set_entry(trait, model_id, None)
@@ -478,22 +394,6 @@ class ModelManager(anywidget.AnyWidget):
         self._state.flush()  # what ensure did is in the traits when it returns
         return models
 
-    # -- the health watch: runs while a view is on the page --------------------------------
-    def _on_view(self, view_id: Any, is_open: bool) -> None:
-        if not isinstance(view_id, str) or self._closed:
-            return
-        if is_open:
-            self._views.add(view_id)
-        else:
-            self._views.discard(view_id)
-        if self._views and self._watch is None and self._watch_interval is not None:
-            self._watch = Ticker(
-                self._check_connection, self._watch_interval, "pieces-widget-watch"
-            )
-        elif not self._views and self._watch is not None:
-            self._watch.stop(timeout=0)  # never block the kernel: it ends after this tick
-            self._watch = None
-
     def close(self, timeout: float = 2.0) -> None:
         """Stop every thread and socket this manager started, then close the widget. Calls in
         flight are cut, so this returns within ``timeout`` s even while Pieces OS hangs."""
@@ -519,20 +419,15 @@ class ModelManager(anywidget.AnyWidget):
         super().close()
         _forget_file_watch(self)
 
-    # -- commands from the front end (wire.COMMANDS) -----------------------------------------
+    remove_model = renamed("remove_model", "remove")  # the old name, for one release
+
     def _on_command(self, _: Any, content: Any, buffers: Any) -> None:
-        if not isinstance(content, dict) or content.get("action") not in COMMANDS:
-            return
-        action = content["action"]
-        try:
-            COMMAND_TABLE[action](self, content)
-        except (TypeError, ValueError) as exc:  # a bad command from the page: said, not raised
-            if action == "add":
-                self._set_add(error=str(exc))
-            self._state.set(error=str(exc))
-        except ModelNotFoundError as exc:  # a model another client removed: in its row
-            self._state.set(error=str(exc))
-            self._state.set_entry("_row_errors", exc.model_id, str(exc))
+        """A message from the browser (``commands.TABLE`` says which method it calls)."""
+        dispatch(self, content)
+
+    def _install_runtime_in_background(self) -> None:
+        """The Install Ollama button: the request runs off the kernel's main thread."""
+        self._background(self.install_runtime)
 
     # -- reprs for hosts without widgets -----------------------------------------------------
     def __repr__(self) -> str:
@@ -545,35 +440,6 @@ class ModelManager(anywidget.AnyWidget):
         data["text/plain"] = reprs.text_repr(models, connection)
         data["text/html"] = reprs.html_repr(models, connection)
         return bundle
-
-
-def _fields(content: dict[str, Any]) -> dict[str, Any]:
-    fields = content.get("fields")
-    return fields if isinstance(fields, dict) else {}
-
-
-# The browser's messages (``wire.COMMANDS``) -> the public methods that carry them out.
-COMMAND_TABLE: dict[str, Callable[[ModelManager, dict[str, Any]], object]] = {
-    "refresh": lambda mgr, c: mgr.refresh(),
-    "download": lambda mgr, c: mgr.download(c.get("id")),  # type: ignore[arg-type]
-    "cancel": lambda mgr, c: mgr.cancel(c.get("id")),  # type: ignore[arg-type]
-    "load": lambda mgr, c: mgr.load(c.get("id")),  # type: ignore[arg-type]
-    "unload": lambda mgr, c: mgr.unload(c.get("id")),  # type: ignore[arg-type]
-    "details": lambda mgr, c: mgr.details(c.get("id")),  # type: ignore[arg-type]
-    "update": lambda mgr, c: mgr.update_model(
-        c.get("id"),  # type: ignore[arg-type]
-        **{k: v for k, v in _fields(c).items() if k in ("name", "description")},
-    ),
-    "delete": lambda mgr, c: mgr.delete(c.get("id")),  # type: ignore[arg-type]
-    "remove": lambda mgr, c: mgr.remove_model(c.get("id")),  # type: ignore[arg-type]
-    "unload_all": lambda mgr, c: mgr.unload_all(),
-    "add": lambda mgr, c: mgr.add_model(
-        _fields(c).get("name", ""), _fields(c).get("url", ""), _fields(c).get("sha256")
-    ),
-    "view": lambda mgr, c: mgr._on_view(c.get("view"), c.get("open") is True),
-    "install_runtime": lambda mgr, c: mgr._background(mgr.install_runtime),
-}
-assert set(COMMAND_TABLE) == COMMANDS, "wire.COMMANDS and the table agree"
 
 
 def _forget_file_watch(widget: anywidget.AnyWidget) -> None:
@@ -591,12 +457,3 @@ def _forget_file_watch(widget: anywidget.AnyWidget) -> None:
             cells = getattr(func, "__closure__", None) or ()
             if any(getattr(cell, "cell_contents", None) is widget for cell in cells):
                 changed.disconnect(func)  # type: ignore[union-attr]
-
-
-def _server_kind(capabilities: dict[str, Any]) -> str:
-    """ "reference" for pieces_widget.server (its capabilities name it), else "pieces-os"."""
-    return "reference" if capabilities.get("server") == "pieces-widget-reference" else "pieces-os"
-
-
-def _connection(state: str, base_url: str, version: str, message: str) -> Connection:
-    return {"state": state, "base_url": base_url, "version": version, "message": message}  # type: ignore[typeddict-item]

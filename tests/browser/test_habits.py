@@ -72,7 +72,8 @@ def test_the_widget_against_pieces_os_habits(habits_server: ServerProcess, tmp_p
         #    with frames a second apart and ends on Load.
         download_a.click()
         slow_a = row(page, "slow-a")
-        expect(slow_a.get_by_text("Starting…")).to_be_visible(timeout=5_000)
+        expect(slow_a.locator(".pw-progress-text")).to_have_text("Starting…", timeout=5_000)
+        expect(slow_a.locator('[role="status"]').first).to_have_text("Starting…")
         time.sleep(2.0)  # the server's start delay: nothing may end or fail meanwhile
         expect(slow_a.locator('[role="alert"]')).to_have_count(0)
         expect(button(slow_a, "Cancel")).to_be_visible()

@@ -84,9 +84,17 @@ def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess, tmp_path: Pa
         load = _row(page, "demo-gemma-1.1-2b").get_by_role("button", name="Load Gemma 1.1 2B")
         expect(load).to_be_visible(timeout=20_000)
         load.focus()
-        page.keyboard.press("Enter")  # keyboard operable
         unload = _row(page, "demo-gemma-1.1-2b").get_by_role("button", name="Unload Gemma 1.1 2B")
-        expect(unload).to_be_visible(timeout=30_000)
+        # keyboard operable; a button that just changed (Cancel -> Load) ignores keys for a
+        # moment (issue 17: Enter twice on Download must not cancel), so press until it acts
+        deadline = time.monotonic() + 30
+        while not unload.is_visible():
+            assert time.monotonic() < deadline, "Enter on Load did not load"
+            page.keyboard.press("Enter")
+            try:
+                expect(unload).to_be_visible(timeout=1_000)
+            except AssertionError:
+                continue
         unload.click()
         expect(load).to_be_visible(timeout=30_000)
 

@@ -481,7 +481,9 @@ def test_step11_unload_all(live: Live) -> None:
     for model_id in (PHI, CUSTOM):
         live.ensure_downloaded(model_id)
         requests.post(f"{live.server.url}/model/{model_id}/load", timeout=30).raise_for_status()
-    expect(live.widget.locator(".pw-summary")).to_contain_text("Loaded 2", timeout=10_000)
+    expect(live.widget.locator(".pw-summary")).to_contain_text(
+        "Memory: 2 models loaded", timeout=10_000
+    )
     expect(unload_all).not_to_have_attribute("aria-disabled", "true")
     loaded = header_height(live)
     # a loaded model's Delete says it unloads first (trial item 7); Keep leaves it
@@ -495,7 +497,9 @@ def test_step11_unload_all(live: Live) -> None:
     took = wait_for(
         lambda: not any(live.model(m)["loaded"] for m in (PHI, CUSTOM)), 10, "server: both unloaded"
     )
-    expect(live.widget.locator(".pw-summary")).to_contain_text("Loaded 0", timeout=10_000)
+    expect(live.widget.locator(".pw-summary")).to_contain_text(
+        "Memory: no model loaded", timeout=10_000
+    )
     expect(unload_all).to_be_visible()
     expect(unload_all).to_have_attribute("aria-disabled", "true")
     assert focused_action(live) == "unload_all", focused_action(live)
@@ -573,7 +577,7 @@ def test_step13_sort_by_size_and_group(live: Live) -> None:
 
     live.widget.locator('input[data-control="group"]').check()
     sections = live.widget.locator(".pw-list > .pw-section")
-    expect(sections.locator("h3.pw-section-title")).to_have_text(
+    expect(sections.locator("h3.pw-section-title .pw-section-name")).to_have_text(
         ["On device", "Available", "Cloud"]
     )
 
@@ -582,7 +586,7 @@ def test_step13_sort_by_size_and_group(live: Live) -> None:
 
     grouped = {}
     for i in range(sections.count()):
-        title = sections.nth(i).locator("h3.pw-section-title").inner_text()
+        title = sections.nth(i).locator("h3.pw-section-title .pw-section-name").inner_text()
         ids = row_ids(sections.nth(i))
         grouped[title] = ids
         assert {group(models[m]) for m in ids} == {title}, (title, ids)

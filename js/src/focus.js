@@ -1,0 +1,82 @@
+// @ts-check
+/**
+ * Where the focus goes after a draw: what the user asked to focus (an opened confirmation or
+ * Edit form, an added row); else, when the draw took away the focused element (Keep, Delete,
+ * Save, Remove, Clear filter, Add), the row's main button, the next row's when the row is gone,
+ * never <body>.
+ */
+
+/** @typedef {import("./row.js").Row} Row */
+/** @typedef {import("./ui.js").Ui} Ui */
+/** @typedef {{ lostRow: string | null, lostIndex: number, hadFocus: boolean }} Before */
+
+/**
+ * @param {{ root: HTMLElement, rows: Map<string, Row>, ui: Ui, visible: () => string[],
+ *   filter: HTMLElement, addHidden: () => boolean, flashMs: number }} view
+ */
+export function createFocus({ root, rows, ui, visible, filter, addHidden, flashMs }) {
+  /** The row's main button (or its first), to take the focus. @param {string} id */
+  const mainButton = (id) => {
+    const row = rows.get(id);
+    if (!row?.el.isConnected) return null;
+    return row.buttons.get("main") ?? row.buttons.values().next().value ?? null;
+  };
+  /** Whether the focus is on something of this widget that is still there to use. */
+  const held = () => {
+    const a = document.activeElement;
+    return a instanceof HTMLElement && root.contains(a) && !a.closest("[hidden]");
+  };
+  /** @returns {boolean} the focus went where the user asked */
+  const asked = () => {
+    const want = ui.focus;
+    ui.focus = null;
+    if (want) {
+      const row = rows.get(want.id);
+      const target =
+        want.part === "confirm"
+          ? row?.confirm?.querySelector('button[data-action="keep"]')
+          : row?.edit?.querySelector("input, textarea");
+      if (target instanceof HTMLElement) {
+        target.focus();
+        return true;
+      }
+    }
+    if (ui.added) {
+      const id = ui.added;
+      ui.added = "";
+      const row = rows.get(id);
+      if (row?.el.isConnected) {
+        row.el.scrollIntoView?.({ block: "nearest" }); // (jsdom has none)
+        row.el.classList.add("pw-flash");
+        setTimeout(() => row.el.classList.remove("pw-flash"), flashMs);
+        mainButton(id)?.focus();
+        return true;
+      }
+    }
+    return false;
+  };
+  return {
+    /** Before a draw: the row that holds the focus, and its place in the list. @returns {Before} */
+    before() {
+      const focused = document.activeElement;
+      const hadFocus = focused instanceof HTMLElement && root.contains(focused);
+      const lostRow = hadFocus
+        ? (focused.closest("[data-model-id]")?.getAttribute("data-model-id") ?? null)
+        : null;
+      return { lostRow, lostIndex: lostRow === null ? -1 : visible().indexOf(lostRow), hadFocus };
+    },
+    /** After a draw. @param {Before} was */
+    after({ lostRow, lostIndex, hadFocus }) {
+      if (asked() || !hadFocus || held()) return;
+      /** @type {HTMLElement | null} */
+      let target = null;
+      if (lostRow !== null) {
+        target = mainButton(lostRow);
+        const ids = visible();
+        const next = ids[Math.min(lostIndex, ids.length - 1)];
+        if (!target && next !== undefined) target = mainButton(next);
+      } else target = addHidden() ? filter : null;
+      (target ?? filter).focus();
+    },
+  };
+}
