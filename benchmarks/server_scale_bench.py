@@ -20,14 +20,16 @@ BLOB = 256 * MiB
 SOURCES = 4
 SOURCE_RATE = 100 * MiB
 RUNS = 5  # a run moves 1 GiB in ~2.6 s
-UPDATES = 200
+UPDATES = 2000  # the journal outgrows the 4 MB state about once in 1,400: one rewrite at least
 MODELS = 1000
+CREATED = {"value": "2024-05-01T12:00:00+00:00"}
 
 
 @contextlib.contextmanager
 def hubs_and_server(tmp: Path) -> Iterator[tuple[ServerProcess, list[str]]]:
     """``SOURCES`` hubs, each serving its own blob at ``SOURCE_RATE``, and a server whose models
     ``m0``... download from them; yields the server and the blob URLs."""
+    tmp.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         entries, urls = [], []
         for i in range(SOURCES):
@@ -44,9 +46,10 @@ def hubs_and_server(tmp: Path) -> Iterator[tuple[ServerProcess, list[str]]]:
         yield server, urls
 
 
-def parallel_downloads(tmp: Path) -> Row:
+def parallel_downloads(tmp: Path) -> list[Row]:
     """Aggregate MiB/s of four transfers at once (stream + sha256 + fsync + rename each) against
-    four ``curl -o`` processes started together on the same four sources."""
+    four ``curl -o`` started together on the same four sources, and four ``curl -o`` each
+    followed by an fsync of its file (the same durability as ours)."""
     with hubs_and_server(tmp / "parallel") as (server, urls):
         outs = [tmp / f"curl{i}.bin" for i in range(SOURCES)]
         session = requests.Session()
@@ -63,9 +66,11 @@ def parallel_downloads(tmp: Path) -> Row:
                         pending.discard(i)
                 time.sleep(0.01)
 
-        def curl() -> None:
+        def curl(durable: bool = False) -> None:
+            then_fsync = ' && python3 -c "import os,sys; os.fsync(os.open(sys.argv[1], 0))" "$1"'
+            script = 'curl -s -o "$1" "$2"' + (then_fsync if durable else "")
             procs = [
-                subprocess.Popen(["curl", "-s", "-o", str(out), url])
+                subprocess.Popen(["bash", "-c", script, "curl", str(out), url])
                 for out, url in zip(outs, urls, strict=True)
             ]
             assert all(p.wait() == 0 for p in procs)
@@ -77,21 +82,28 @@ def parallel_downloads(tmp: Path) -> Row:
                 out.unlink(missing_ok=True)
             subprocess.run(["sync"], check=True)
 
-        runners: dict[str, Callable[[], object]] = {"ours": ours, "4 x curl -o": curl}
+        runners: dict[str, Callable[[], object]] = {
+            "ours": ours,
+            "4 x curl -o": curl,
+            "4 x (curl -o + fsync)": lambda: curl(durable=True),
+        }
         times = rotate(runners, RUNS, clean_up)
         session.close()
     total = SOURCES * BLOB / MiB
-    ours_rate = total / median_of(times["ours"])
-    curl_rate = total / median_of(times["4 x curl -o"])
-    return Row(
-        f"{SOURCES} downloads at once, each 256 MiB from its own 100 MiB/s source "
-        "(aggregate MiB/s) vs 4 parallel curl -o",
-        f"{ours_rate:.0f}",
-        f"4 x curl -o {curl_rate:.0f}",
-        ours_rate / curl_rate,
-        ">= 0.95x",
-        ours_rate / curl_rate >= 0.95,
-    )
+    rates = {name: total / median_of(samples) for name, samples in times.items()}
+    ours_rate = rates.pop("ours")
+    return [
+        Row(
+            f"{SOURCES} downloads at once, each 256 MiB from its own 100 MiB/s source "
+            f"(aggregate MiB/s) vs {name}",
+            f"{ours_rate:.0f}",
+            f"{name} {rate:.0f}",
+            ours_rate / rate,
+            ">= 0.95x",
+            ours_rate / rate >= 0.95,
+        )
+        for name, rate in rates.items()
+    ]
 
 
 def update_at_scale(tmp: Path) -> Row:
@@ -99,12 +111,21 @@ def update_at_scale(tmp: Path) -> Row:
     data = tmp / "scale"
     data.mkdir()
     created = {
-        f"c{i:04d}": {"model": {"name": f"Cloud {i}", "cloud": True, "description": "d" * 4000}}
+        f"c{i:04d}": {
+            "model": {
+                "name": f"Cloud {i}",
+                "cloud": True,
+                "created": CREATED,
+                "description": "d" * 4000,
+            }
+        }
         for i in range(MODELS)
     }
     (data / "state.json").write_text(json.dumps({"version": 1, "created": created}))
     ids = list(created)
     with ServerProcess(data, write_catalog(tmp / "none.json", [])) as server:
+        listed = requests.get(f"{server.url}/models", timeout=30).json()["iterable"]
+        assert len(listed) == MODELS, len(listed)
         session = requests.Session()
         times = []
         for i in range(UPDATES):
@@ -128,4 +149,4 @@ def update_at_scale(tmp: Path) -> Row:
 
 def run() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
-        return [parallel_downloads(Path(tmp)), update_at_scale(Path(tmp))]
+        return [update_at_scale(Path(tmp)), *parallel_downloads(Path(tmp))]
