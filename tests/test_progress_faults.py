@@ -216,7 +216,7 @@ def test_reset_moves_the_bar_back_and_unknown_keeps_it_going(fault: FaultServer)
         frame("IN-PROGRESS", 15), frame("UNKNOWN"), frame("IN-PROGRESS", 45),
         frame("COMPLETED", 100),
     ]  # fmt: skip
-    fault.frame_interval = 0.1
+    fault.frame_interval = 0.3  # slower than the relay pause: every frame is relayed
     seen, _, _ = collect(PiecesClient(fault.url), "m", timing=QUICK)
     assert [(p.status, p.percentage) for p in seen] == [
         ("IN-PROGRESS", 40), ("IN-PROGRESS", 70), ("RESET", 0), ("IN-PROGRESS", 15),
@@ -286,7 +286,22 @@ def test_frames_of_any_shape_are_skipped_and_the_download_goes_on(fault: FaultSe
         '{"status": "IN-PROGRESS\\ud800", "percentage": 1e999}', frame("IN-PROGRESS", 40),
         frame("COMPLETED", 100),
     ]  # fmt: skip
+    fault.frame_interval = 0.3  # each is relayed (none is superseded by a newer one)
     seen, _, _ = collect(PiecesClient(fault.url), "m", timing=QUICK)
     assert [(p.status, p.percentage) for p in seen] == [
         ("IN-PROGRESS\ufffd", None), ("IN-PROGRESS", 40), ("COMPLETED", 100),
     ]  # fmt: skip
+
+
+def test_frames_that_come_together_are_relayed_newest_first(fault: FaultServer) -> None:
+    """Frames every 20 ms: the stream rests ``relay_every`` between relays and relays only the
+    newest of those that came meanwhile (each is a whole state), so a busy socket costs a few
+    wake-ups a second; the end is always relayed, at once."""
+    fault.frames = [frame("IN-PROGRESS", i / 2) for i in range(100)] + [frame("COMPLETED", 100)]
+    fault.frame_interval = 0.02
+    timing = StreamTiming(relay_every=0.2)
+    seen, elapsed, _ = collect(PiecesClient(fault.url), "m", timing=timing)
+    assert seen[-1].status == "COMPLETED" and elapsed < 4
+    assert 5 <= len(seen) <= 20, len(seen)  # ~2 s of frames at 5 relays a second, not 101
+    percents = [p.percentage for p in seen]
+    assert percents == sorted(percents)  # type: ignore[type-var]

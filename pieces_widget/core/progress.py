@@ -66,12 +66,35 @@ class FrameTooLarge(websocket.WebSocketPayloadException):
 class _CappedFrames(frame_buffer):
     """websocket-client's frame reader, refusing a frame whose header announces more than
     ``cap`` bytes before any of its payload is read. Once it has refused one, every later read
-    fails too (the stream is out of step), so even a closing handshake reads nothing more."""
+    fails too (the stream is out of step), so even a closing handshake reads nothing more.
+
+    It reads what the socket has (up to ``READ_AHEAD`` bytes) rather than exactly what the next
+    field needs, so frames that came together cost one read, not two per frame. (UTF-8 is not
+    validated here: ``loads`` decodes, replacing what is not UTF-8.)"""
+
+    READ_AHEAD = 4096
 
     def __init__(self, recv: Callable[[int], bytes], cap: int) -> None:
-        super().__init__(recv, skip_utf8_validation=False)
+        super().__init__(recv, skip_utf8_validation=True)
         self.cap = cap
         self.refused: int | None = None  # the size of the message refused
+
+    @property
+    def buffered(self) -> bool:
+        """True when bytes already read wait here (a frame ``select`` cannot see)."""
+        return any(self.recv_buffer)
+
+    def recv_strict(self, bufsize: int) -> bytes:
+        shortage = bufsize - sum(len(b) for b in self.recv_buffer)
+        while shortage > 0:
+            chunk = self.recv(max(shortage, self.READ_AHEAD))
+            if not isinstance(chunk, bytes):
+                break
+            self.recv_buffer.append(chunk)
+            shortage -= len(chunk)
+        unified = b"".join(self.recv_buffer)
+        self.recv_buffer = [unified[bufsize:]] if len(unified) > bufsize else []
+        return unified[:bufsize]
 
     def refuse(self, size: int) -> NoReturn:
         self.refused = size
@@ -92,7 +115,7 @@ class _CappedMessages(continuous_frame):
     """websocket-client's reassembly of fragmented messages, with the same cap on the whole."""
 
     def __init__(self, frames: _CappedFrames) -> None:
-        super().__init__(fire_cont_frame=False, skip_utf8_validation=False)
+        super().__init__(fire_cont_frame=False, skip_utf8_validation=True)
         self.frames = frames
 
     def add(self, frame: websocket.ABNF) -> None:
@@ -123,6 +146,10 @@ class StreamTiming:
     pong_within: float = 10.0  # ...must be answered within this, or the socket is dropped
     poll_every: float = 1.0  # GET /model/{id} while no socket can be had
     backoff: tuple[float, float] = (0.1, 4.0)  # reconnect delays: first, longest
+    # After relaying a frame with none waiting, rest this long: the frames that come meanwhile
+    # are read together and only the newest is relayed (each is a whole state). A flood is read
+    # at full speed; a frame every 0.1 s costs a wake-up every ``relay_every`` s, not ten.
+    relay_every: float = 0.2
 
 
 class ModelSource(Protocol):
@@ -367,13 +394,16 @@ class ProgressStream:
             if opcode != websocket.ABNF.OPCODE_TEXT:
                 log.warning("ignoring a non-text progress frame (opcode %s)", opcode)
                 continue
-            if not _must_deliver(data) and _more_waiting(ws):
+            must = _must_deliver(data)
+            if not must and _more_waiting(ws):
                 superseded = data  # each frame is a whole state: only the newest matters
                 continue
-            for text in (superseded, data):
-                if text is not None:
-                    saw_frame = self._handle(text) or saw_frame
+            if must and superseded is not None:  # an end: the figures it ends on come first
+                saw_frame = self._handle(superseded) or saw_frame
+            saw_frame = self._handle(data) or saw_frame
             superseded = None
+            if timing.relay_every and self._stop.wait(timing.relay_every):
+                break
         if superseded is not None:
             saw_frame = self._handle(superseded) or saw_frame
         if not self._done():
@@ -459,14 +489,20 @@ def _must_deliver(data: str | bytes) -> bool:
 
 
 def _more_waiting(ws: websocket.WebSocket) -> bool:
-    """True when the socket already holds more bytes (a newer frame) to read."""
+    """True when more bytes (a newer frame) wait, read ahead or in the socket."""
+    frames = ws.frame_buffer
+    if isinstance(frames, _CappedFrames) and frames.buffered:
+        return True
     sock = ws.sock
     if sock is None:
         return False
     pending = getattr(sock, "pending", None)  # TLS buffers what select cannot see
     if pending is not None and pending():
         return True
-    return bool(select.select([sock], [], [], 0)[0])
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):  # closed meanwhile (stop() shuts the socket)
+        return False
 
 
 def iterate_progress(
