@@ -36,7 +36,9 @@ from .models import (
     check_id,
     readable_bytes,
 )
-from .progress import ProgressStream, StreamTiming, partial_kept
+from .progress import ProgressStream
+from .progress_state import partial_kept
+from .stream_timing import StreamTiming
 
 if TYPE_CHECKING:
     from .client import PiecesClient
