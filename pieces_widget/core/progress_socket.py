@@ -13,11 +13,11 @@ from typing import Protocol
 import websocket
 
 from .capped_ws import MAX_FRAME_BYTES, FrameTooLarge, capped_websocket, more_waiting
-from .client import TOKEN_HEADER
 from .errors import ModelNotFoundError, PiecesError
 from .models import FAILED, RESET, TERMINAL_STATUSES, Model, readable_bytes
 from .progress_state import ProgressState
 from .stream_timing import StreamTiming
+from .transport import TOKEN_HEADER
 
 log = logging.getLogger("pieces_widget.progress")
 
