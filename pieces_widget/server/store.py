@@ -24,7 +24,8 @@ from .atomic import atomic_write, regular_size
 from .catalog import CatalogEntry, Source
 from .custom import created_entry
 from .fields import FieldError
-from .statefile import State, StateFile
+from .statecodec import State
+from .statefile import StateFile
 
 log = logging.getLogger("pieces_widget.server")
 
