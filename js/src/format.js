@@ -53,7 +53,8 @@ export function formatPercent(pct) {
  */
 export function keptPercent(partial, total) {
   if (!partial || !total || partial <= 0 || total <= 0) return null;
-  return Math.min(99, Math.floor((partial / total) * 100));
+  // partial * 100 is exact, and one division is rounded once: 57 of 100 is 57, not 56.99...
+  return Math.min(99, Math.floor((partial * 100) / total));
 }
 
 /**
