@@ -120,7 +120,7 @@ def test_a_cancel_that_discards_promises_no_resume(start: Callable[..., ServerPr
         time.sleep(0.05)
     job.cancel()
     assert job.wait(10) == "CANCELED"
-    model = client.model("m")
+    model = client.snapshot("m")
     assert model.partial_bytes is None and not model.downloading
     cli = subprocess.run(
         [sys.executable, "-m", "pieces_widget", "cancel", "m", "--url", server.url],
@@ -192,7 +192,7 @@ def test_delete_on_a_canceled_model_throws_its_partial_away(
             time.sleep(0.05)
         mgr.cancel("m").result(10)
         assert job.wait(10) == "CANCELED"
-        assert (mgr.client.model("m").partial_bytes or 0) > 0
+        assert (mgr.client.snapshot("m").partial_bytes or 0) > 0
         after = mgr.delete("m").result(10)
         assert after.partial_bytes is None and not after.downloaded
     finally:

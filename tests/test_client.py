@@ -37,7 +37,7 @@ def test_every_endpoint(server: ServerProcess) -> None:
     client = PiecesClient(server.url)
     assert client.health().startswith("ok:") and client.version() == "11.0.0"
     assert [m.id for m in client.models()] == ["small", "medium", "badsum", "cloudy"]
-    assert client.model("small").bytes == 4 * MiB
+    assert client.snapshot("small").bytes == 4 * MiB
     assert client.download("small").downloading is True
     wait_downloaded(server.url, "small")
     assert client.cancel_download("small").downloaded is True
@@ -50,7 +50,7 @@ def test_update_sends_the_whole_model(server: ServerProcess) -> None:
     client = PiecesClient(server.url)
     updated = client.update({"id": "small", "description": "new text"})
     assert updated.description == "new text" and updated.name == "Small Model"
-    whole = client.model("small")
+    whole = client.snapshot("small")
     assert client.update(whole).raw["description"] == "new text"
     with pytest.raises(PiecesServerError, match="only custom models"):
         client.update({"id": "medium", "name": "x"})
@@ -62,7 +62,7 @@ def test_unknown_and_path_like_ids_are_model_not_found(server: ServerProcess) ->
     client = PiecesClient(server.url)
     for bad in ["nope", "../small", "small/load", "a b?c#d"]:
         with pytest.raises(ModelNotFoundError, match="was not found"):
-            client.model(bad)
+            client.snapshot(bad)
     with pytest.raises(ModelNotFoundError):
         client.download("../../etc/passwd")
 
@@ -219,7 +219,7 @@ def test_deep_json_is_a_one_line_error_never_a_recursion_error(fault: FaultServe
         assert "\n" not in str(info.value)
     fault.status_for.clear()
     fault.model["description"] = "[" * 50_000  # deep-looking text in a string is just text
-    assert client.model("m").description == "[" * 50_000
+    assert client.snapshot("m").description == "[" * 50_000
 
 
 def test_text_no_encoding_can_carry_is_replaced_and_the_rest_kept(fault: FaultServer) -> None:

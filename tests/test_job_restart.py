@@ -70,7 +70,7 @@ def test_a_cancel_while_the_server_is_down_stays_final(server: ServerProcess) ->
     server.start()
     assert job.wait(15) == "CANCELED"
     time.sleep(0.5)
-    model = PiecesClient(server.url).model("medium")
+    model = PiecesClient(server.url).snapshot("medium")
     assert not model.downloading and not model.downloaded and job.resumes == 0
     assert hub_requests(server, BLOB) == []  # never asked again
     job.stop()
@@ -86,7 +86,7 @@ def test_no_resume_left_says_so_and_keeps_the_partial(server: ServerProcess) -> 
         f"Pieces OS restarted during the download; {kept} % is kept, "
         "downloading it again resumes from there."
     )
-    model = PiecesClient(server.url).model("medium")
+    model = PiecesClient(server.url).snapshot("medium")
     assert model.raw["partialBytes"] == part and not model.downloading
     job.stop()
 

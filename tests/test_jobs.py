@@ -123,7 +123,7 @@ def test_failure_reason_reaches_the_job(fault: FaultServer, terminal: dict, reas
 
 def test_a_job_whose_thread_raises_ends_failed(fault: FaultServer) -> None:
     class BrokenClient(PiecesClient):  # a fault no real server makes: a bug below the job
-        def model(self, model_id: str):  # type: ignore[override]
+        def snapshot(self, model_id: str):  # type: ignore[override]
             raise KeyError("boom")
 
     job = DownloadJob(BrokenClient(fault.url), "m")
@@ -136,7 +136,7 @@ def test_a_job_whose_thread_raises_ends_failed(fault: FaultServer) -> None:
 )
 def test_bad_ids_fail_at_once_in_one_line(bad: object, error: type) -> None:
     client = PiecesClient("http://127.0.0.1:9")
-    for call in (lambda: DownloadJob(client, bad), lambda: client.model(bad)):  # type: ignore[arg-type]
+    for call in (lambda: DownloadJob(client, bad), lambda: client.snapshot(bad)):  # type: ignore[arg-type]
         with pytest.raises(error) as info:
             call()
         assert "\n" not in str(info.value) and "subscriptable" not in str(info.value)

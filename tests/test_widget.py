@@ -83,7 +83,7 @@ def test_command_messages_from_the_front_end(server: ServerProcess) -> None:
     )
     wait_for(lambda: next(m for m in mgr.models if m["id"] == "small")["name"] == "Edited")
     PiecesClient(server.url).load("small")  # another client's change...
-    mgr._on_command(None, {"action": "details", "id": "small"}, [])  # ...seen through Details
+    mgr._on_command(None, {"action": "snapshot", "id": "small"}, [])  # ...seen through Details
     wait_for(lambda: next(m for m in mgr.models if m["id"] == "small")["loaded"])
     mgr._on_command(None, {"action": "unload_all"}, [])
     wait_for(lambda: not next(m for m in mgr.models if m["id"] == "small")["loaded"])
@@ -179,7 +179,7 @@ def test_a_name_no_encoding_can_carry_breaks_nothing(fault: FaultServer) -> None
     assert mgr.models[0]["name"] == "bad\ufffdname"
     assert "bad\ufffdname" in repr(mgr)
     fault.model.update(description="edited \udfff too")
-    mgr.details("m").result(5)
+    mgr.snapshot("m").result(5)
     wait_for(lambda: mgr.models[0].get("description") == "edited \ufffd too")
     mgr.close()
 

@@ -183,8 +183,8 @@ def test_cancel_right_after_download_wins(server: ServerProcess) -> None:
         mgr.cancel("medium").result(10)
         assert job.wait(10) == "CANCELED"
         time.sleep(0.3)
-        assert not PiecesClient(server.url).model("medium").downloading
-    assert not PiecesClient(server.url).model("medium").downloaded
+        assert not PiecesClient(server.url).snapshot("medium").downloading
+    assert not PiecesClient(server.url).snapshot("medium").downloaded
     mgr.close()
 
 
@@ -195,7 +195,7 @@ def test_a_closed_manager_starts_nothing(server: ServerProcess) -> None:
         with pytest.raises(RuntimeError, match="closed"):
             call()
     time.sleep(0.3)
-    assert not PiecesClient(server.url).model("small").downloading
+    assert not PiecesClient(server.url).snapshot("small").downloading
 
 
 def test_removing_a_model_mid_download_leaves_nothing(fast_server: ServerProcess) -> None:

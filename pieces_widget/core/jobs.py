@@ -119,7 +119,7 @@ class DownloadJob(JobState):
     def _start(self) -> Model | None:
         """Download, or attach to the download in flight; None when nothing is left to watch."""
         try:
-            model = self.client.model(self.model_id)
+            model = self.client.snapshot(self.model_id)
         except ModelNotFoundError:
             self.unknown = True
             raise
