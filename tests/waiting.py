@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -37,3 +38,11 @@ def seconds_until(
     began = time.monotonic()
     wait_for(condition, timeout, interval, message)
     return time.monotonic() - began
+
+
+def size_of(path: Path) -> int:
+    """A file's size, 0 while it does not exist (a ``.part`` file waited on to grow)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
