@@ -141,9 +141,10 @@ def test_server_answers_410_500_401_593_then_recovers(fault: FaultServer) -> Non
 
 def test_slow_server_answers(fault: FaultServer) -> None:
     fault.frames = [frame("IN-PROGRESS", 10), frame("COMPLETED", 100)]
-    fault.delay = 3
-    seen, elapsed, _ = collect(PiecesClient(fault.url, read_timeout=10), "m", timeout=20)
-    assert seen[-1].status == "COMPLETED" and elapsed < 12
+    fault.delay = 1  # each answer slower than the connect timeout, within the read timeout
+    client = PiecesClient(fault.url, connect_timeout=0.5, read_timeout=4)
+    seen, elapsed, _ = collect(client, "m", timeout=20)
+    assert seen[-1].status == "COMPLETED" and elapsed < 5
 
 
 def test_chaos_proxy_resets_mid_download(server: ServerProcess) -> None:
