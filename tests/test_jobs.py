@@ -12,7 +12,7 @@ from serverproc import MiB, ServerProcess
 from waiting import wait_for
 
 from pieces_widget import DownloadJob, PiecesClient
-from pieces_widget.core.jobs import RateWindow
+from pieces_widget.core.job_state import RateWindow
 from pieces_widget.core.models import NO_REASON
 from pieces_widget.widget.wire import download_entry
 
