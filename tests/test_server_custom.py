@@ -63,11 +63,10 @@ def test_create_download_and_persist(server: ServerProcess) -> None:
     requests.post(f"{server.url}/model/{model_id}/download", timeout=5)
     wait_downloaded(server.url, model_id)
     # The digest is saved off the event loop, just after the download reports downloaded.
-    deadline = time.monotonic() + 10
-    while (stored := stored_source(server, model_id)).get("sha256") is None:
-        assert time.monotonic() < deadline, stored
-        time.sleep(0.05)
-    assert stored["sha256"] == hub_sha256(server)
+    stored = wait_for(
+        lambda: stored_source(server, model_id).get("sha256"), 10, message="the digest saved"
+    )
+    assert stored == hub_sha256(server)
     edited = requests.post(
         f"{server.url}/model/update", json={"id": model_id, "description": "mine"}, timeout=5
     )
