@@ -7,7 +7,6 @@ import gzip
 import json
 import threading
 import time
-from collections.abc import Callable
 
 import psutil
 import pytest
@@ -15,6 +14,7 @@ import requests
 from faultserver import FaultServer, SlowServer
 from serverproc import MiB, ServerProcess
 from test_server_api import wait_downloaded
+from waiting import wait_for
 
 from pieces_widget import (
     ModelNotFoundError,
@@ -24,13 +24,6 @@ from pieces_widget import (
     PiecesTimeoutError,
 )
 from pieces_widget.core.errors import PiecesError
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_every_endpoint(server: ServerProcess) -> None:
@@ -136,7 +129,7 @@ def test_a_dripping_answer_ends_at_the_total_deadline() -> None:
         with pytest.raises(PiecesTimeoutError, match="too slow to answer: GET /models") as info:
             client.models()
         assert time.monotonic() - began < 2.5 and "\n" not in str(info.value)
-        wait_until(lambda: slow.open == 0, 3)
+        wait_for(lambda: slow.open == 0, 3)
     finally:
         slow.close()
 
@@ -155,13 +148,13 @@ def test_close_cuts_a_call_pieces_os_never_answers() -> None:
 
         caller = threading.Thread(target=call)
         caller.start()
-        wait_until(lambda: slow.requests >= 1, 5)
+        wait_for(lambda: slow.requests >= 1, 5)
         began = time.monotonic()
         client.close()
         caller.join(2)
         assert not caller.is_alive() and time.monotonic() - began < 1.0
         assert isinstance(failures[0], PiecesConnectionError) and "closing" in str(failures[0])
-        wait_until(lambda: slow.open == 0, 3)  # no socket left either
+        wait_for(lambda: slow.open == 0, 3)  # no socket left either
         with pytest.raises(PiecesConnectionError, match="closing"):
             client.models()  # a closed client calls no more
     finally:

@@ -4,7 +4,6 @@ add and remove custom models (persisting across a restart), and the summary's fi
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import psutil
 import pytest
 from recordingcomm import recording
 from serverproc import MiB, ServerProcess
+from waiting import wait_for
 
 from pieces_widget import (
     Model,
@@ -36,8 +36,7 @@ def weights(server: ServerProcess) -> list[Path]:
 def test_delete_weights_unloads_first_and_frees_the_file(fast_server: ServerProcess) -> None:
     client = PiecesClient(fast_server.url)
     client.download("small")
-    while not client.snapshot("small").downloaded:
-        time.sleep(0.05)
+    wait_for(lambda: client.snapshot("small").downloaded, message="small downloaded")
     assert client.load("small").loaded and len(weights(fast_server)) == 1
     out = client.delete("small")
     assert out["model"]["id"] == "small"
@@ -50,7 +49,7 @@ def test_delete_weights_unloads_first_and_frees_the_file(fast_server: ServerProc
 def test_delete_during_a_download_cancels_it(server: ServerProcess) -> None:
     client = PiecesClient(server.url)
     client.download("medium")
-    time.sleep(0.5)
+    wait_for(lambda: client.snapshot("medium").partial_bytes, message="bytes downloaded")
     client.delete("medium")
     model = client.snapshot("medium")
     assert not model.downloading and not model.downloaded
@@ -151,10 +150,9 @@ def test_add_download_remove_a_custom_model(
         mgr.remove(model.id).result(10)
         with pytest.raises(ModelNotFoundError):
             client.snapshot(model.id)
-        deadline = time.monotonic() + 5
-        while any(m["id"] == model.id for m in mgr.models):  # the row goes (via the writer)
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for(  # the row goes (via the writer)
+            lambda: all(m["id"] != model.id for m in mgr.models), 5, message="the row gone"
+        )
         with pytest.raises(PiecesServerError, match="custom"):
             client.remove("medium")  # catalog models cannot be removed
     with pytest.raises(ValueError, match="http"):
