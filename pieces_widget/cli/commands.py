@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def _model(client: PiecesClient, model_id: str) -> Model:
-    """``client.model`` with a not-found message that points at this command line."""
+    """``client.snapshot`` with a not-found message that points at this command line."""
     from ..core.errors import ModelNotFoundError
 
     try:

@@ -389,7 +389,7 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
                 failed.append(f"{job.model_id}: {status}{f' ({job.error})' if job.error else ''}")
         if failed:
             raise PiecesError("ensure failed for " + "; ".join(failed))
-        read = self.client.load if load else self.client.model
+        read = self.client.load if load else self.client.snapshot
         models = [self._show(lambda i=i: read(i)) for i in ids]
         self._state.flush()  # what ensure did is in the traits when it returns
         return models
