@@ -118,6 +118,7 @@ class DownloadJob:
         self._eta_unknown_after = min(ETA_UNKNOWN_AFTER, self._stall_after)
         self._rate = RateWindow(window)
         self._last_progress_at = self._requested_at = clock()
+        self._relayed_at = 0.0  # time.monotonic() of the last frame reported
         self._lock = threading.Lock()
         self._starting = threading.Lock()  # orders the download request and a cancel
         self._done = threading.Event()
@@ -312,6 +313,7 @@ class DownloadJob:
                 self.percentage = progress.percentage
             self.status = progress.status
             self._sample(now)
+            self._relayed_at = time.monotonic()  # real time, as the tick's (not ``clock``)
         if progress.terminal:
             self._end(progress.status, progress.percentage, progress.error)
         else:
@@ -349,6 +351,8 @@ class DownloadJob:
             timing=self._timing,
         ).start()
         while not self.done and not self._halt.wait(self.TICK):
+            if time.monotonic() - self._relayed_at < self.TICK:
+                continue  # a frame was just reported: it moved the figures itself
             with self._lock:
                 self._sample(self._clock())
             self._notify()  # a tick moves speed, ETA and "stalled" even without frames
