@@ -24,6 +24,7 @@ from conftest import DEMO_LIKE
 from faultserver import FaultServer, SlowServer
 from serverproc import REPO, MiB, ServerProcess, ctrl_c_works, write_catalog
 from test_server_transfers import hub_requests
+from waiting import wait_for
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 ENV.pop("PIECES_OS_URL", None)
@@ -123,14 +124,27 @@ def test_list_show_status(shared: ServerProcess) -> None:
     assert rows[0].split() == ["NAME", "ID", "SIZE", "RAM", "STATE"]
     # sorted by name as the widget sorts
     assert len(rows) == 5 and "Medium Model" in rows[3] and "25.2 MB" in rows[3]
-    assert rows[2].split()[-1] == "cloud" and rows[3].endswith("not downloaded")
+    # states in the widget's words (core/labels.py state_words, js/src/labels.js stateWords)
+    assert rows[2].endswith("  Cloud") and rows[3].endswith("  Not downloaded")
+    assert rows[4].endswith("  Not downloaded · Custom")
     records = json.loads(succeeded(records))
     assert [r["id"] for r in records] == ["badsum", "cloudy", "medium", "small"]
     assert all(r.keys() >= RECORD_KEYS for r in records)
     assert records[2]["bytes"] == 24 * MiB and records[2]["state"] == "not downloaded"
     assert [r["id"] for r in json.loads(succeeded(llama))] == ["medium"]  # by foundation
     assert succeeded(ids).split() == ["badsum", "cloudy", "medium", "small"]
-    assert succeeded(shown).startswith("Medium Model\n") and "LLAMA_3_8B" in shown.stdout
+    # the widget's Details: its labels and words, no raw enum token
+    assert succeeded(shown).splitlines() == [
+        "Medium Model",
+        "  State             Not downloaded",
+        "  Version           1.0.0",
+        "  Foundation        Llama 3 8B",
+        "  Size              25.2 MB",
+        "  RAM               25.2 MB",
+        "  Type              Balanced",
+        "  Usage             Code conversation",
+        "  Id                medium",
+    ]
     detail = json.loads(succeeded(detail))
     assert detail.keys() >= RECORD_KEYS and detail["raw"]["id"] == "medium"
     one_error_line(nope, 1, "'nope' was not found", "pieces-models list")
@@ -216,10 +230,10 @@ def test_ctrl_c_cancels_on_the_server_and_the_next_pull_resumes(server: ServerPr
     proc = _popen(["pull", "medium"], server.url)
     assert proc.stdout is not None
     assert proc.stdout.readline().startswith("medium: ")  # the download is under way
-    deadline = time.monotonic() + 10
-    while not any(p.stat().st_size > MiB for p in (server.data_dir / "models").glob("*.part")):
-        assert time.monotonic() < deadline, "no bytes on disk"
-        time.sleep(0.02)  # some bytes written, far from the end (24 MiB at 8 MiB/s)
+    parts = (server.data_dir / "models").glob
+    wait_for(  # some bytes written, far from the end (24 MiB at 8 MiB/s)
+        lambda: any(p.stat().st_size > MiB for p in parts("*.part")), 10, message="1 MiB on disk"
+    )
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 130, (out, err)

@@ -12,9 +12,17 @@ import {
   formatParameters,
   formatPercent,
   formatTokens,
+  keptPercent,
   progressText,
 } from "./format.js";
-import { enumLabel, foundationLabel, providerLabel, quantizationLabel } from "./labels.js";
+import {
+  enumLabel,
+  foundationLabel,
+  providerLabel,
+  quantizationLabel,
+  stateBadges,
+  stateText,
+} from "./labels.js";
 import { PENDING_LABELS, WAITING_TEXT } from "./pending.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
@@ -116,9 +124,7 @@ export function activeText(d) {
  */
 export function resumePercent(m, _d) {
   if (m.cloud || m.downloaded) return null;
-  const total = m.bytes?.value;
-  if (m.partialBytes && total) return Math.min(99, Math.floor((m.partialBytes / total) * 100));
-  return null;
+  return keptPercent(m.partialBytes, m.bytes?.value);
 }
 
 /**
@@ -362,14 +368,10 @@ export function rowState(m, inputs) {
   // none of that is news about the download, which waits for the server
   const paused = active && Boolean(inputs.offline);
   const stalled = Boolean(active && !paused && d?.stalled);
-  /** @type {string[]} */
-  const badges = [];
   const starting = active && d?.status === "INITIALIZED";
-  if (m.cloud) badges.push("Cloud");
-  else if (m.downloaded && !active) badges.push("On device");
-  if (active && !paused) badges.push(starting ? "Starting" : stalled ? "Stalled" : "Downloading");
-  if (m.loaded) badges.push("Loaded");
-  if (m.custom) badges.push("Custom");
+  const activity =
+    active && !paused ? (starting ? "Starting" : stalled ? "Stalled" : "Downloading") : "";
+  const badges = stateBadges(m, activity);
 
   // Downloading / Stalled are said once, by the badge (and "stalled for N s" under the bar)
   let status = "";
@@ -418,20 +420,12 @@ export function rowState(m, inputs) {
  * @returns {[string, string][]}
  */
 export function detailFields(m) {
-  const resume = resumePercent(m, undefined);
-  let where = "Not downloaded";
-  if (m.cloud) where = "Cloud";
-  else if (m.downloaded) where = "On device";
-  else if (m.downloading) where = "Downloading";
-  else if (resume != null) where = `Partly downloaded (${resume} %)`;
-  else if (m.partialBytes) where = "Partly downloaded";
-  const state = [where, m.loaded ? "Loaded" : "", m.custom ? "Custom" : ""];
   const size = m.bytes?.value != null ? formatBytes(m.bytes.value) : (m.bytes?.readable ?? "");
   const ram = m.ram?.value != null ? formatBytes(m.ram.value) : (m.ram?.readable ?? "");
   /** @type {[string, string][]} */
   const fields = [
     ["Name", m.name ?? ""],
-    ["State", state.filter(Boolean).join(" · ")],
+    ["State", stateText(m)],
     ["Version", m.version ?? ""],
     ["Foundation", foundationLabel(m.foundation)],
     ["Provider", providerLabel(m.provider)],
@@ -491,7 +485,7 @@ export function summarize(models, r, downloads = {}) {
     const done = running.reduce((sum, d) => sum + (d.bytes_done ?? 0), 0);
     const size = running.reduce((sum, d) => sum + (d.bytes_total ?? 0), 0);
     const pct = size > 0 ? (done / size) * 100 : (running[0].percentage ?? 0);
-    parts.push(`${running.length} downloading, ${Math.floor(pct)} %`);
+    parts.push(`${running.length} downloading, ${formatPercent(pct)}`);
   }
   return { text: parts.join(" · "), loaded };
 }

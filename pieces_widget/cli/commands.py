@@ -9,11 +9,13 @@ import sys
 from typing import TYPE_CHECKING
 
 from .output import (
+    DETAILS,
     EXIT_USAGE,
     PROG,
     CliFailure,
     Output,
     clean,
+    detail_fields,
     model_record,
     resume_hint,
     size,
@@ -31,7 +33,7 @@ def _model(client: PiecesClient, model_id: str) -> Model:
     from ..core.errors import ModelNotFoundError
 
     try:
-        return client.model(model_id)
+        return client.snapshot(model_id)
     except ModelNotFoundError:
         raise CliFailure(
             f"model {clean(model_id)!r} was not found: `{PROG} list` shows the ids"
@@ -48,7 +50,7 @@ def cmd_list(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
     elif out.quiet:
         out.lines([clean(m.id) for m in models])
     else:
-        rows = [(m.name, m.id, size(m.bytes), size(m.ram), m.state) for m in models]
+        rows = [(m.name, m.id, size(m.bytes), size(m.ram), m.state_text) for m in models]
         out.table(("NAME", "ID", "SIZE", "RAM", "STATE"), rows, right=(2, 3), shrink=0)
     return 0
 
@@ -63,22 +65,9 @@ def cmd_show(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
     if out.json:
         out.data({**model_record(model), "raw": model.raw})
         return 0
-    record = model_record(model)
-    fields = [
-        ("id", model.id),
-        ("state", record["state"]),
-        ("size", size(model.bytes)),
-        ("RAM", size(model.ram)),
-        ("version", model.version),
-        ("foundation", model.foundation),
-        ("provider", model.provider),
-        ("quantization", model.quantization),
-        ("custom", "yes" if model.custom else None),
-        ("description", model.description),
-        ("last error", record["error"]),
-    ]
     out.say(clean(model.name))
-    out.lines(f"  {key:<13} {clean(str(value))}" for key, value in fields if value)
+    width = max(len(key) for key in DETAILS)
+    out.lines(f"  {key:<{width}}  {value}" for key, value in detail_fields(model))
     return 0
 
 
@@ -110,7 +99,7 @@ def cmd_ensure(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
             else:
                 loaded = client.load(model.id)
                 out.say(f"{clean(model.id)}: loaded ({size(loaded.ram)} RAM)")
-    out.data([model_record(client.model(m.id)) for m in models])
+    out.data([model_record(client.snapshot(m.id)) for m in models])
     return 0
 
 
@@ -174,7 +163,7 @@ def cmd_delete(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     result = client.delete(model.id)
     what = "weights" if model.downloaded else f"partial download ({size(partial)})"
     out.say(f"{clean(model.id)}: {what} deleted")
-    out.data({**model_record(client.model(model.id)), "result": result})
+    out.data({**model_record(client.snapshot(model.id)), "result": result})
     return 0
 
 
