@@ -205,7 +205,7 @@ def test_lifecycle_pull_load_unload_rm_ensure(shared: ServerProcess) -> None:
     assert "no download in flight" in succeeded(cancel)
     removed = as_json("rm", "small", "--yes", url=url)
     assert removed["downloaded"] is False and removed["result"] is not None
-    one_error_line(cli("load", "small", url=url), 1, "not downloaded")
+    one_error_line(cli("load", "small", url=url), 1, "download it first: pieces-models pull small")
     # ensure downloads what is missing, loads, and is idempotent (no second hub request)
     ensured = as_json("ensure", "small", "medium", "cloudy", "--load", url=url)
     assert [(r["id"], r["state"]) for r in ensured] == [

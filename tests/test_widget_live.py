@@ -144,7 +144,7 @@ def test_an_unknown_id_is_refused_at_once(fast_server: ServerProcess) -> None:
     job = mgr.download("small")
     assert job.wait(30) == "COMPLETED"
     assert repr(job) == "<DownloadJob 'small' COMPLETED, 100.0 % of 4.2 MB>"
-    assert repr(mgr.ensure(["small"])) == "[<Model 'small' 'Small Model', downloaded>]"
+    assert repr(mgr.ensure(["small"])) == "[<Model 'small' 'Small Model', On device · Custom>]"
     mgr.close()
 
 

@@ -118,6 +118,11 @@ def cmd_load(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
     model = _model(client, args.id)
     if model.loaded:
         out.say(f"{clean(model.id)}: already loaded ({size(model.ram)} RAM)")
+    elif not model.cloud and not model.downloaded:
+        raise CliFailure(
+            f"{clean(model.id)} is not downloaded: download it first: "
+            f"{PROG} pull {clean(model.id)} (or {PROG} ensure {clean(model.id)} --load)"
+        )
     else:
         model = client.load(model.id)
         out.say(f"{clean(model.id)}: loaded ({size(model.ram)} RAM)")
