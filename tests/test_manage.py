@@ -172,4 +172,12 @@ def test_old_names_warn_and_still_work(fast_server: ServerProcess) -> None:
     with pytest.raises(PiecesError) as new:
         client.remove("medium")
     assert str(old.value) == str(new.value)
+    mgr = ModelManager(base_url=fast_server.url, watch_interval=None)
+    with pytest.warns(DeprecationWarning, match=r"details\(\) is now snapshot\(\)"):
+        assert mgr.details("small").result(10).id == "small"
+    warned = pytest.warns(DeprecationWarning, match=r"remove_model\(\) is now remove\(\)")
+    with warned, pytest.raises(PiecesError) as old:
+        mgr.remove_model("medium").result(10)  # the manager's old names too
+    assert str(old.value) == str(new.value)
+    mgr.close()
     client.close()

@@ -214,7 +214,7 @@ def test_a_silent_pieces_os_never_blocks_the_kernel(shared: bool) -> None:
 def test_thousands_of_downloads_elsewhere_cost_a_few_watchers(fault: FaultServer) -> None:
     """A list of 3,000 models all downloading (started elsewhere): a few are followed live,
     the others show from the list; threads and sockets stay a handful."""
-    from pieces_widget.widget.manager import MAX_WATCHERS
+    from pieces_widget.widget.downloads import MAX_WATCHERS
 
     fault.ws = "silent"
     fault.listing = [

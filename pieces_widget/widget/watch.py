@@ -1,57 +1,24 @@
-"""Live truth about the connection: a thread that calls ``check`` every ``interval`` seconds
-until stopped (no thread at all once stopped), the banner's words, and the manager's
-connection side (``ConnectionWatch``): refresh, the health watch, the Ollama runtime."""
+"""Live truth about the connection: the banner's words and the manager's connection side
+(``ConnectionWatch``): refresh, the health watch (a ``Ticker``), the Ollama runtime."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
 import logging
-import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.errors import PiecesConnectionError, PiecesError, PiecesTimeoutError
 from ..core.models import Model
 from ..core.runtime import RuntimeInfo, RuntimeInstall, runtime_info
 from ..core.summary import machine_resources
+from .background import Background, Ticker
 from .wire import Connection
-
-if TYPE_CHECKING:
-    from ..core.client import PiecesClient
-    from .sync import WidgetState
 
 HEALTH_TIMEOUT = (1.0, 3.0)  # s (connect, whole call) for the watch's health check
 
 log = logging.getLogger("pieces_widget.watch")
-
-
-class Ticker:
-    def __init__(self, check: Callable[[], None], interval: float, name: str) -> None:
-        self._check = check
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():  # at once (a view just opened), then every interval
-            try:
-                self._check()
-            except Exception:  # the watch must outlive any one bad answer
-                log.exception("connection check failed")
-            if self._stop.wait(self._interval):
-                return
-
-    @property
-    def thread(self) -> threading.Thread:
-        return self._thread
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """End the thread; wait up to ``timeout`` s for a check in progress (0: do not wait)."""
-        self._stop.set()
-        if timeout and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
 
 
 # The oldest Pieces OS whose Model API this package follows: the Python SDK was regenerated "for
@@ -104,24 +71,16 @@ def connection_state(state: str, base_url: str, version: str, message: str) -> C
     return {"state": state, "base_url": base_url, "version": version, "message": message}  # type: ignore[typeddict-item]
 
 
-class ConnectionWatch:
+class ConnectionWatch(Background):
     """The ModelManager's connection side: the list and the banner refreshed, the health watch
     that runs while a view is on the page, and the Ollama runtime's state (a mixin: the state
     it uses is the manager's)."""
 
-    client: PiecesClient
-    _state: WidgetState
-    _closed: bool
-    _install: RuntimeInstall | None
     _last_capabilities: dict[str, Any]
     _views: set[str]
-    _watch: Ticker | None
     _watch_interval: float | None
 
-    _background: Callable[..., concurrent.futures.Future[Any]]
-    _spawn: Callable[..., None]
-    _ensure_open: Callable[[], None]
-    _watch_download: Callable[[str], None]
+    _watch_download: Callable[[str], None]  # Downloads': follow a download started elsewhere
 
     # -- connection --------------------------------------------------------------------------
     def refresh(self) -> concurrent.futures.Future[list[Model]]:
