@@ -5,8 +5,10 @@
  * held mouse button; the role="status" element is never re-created. Server strings go in as
  * text only. Clicks are handled by the view's one delegated listener (data-action).
  */
+
+import { detailFields } from "./details.js";
 import { actionButton, el, markChanged, placePart, setAttr, setText, syncChildren } from "./dom.js";
-import { detailFields, rowState } from "./state.js";
+import { rowState } from "./state.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
 /** @typedef {import("./state.js").RowInputs} RowInputs */

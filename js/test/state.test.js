@@ -1,13 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  confirmStands,
-  detailFields,
-  fitCheck,
-  needsConfirm,
-  resumePercent,
-  rowState,
-  summarize,
-} from "../src/state.js";
+import { confirmStands, needsConfirm } from "../src/confirm.js";
+import { detailFields } from "../src/details.js";
+import { fitCheck, resumePercent } from "../src/fit.js";
+import { rowState } from "../src/state.js";
+import { summarize } from "../src/summary.js";
 import { dl, GB, local } from "./helpers.js";
 
 const labels = (/** @type {{ actions: { label: string }[] }} */ v) => v.actions.map((a) => a.label);
