@@ -15,7 +15,7 @@ import { changedKeys, keyOf, rowSig, sameModel } from "./signature.js";
 
 /** @typedef {import("./types.js").Download} Download */
 /** @typedef {import("./state.js").RowInputs} RowInputs */
-/** @typedef {import("./row.js").Row} Row */
+/** @typedef {import("./row-dom.js").Row} Row */
 /** @typedef {import("./ui.js").Ui} Ui */
 /** @typedef {ReturnType<typeof import("./catalog.js").catalogOf>} Catalog */
 /** @typedef {ReturnType<typeof import("./pending.js").createPending>} Pending */

@@ -124,8 +124,9 @@ describe("rows built once and patched in place", () => {
     }
     expect(main.textContent).toBe("Cancel");
     expect(main.getAttribute("aria-label")).toBe("Cancel Model One");
+    /** @type {HTMLElement} */ (row(host, "m1").querySelector("button.pw-more")).click();
     const details = button(row(host, "m1"), "details");
-    details.focus();
+    expect(document.activeElement).toBe(details); // the menu's first item
     model.set("models", [local({ name: "Renamed" })]);
     await frame();
     expect(document.activeElement).toBe(details);
