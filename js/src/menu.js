@@ -54,7 +54,7 @@ export function createMenus(root) {
   let open = null;
 
   const place = () => {
-    if (!open || !open.menu.matches?.(":popover-open")) return;
+    if (!open?.menu.matches?.(":popover-open")) return;
     const b = open.more.getBoundingClientRect();
     const m = open.menu.getBoundingClientRect();
     const at = menuPlace(b, m, { width: window.innerWidth, height: window.innerHeight });
