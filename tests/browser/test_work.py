@@ -315,7 +315,7 @@ def test_focus_after_clear_filter_save_delete_remove(work: Work) -> None:
     name = custom.locator('form.pw-edit input[name="name"]')
     expect(name).to_be_focused()
     name.fill("My Fine-tuned Coder v2")
-    page.keyboard.press("Enter")
+    custom.locator('form.pw-edit button[type="submit"]').click()
     expect(custom.locator("form.pw-edit")).to_have_count(0, timeout=10_000)
     expect(custom.locator('[role="status"]')).to_have_text("Saved")
     where = focused_in(page)
@@ -370,6 +370,55 @@ MEASURE = """(root) => {
 }"""
 
 
+HEADER = """(root) => {
+  const header = root.querySelector('.pw-header');
+  const hb = header.getBoundingClientRect();
+  const lines = (node) => {  // the lines a control's own text takes
+    const range = document.createRange();
+    const tops = new Set();
+    for (const t of node.childNodes) {
+      if (t.nodeType !== 3 || !t.data.trim()) continue;
+      range.selectNodeContents(t);
+      for (const r of range.getClientRects()) tops.add(Math.round(r.top));
+    }
+    return tops.size;
+  };
+  const ctx = document.createElement('canvas').getContext('2d');
+  const problems = [];
+  const controls = [...header.querySelectorAll(
+    '.pw-controls button, .pw-controls label, .pw-controls select, .pw-controls input, '
+    + '.pw-summary-line button')].filter(c => c.getClientRects().length);
+  for (const c of controls) {
+    const r = c.getBoundingClientRect();
+    const name = c.getAttribute('data-control') || c.getAttribute('data-action') || c.textContent;
+    if (lines(c) > 1) problems.push(`${name}: its label breaks over ${lines(c)} lines`);
+    if (c.scrollWidth > c.clientWidth + 1 && c.tagName !== 'SELECT' && c.tagName !== 'INPUT')
+      problems.push(`${name}: ${c.scrollWidth} px of text in ${c.clientWidth} px`);
+    if (c.tagName === 'SELECT') {
+      ctx.font = getComputedStyle(c).font;
+      const text = ctx.measureText(c.selectedOptions[0].textContent).width;
+      if (r.width < text + 16)
+        problems.push(`sort: "${c.value}" needs ${text + 16} px, has ${r.width}`);
+    }
+    if (c.matches('.pw-filter') && r.width < 160) problems.push(`filter: ${r.width} px`);
+    if (r.left < hb.left - 1 || r.right > hb.right + 1)
+      problems.push(`${name}: outside the header`);
+  }
+  // tidy rows: a group of controls is on one line whenever the line has room for it
+  const groups = [...header.querySelectorAll('.pw-controls > .pw-control-group')];
+  const room = header.querySelector('.pw-controls').getBoundingClientRect().width;
+  for (const g of groups) {
+    const kids = [...g.children].filter(k => k.getClientRects().length);
+    const need = kids.reduce((w, k) => w + k.getBoundingClientRect().width, 0)
+      + 14 * (kids.length - 1);
+    const tops = new Set(kids.map(k => Math.round(k.getBoundingClientRect().top)));
+    if (need <= room && tops.size > 1)
+      problems.push(`${g.getAttribute('aria-label')}: on ${tops.size} lines with room for one`);
+  }
+  return { groups: groups.length, problems, height: Math.round(hb.height) };
+}"""
+
+
 def left_sidebar(page: Page, want_open: bool) -> None:
     """Open or close JupyterLab's left side bar (its current tab toggles it)."""
     stack = page.locator("#jp-left-stack")
@@ -383,7 +432,9 @@ def left_sidebar(page: Page, want_open: bool) -> None:
 
 @pytest.mark.parametrize("width", [1280, 860, 420, 360])
 def test_layout_at_width(work: Work, width: int) -> None:
-    """The widths of issue 17: at 860 px with the side bar open; below it, a user closes it."""
+    """The widths of issue 17: at 860 px with the side bar open; below it, a user closes it. The
+    rows' text columns stay >= 160 px, nothing overflows, and the header's controls stand in
+    tidy rows (groups wrap whole; no label breaks, no control narrower than its text)."""
     page = work.page
     left_sidebar(page, width >= 860)
     details = row(page, LLAMA).locator('button[data-action="details"]')
@@ -402,8 +453,11 @@ def test_layout_at_width(work: Work, width: int) -> None:
         every=0.1,
     )
     seen = work.widget.evaluate(MEASURE)
+    header = work.widget.evaluate(HEADER)
     page.set_viewport_size({"width": 1280, "height": 1000})
-    print(f"{width} px: {seen}")
+    print(f"{width} px: {seen} header: {header}")
+    # the header's controls in tidy rows: groups that wrap whole, none squeezed below its label
+    assert header["groups"] == 3 and not header["problems"], header
     assert not seen["narrow"], seen
     assert not seen["over"], seen
     assert seen["scroll"] == [0, 0], seen
