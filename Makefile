@@ -74,9 +74,11 @@ chromium:
 
 build: $(STATIC)
 
-# js/src/wire.gen.js from pieces_widget/widget/wire.py (tests/test_wire.py fails when they differ).
+# js/src/wire.gen.js from pieces_widget/widget/wire.py and js/src/labels.gen.js from
+# pieces_widget/core/labels.py (tests/test_wire.py, tests/test_labels.py fail when they differ).
 wire: install
 	$(PY) -m pieces_widget.widget.wire_js js/src/wire.gen.js
+	$(PY) -m pieces_widget.widget.labels_js js/src/labels.gen.js
 
 # esbuild writes widget.js and widget.css; rebuilt only when a source changed.
 $(STATIC): $(STAMP) $(JS_SOURCES)

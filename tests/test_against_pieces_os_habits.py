@@ -18,7 +18,7 @@ import pytest
 from serverproc import MiB, ServerProcess, local_model, write_catalog
 
 from pieces_widget import DownloadJob, ModelManager, PiecesClient
-from pieces_widget.core.progress import StreamTiming
+from pieces_widget.core.stream_timing import StreamTiming
 
 CATALOG = [
     local_model("m", 6 * MiB, name="Model M"),

@@ -123,14 +123,27 @@ def test_list_show_status(shared: ServerProcess) -> None:
     assert rows[0].split() == ["NAME", "ID", "SIZE", "RAM", "STATE"]
     # sorted by name as the widget sorts
     assert len(rows) == 5 and "Medium Model" in rows[3] and "25.2 MB" in rows[3]
-    assert rows[2].split()[-1] == "cloud" and rows[3].endswith("not downloaded")
+    # states in the widget's words (core/labels.py state_words, js/src/labels.js stateWords)
+    assert rows[2].endswith("  Cloud") and rows[3].endswith("  Not downloaded")
+    assert rows[4].endswith("  Not downloaded · Custom")
     records = json.loads(succeeded(records))
     assert [r["id"] for r in records] == ["badsum", "cloudy", "medium", "small"]
     assert all(r.keys() >= RECORD_KEYS for r in records)
     assert records[2]["bytes"] == 24 * MiB and records[2]["state"] == "not downloaded"
     assert [r["id"] for r in json.loads(succeeded(llama))] == ["medium"]  # by foundation
     assert succeeded(ids).split() == ["badsum", "cloudy", "medium", "small"]
-    assert succeeded(shown).startswith("Medium Model\n") and "LLAMA_3_8B" in shown.stdout
+    # the widget's Details: its labels and words, no raw enum token
+    assert succeeded(shown).splitlines() == [
+        "Medium Model",
+        "  State             Not downloaded",
+        "  Version           1.0.0",
+        "  Foundation        Llama 3 8B",
+        "  Size              25.2 MB",
+        "  RAM               25.2 MB",
+        "  Type              Balanced",
+        "  Usage             Code conversation",
+        "  Id                medium",
+    ]
     detail = json.loads(succeeded(detail))
     assert detail.keys() >= RECORD_KEYS and detail["raw"]["id"] == "medium"
     one_error_line(nope, 1, "'nope' was not found", "pieces-models list")

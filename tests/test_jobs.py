@@ -11,7 +11,7 @@ from faultserver import FaultServer
 from serverproc import MiB, ServerProcess
 
 from pieces_widget import DownloadJob, PiecesClient
-from pieces_widget.core.jobs import RateWindow
+from pieces_widget.core.job_state import RateWindow
 from pieces_widget.core.models import NO_REASON
 from pieces_widget.widget.wire import download_entry
 

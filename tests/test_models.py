@@ -87,9 +87,12 @@ def test_model_repr_is_short_and_says_the_state() -> None:
     def shown(**raw: object) -> str:
         return repr(Model.from_json({"id": "m", "name": "My Model", **raw}))
 
-    assert shown(downloaded=True) == "<Model 'm' 'My Model', downloaded>"
-    assert shown(downloaded=True, loaded=True) == "<Model 'm' 'My Model', loaded>"
-    assert shown(downloading=True) == "<Model 'm' 'My Model', downloading>"
-    assert shown(cloud=True) == "<Model 'm' 'My Model', cloud>"
-    assert shown() == "<Model 'm' 'My Model', not downloaded>"
-    assert repr([Model.from_json({"id": "x"})]) == "[<Model 'x', not downloaded>]"  # name = id
+    assert shown(downloaded=True) == "<Model 'm' 'My Model', On device>"
+    assert shown(downloaded=True, loaded=True) == "<Model 'm' 'My Model', On device · Loaded>"
+    assert shown(downloading=True) == "<Model 'm' 'My Model', Downloading>"
+    assert shown(cloud=True) == "<Model 'm' 'My Model', Cloud>"
+    assert shown(partialBytes=46, bytes={"value": 100}, custom=True) == (
+        "<Model 'm' 'My Model', Partly downloaded (46 %) · Custom>"
+    )
+    assert shown() == "<Model 'm' 'My Model', Not downloaded>"
+    assert repr([Model.from_json({"id": "x"})]) == "[<Model 'x', Not downloaded>]"  # name = id

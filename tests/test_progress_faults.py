@@ -14,7 +14,9 @@ from serverproc import ServerProcess
 
 from pieces_widget import DownloadJob, PiecesClient
 from pieces_widget.core.models import DownloadProgress, Model
-from pieces_widget.core.progress import ProgressStream, ProgressTracker, StreamTiming
+from pieces_widget.core.progress import ProgressStream
+from pieces_widget.core.progress_state import ProgressTracker
+from pieces_widget.core.stream_timing import StreamTiming
 
 QUICK = StreamTiming(reconcile_every=0.3, idle_grace=0.5, poll_every=0.3, backoff=(0.1, 0.5))
 

@@ -22,7 +22,7 @@ INSTALLED = {"version": "0.6.2", "status": "COMPLETED"}
         (
             {"installing": {"version": "0.6.2", "status": "IN-PROGRESS", "percentage": 41.6}},
             "installing",
-            "Installing Ollama (42 %)…",
+            "Installing Ollama (41.6 %)…",
         ),
         (
             {"installation": INSTALLED, "updating": {"version": "0.7.0", "percentage": None}},

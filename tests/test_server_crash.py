@@ -22,6 +22,9 @@ ROUNDS = int(os.environ.get("PIECES_CRASH_ROUNDS", "6"))
 CATALOG = [local_model(f"hub{i}", (4 + 4 * i) * MiB, custom=True) for i in range(4)]
 
 
+WHEN = {"created": {"value": "2026-01-01T00:00:00+00:00"}}  # a stored model has its date
+
+
 def digest_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -102,7 +105,9 @@ def test_sigkill_at_random_points(tmp_path: Path) -> None:
     data.mkdir()
     # 80 created cloud models with long descriptions: the state is large enough for the journal.
     filler = {
-        f"cloud{i}": {"model": {"name": f"Filler {i}", "cloud": True, "description": "d" * 4000}}
+        f"cloud{i}": {
+            "model": {"name": f"Filler {i}", "cloud": True, "description": "d" * 4000, **WHEN}
+        }
         for i in range(80)
     }
     (data / "state.json").write_text(json.dumps({"version": 1, "created": filler}))

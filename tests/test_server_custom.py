@@ -42,6 +42,10 @@ def part_file(server: ServerProcess, model_id: str):
     return server.data_dir / "models" / f"{hashlib.sha256(model_id.encode()).hexdigest()}.part"
 
 
+def stored_source(server: ServerProcess, model_id: str) -> dict:
+    return json.loads((server.data_dir / "state.json").read_text())["created"][model_id]["source"]
+
+
 def test_create_download_and_persist(server: ServerProcess) -> None:
     answer = create(server, {"name": "My GGUF", "source": {"url": hub_url(server)}})
     assert answer.status_code == 200, answer.text
@@ -57,8 +61,12 @@ def test_create_download_and_persist(server: ServerProcess) -> None:
     # It downloads like a catalog model; with no sha256 given, the digest is recorded.
     requests.post(f"{server.url}/model/{model_id}/download", timeout=5)
     wait_downloaded(server.url, model_id)
-    stored = json.loads((server.data_dir / "state.json").read_text())["created"][model_id]
-    assert stored["source"]["sha256"] == hub_sha256(server)
+    # The digest is saved off the event loop, just after the download reports downloaded.
+    deadline = time.monotonic() + 10
+    while (stored := stored_source(server, model_id)).get("sha256") is None:
+        assert time.monotonic() < deadline, stored
+        time.sleep(0.05)
+    assert stored["sha256"] == hub_sha256(server)
     edited = requests.post(
         f"{server.url}/model/update", json={"id": model_id, "description": "mine"}, timeout=5
     )

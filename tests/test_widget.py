@@ -147,10 +147,13 @@ def test_reprs_say_what_the_widget_shows(server: ServerProcess) -> None:
     mgr.refresh().result(10)
     wait_for(lambda: len(mgr.models) == 4)
     text = repr(mgr)
-    assert "4 models, 0 downloaded, 0 loaded" in text and "Small Model [small]" in text
+    assert "4 models, 0 downloaded, 0 loaded" in text
+    # the state in the widget's words (core/labels.py state_words, js/src/labels.js stateWords)
+    assert "Small Model [small] 4.2 MB: Not downloaded · Custom\n" in text
     bundle = mgr._repr_mimebundle_()
     bundle = bundle[0] if isinstance(bundle, tuple) else bundle  # anywidget adds metadata
     assert "<td>Small Model</td>" in bundle["text/html"]
+    assert "<td>4.2 MB</td><td>Not downloaded · Custom</td>" in bundle["text/html"]
     assert "application/vnd.jupyter.widget-view+json" in bundle
     mgr.close()
 

@@ -1,8 +1,13 @@
 // @ts-check
 /** The labelled fields of a row's Details panel, in words for people. */
-import { resumePercent } from "./fit.js";
 import { formatBytes, formatDate, formatParameters, formatTokens } from "./format.js";
-import { enumLabel, foundationLabel, providerLabel, quantizationLabel } from "./labels.js";
+import {
+  enumLabel,
+  foundationLabel,
+  providerLabel,
+  quantizationLabel,
+  stateText,
+} from "./labels.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
 
@@ -12,20 +17,12 @@ import { enumLabel, foundationLabel, providerLabel, quantizationLabel } from "./
  * @returns {[string, string][]}
  */
 export function detailFields(m) {
-  const resume = resumePercent(m, undefined);
-  let where = "Not downloaded";
-  if (m.cloud) where = "Cloud";
-  else if (m.downloaded) where = "On device";
-  else if (m.downloading) where = "Downloading";
-  else if (resume != null) where = `Partly downloaded (${resume} %)`;
-  else if (m.partialBytes) where = "Partly downloaded";
-  const state = [where, m.loaded ? "Loaded" : "", m.custom ? "Custom" : ""];
   const size = m.bytes?.value != null ? formatBytes(m.bytes.value) : (m.bytes?.readable ?? "");
   const ram = m.ram?.value != null ? formatBytes(m.ram.value) : (m.ram?.readable ?? "");
   /** @type {[string, string][]} */
   const fields = [
     ["Name", m.name ?? ""],
-    ["State", state.filter(Boolean).join(" · ")],
+    ["State", stateText(m)],
     ["Version", m.version ?? ""],
     ["Foundation", foundationLabel(m.foundation)],
     ["Provider", providerLabel(m.provider)],

@@ -1,7 +1,7 @@
 // @ts-check
 /** Whether a model fits this machine (RAM to load it, disk for the rest of it), and the part of a
  * download kept for a resume. */
-import { formatBytes } from "./format.js";
+import { formatBytes, keptPercent } from "./format.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
 /** @typedef {import("./types.js").Download} Download */
@@ -15,9 +15,7 @@ import { formatBytes } from "./format.js";
  */
 export function resumePercent(m, _d) {
   if (m.cloud || m.downloaded) return null;
-  const total = m.bytes?.value;
-  if (m.partialBytes && total) return Math.min(99, Math.floor((m.partialBytes / total) * 100));
-  return null;
+  return keptPercent(m.partialBytes, m.bytes?.value);
 }
 
 /**

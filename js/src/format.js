@@ -5,6 +5,7 @@
 
 /**
  * Decimal units like disks and download tools: 33554432 -> "33.6 MB", 1.8e11 -> "180 GB".
+ * Python's readable_bytes says the same (tests/cases/readable_bytes.json).
  * @param {number | null | undefined} n
  */
 export function formatBytes(n) {
@@ -30,10 +31,30 @@ export function formatDuration(seconds) {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
-/** @param {number} pct 0-100 -> "42.5 %", "50 %" */
+/**
+ * 0-100 -> "13.2 %", "50 %": clamped, one decimal, cut rather than rounded (a download at
+ * 99.96 % is not "100 %" yet), a trailing ".0" dropped. Python's readable_percent says the same
+ * (tests/cases/readable_percent.json).
+ * @param {number | null | undefined} pct
+ */
 export function formatPercent(pct) {
+  if (pct == null || !Number.isFinite(pct)) return "?";
   const p = Math.min(100, Math.max(0, pct));
-  return `${p.toFixed(1).replace(/\.0$/, "")} %`;
+  const tenths = Math.floor(p * 10 + 1e-9); // a hair under a tenth is float error
+  const tenth = tenths % 10;
+  return `${Math.floor(tenths / 10)}${tenth ? `.${tenth}` : ""} %`;
+}
+
+/**
+ * The whole percent a stopped download keeps to resume from: floored, at most 99 (a partial is
+ * never "100 %"); null when there is no partial or no size. Python's kept_percent says the same
+ * (tests/cases/kept_percent.json).
+ * @param {number | null | undefined} partial @param {number | null | undefined} total
+ */
+export function keptPercent(partial, total) {
+  if (!partial || !total || partial <= 0 || total <= 0) return null;
+  // partial * 100 is exact, and one division is rounded once: 57 of 100 is 57, not 56.99...
+  return Math.min(99, Math.floor((partial * 100) / total));
 }
 
 /**

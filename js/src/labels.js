@@ -1,119 +1,26 @@
 // @ts-check
 /**
  * Human labels for the spec's enum tokens (ModelFoundationEnum, ExternalMLProviderEnum,
- * ModelTypeEnum, ModelUsageEnum): "LLAMA_3_8B" -> "Llama 3 8B", "HUGGING_FACE" -> "Hugging Face".
+ * ModelTypeEnum, ModelUsageEnum): "LLAMA_3_8B" -> "Llama 3 8B", "HUGGING_FACE" -> "Hugging Face";
+ * and a model's state in words ("On device · Loaded").
+ * The tables come from pieces_widget/core/labels.py (labels.gen.js, `make wire`), which applies
+ * the same rules for `pieces-models show` and the reprs; tests/cases/labels.json and
+ * tests/cases/state_words.json are checked on both sides.
  * Known words come from tables; an unknown token still reads as words, never as UPPER_CASE.
  */
+import { formatPercent, keptPercent } from "./format.js";
+import * as gen from "./labels.gen.js";
 
-/** How families and words are written by the people who make them. */
-const WORDS = /** @type {Record<string, string>} */ ({
-  ALPACA: "Alpaca",
-  AZURE: "Azure",
-  BARD: "Bard",
-  BISON: "Bison",
-  CHAT: "Chat",
-  CLAUDE: "Claude",
-  CODE: "Code",
-  CODECHAT: "Codechat",
-  CODEGEMMA: "CodeGemma",
-  CODER: "Coder",
-  CODESTRAL: "Codestral",
-  COMMAND: "Command",
-  DBRX: "DBRX",
-  DEEPSEEK: "DeepSeek",
-  DISTILROBERTA: "DistilRoBERTa",
-  DOLLY: "Dolly",
-  FASTTEXT: "fastText",
-  GECKO: "Gecko",
-  GEMINI: "Gemini",
-  GEMMA: "Gemma",
-  GORILLA: "Gorilla",
-  GPT: "GPT",
-  GRANITE: "Granite",
-  GROK: "Grok",
-  GUANACO: "Guanaco",
-  LLAMA: "Llama",
-  LLAVA: "LLaVA",
-  MINI: "Mini",
-  MISTRAL: "Mistral",
-  MIXTRAL: "Mixtral",
-  MOSS: "MOSS",
-  OPENLLAMA: "OpenLLaMA",
-  ORCA: "Orca",
-  PERPLEXITY: "Perplexity",
-  PHI: "Phi",
-  PYTHIA: "Pythia",
-  QWEN: "Qwen",
-  QWQ: "QwQ",
-  RECURRENTGEMMA: "RecurrentGemma",
-  REDPAJAMA: "RedPajama",
-  RWKVLM: "RWKV-LM",
-  SANTACODER: "SantaCoder",
-  SMALL: "Small",
-  STARCODER: "StarCoder",
-  STARLING: "Starling",
-  T5: "T5",
-  TEXT: "Text",
-  TEXTEMBEDDING: "Text Embedding",
-  TINYLLAMA: "TinyLlama",
-  UNIXCODER: "UniXcoder",
-  UNKNOWN: "Unknown",
-  VICUNA: "Vicuna",
-  WIZARD: "Wizard",
-  WIZARDCODER: "WizardCoder",
-  WIZARDLM: "WizardLM",
-  YULANCHAT: "YuLan-Chat",
-  ZEPHYR: "Zephyr",
-});
+/** @typedef {import("./types.js").ModelJson} ModelJson */
 
-/** Multi-word names written as one word (and the spec's "RMKV", which is RWKV). */
-const JOINED = /** @type {[RegExp, string][]} */ ([
-  [/^CODE_GEMMA/, "CODEGEMMA"],
-  [/^RECURRENT_GEMMA/, "RECURRENTGEMMA"],
-  [/^FAST_TEXT/, "FASTTEXT"],
-  [/^RMKV_LM/, "RWKVLM"],
-]);
-
+const { WORDS, JOINED, PROVIDERS, STATE, STATE_SEPARATOR } = gen;
 /** Families whose version joins with a hyphen: GPT-4, Phi-3, Grok-1. */
-const HYPHENATED = new Set(["GPT", "Phi", "Grok"]);
-
+const HYPHENATED = new Set(gen.HYPHENATED);
 /** Trailing qualifiers of the "latest" aliases: CLAUDE_LATEST -> "Claude (latest)". */
-const QUALIFIERS = new Set(["LATEST", "FAST", "BEST", "DEFAULT", "CUSTOM"]);
-
-const PROVIDERS = /** @type {Record<string, string>} */ ({
-  AMAZON: "Amazon",
-  ANTHROPIC: "Anthropic",
-  APPLE: "Apple",
-  BIGCODE: "BigCode",
-  BLICKDL: "BlinkDL",
-  DATABRICKS: "Databricks",
-  ELEUTHER_AI: "EleutherAI",
-  FUDAN_UNIVERSITY: "Fudan University",
-  GOOGLE: "Google",
-  HONG_KONG_BAPTIST_UNIVERSITY: "Hong Kong Baptist University",
-  HUGGING_FACE: "Hugging Face",
-  IBM: "IBM",
-  JINA: "Jina AI",
-  LMSYS: "LMSYS",
-  META: "Meta",
-  MICROSOFT: "Microsoft",
-  OPENAI: "OpenAI",
-  OPEN_LM_RESEARCH: "OpenLM Research",
-  PEKING_UNIVERSITY: "Peking University",
-  PERPLEXITY: "Perplexity",
-  PIECES: "Pieces",
-  RENMIN_UNIVERSITY_OF_CHINA: "Renmin University of China",
-  SALESFORCE: "Salesforce",
-  SNOWFLAKE: "Snowflake",
-  TOGETHER_AI: "Together AI",
-  UC_BERKLEY: "UC Berkeley",
-  UNIVERSITY_OF_WASHINGTON: "University of Washington",
-  UNKNOWN: "Unknown",
-});
-
+const QUALIFIERS = new Set(gen.QUALIFIERS);
 /** Abbreviations that stay upper case in the fallback. */
-const ACRONYMS = new Set(["AI", "API", "CPU", "GPU", "IBM", "LLM", "LM", "ML", "OCR", "TLP", "UC"]);
-const SMALL_WORDS = new Set(["AND", "FOR", "OF", "THE", "VS"]);
+const ACRONYMS = new Set(gen.ACRONYMS);
+const SMALL_WORDS = new Set(gen.SMALL_WORDS);
 
 /** @param {string} word */
 function titleWord(word) {
@@ -161,7 +68,8 @@ const foundationCache = new Map();
 /** @param {string} token */
 function foundationWords(token) {
   let t = token;
-  for (const [pattern, joined] of JOINED) t = t.replace(pattern, joined);
+  for (const [prefix, joined] of JOINED)
+    if (t.startsWith(prefix)) t = joined + t.slice(prefix.length);
   const words = t.split("_").filter(Boolean);
   /** @type {string[]} */
   const out = [];
@@ -176,8 +84,10 @@ function foundationWords(token) {
       i += 1;
     } else if (prev && HYPHENATED.has(prev) && /^\d/.test(w)) {
       out[out.length - 1] = `${prev}-${w.toUpperCase()}`;
+    } else if (Object.hasOwn(WORDS, upper)) {
+      out.push(WORDS[upper]);
     } else {
-      out.push(WORDS[upper] ?? (/^[\d.]+[A-Z]?$/.test(upper) ? upper : humanize(w)));
+      out.push(/^[\d.]+[A-Z]?$/.test(upper) ? upper : humanize(w));
     }
   }
   return out.join(" ");
@@ -186,7 +96,8 @@ function foundationWords(token) {
 /** @param {string | null | undefined} token "HUGGING_FACE" -> "Hugging Face" */
 export function providerLabel(token) {
   if (!token) return "";
-  return PROVIDERS[token.toUpperCase()] ?? humanize(token);
+  const upper = token.toUpperCase();
+  return Object.hasOwn(PROVIDERS, upper) ? PROVIDERS[upper] : humanize(token);
 }
 
 /**
@@ -205,4 +116,43 @@ export function quantizationLabel(value) {
 /** @param {string | null | undefined} token ModelTypeEnum / ModelUsageEnum, sentence case */
 export function enumLabel(token) {
   return token ? humanize(token, true) : "";
+}
+
+/**
+ * A model's state in words: where its weights are ("Cloud", "On device", "Downloading",
+ * "Partly downloaded (28 %)", "Not downloaded"), then "Loaded" and "Custom" when they apply.
+ * `activity` is what a running download does now ("Starting", "Stalled", "Downloading"), ""
+ * when none runs; undefined reads it from the model (`downloading`). Python's
+ * core/labels.py state_words says the same (pieces-models, the reprs, Model's repr).
+ * @param {ModelJson} m @param {string} [activity]
+ * @returns {string[]}
+ */
+export function stateWords(m, activity) {
+  /** @type {string[]} */
+  const words = [];
+  if (m.cloud) words.push(STATE.cloud);
+  else if (activity || (activity === undefined && m.downloading))
+    words.push(activity || STATE.downloading);
+  else if (m.downloaded) words.push(STATE.on_device);
+  else if ((m.partialBytes ?? 0) > 0) {
+    const kept = keptPercent(m.partialBytes, m.bytes?.value);
+    words.push(kept == null ? STATE.partial : `${STATE.partial} (${formatPercent(kept)})`);
+  } else words.push(STATE.absent);
+  if (m.loaded) words.push(STATE.loaded);
+  if (m.custom) words.push(STATE.custom);
+  return words;
+}
+
+/** `stateWords` in one line: "On device · Loaded · Custom". @param {ModelJson} m */
+export function stateText(m) {
+  return stateWords(m).join(STATE_SEPARATOR);
+}
+
+/**
+ * The row's badges: the state words but the ones that say the weights are not here (the
+ * main button says that: Download, Resume (46 %)).
+ * @param {ModelJson} m @param {string} activity
+ */
+export function stateBadges(m, activity) {
+  return stateWords(m, activity).filter((w) => w !== STATE.absent && !w.startsWith(STATE.partial));
 }

@@ -9,6 +9,7 @@ import { activeText, isActive } from "./activity.js";
 import { confirmation, stands } from "./confirm.js";
 import { fitCheck } from "./fit.js";
 import { formatBytes, formatPercent, progressText } from "./format.js";
+import { stateBadges } from "./labels.js";
 import { displayName, metaLine } from "./meta.js";
 import { WAITING_TEXT } from "./pending.js";
 
@@ -68,14 +69,10 @@ export function rowState(m, inputs) {
   // none of that is news about the download, which waits for the server
   const paused = active && Boolean(inputs.offline);
   const stalled = Boolean(active && !paused && d?.stalled);
-  /** @type {string[]} */
-  const badges = [];
   const starting = active && d?.status === "INITIALIZED";
-  if (m.cloud) badges.push("Cloud");
-  else if (m.downloaded && !active) badges.push("On device");
-  if (active && !paused) badges.push(starting ? "Starting" : stalled ? "Stalled" : "Downloading");
-  if (m.loaded) badges.push("Loaded");
-  if (m.custom) badges.push("Custom");
+  const activity =
+    active && !paused ? (starting ? "Starting" : stalled ? "Stalled" : "Downloading") : "";
+  const badges = stateBadges(m, activity);
 
   // Downloading / Stalled are said once, by the badge (and "stalled for N s" under the bar)
   let status = "";

@@ -1,7 +1,7 @@
 // @ts-check
 /** The header's disk, memory and downloads summary. */
 import { ACTIVE } from "./activity.js";
-import { formatBytes } from "./format.js";
+import { formatBytes, formatPercent } from "./format.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
 /** @typedef {import("./types.js").Download} Download */
@@ -47,7 +47,7 @@ export function summarize(models, r, downloads = {}) {
     const done = running.reduce((sum, d) => sum + (d.bytes_done ?? 0), 0);
     const size = running.reduce((sum, d) => sum + (d.bytes_total ?? 0), 0);
     const pct = size > 0 ? (done / size) * 100 : (running[0].percentage ?? 0);
-    parts.push(`${running.length} downloading, ${Math.floor(pct)} %`);
+    parts.push(`${running.length} downloading, ${formatPercent(pct)}`);
   }
   return { text: parts.join(" · "), loaded };
 }

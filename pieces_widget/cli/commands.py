@@ -9,11 +9,13 @@ import sys
 from typing import TYPE_CHECKING
 
 from .output import (
+    DETAILS,
     EXIT_USAGE,
     PROG,
     CliFailure,
     Output,
     clean,
+    detail_fields,
     model_record,
     resume_hint,
     size,
@@ -48,7 +50,7 @@ def cmd_list(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
     elif out.quiet:
         out.lines([clean(m.id) for m in models])
     else:
-        rows = [(m.name, m.id, size(m.bytes), size(m.ram), m.state) for m in models]
+        rows = [(m.name, m.id, size(m.bytes), size(m.ram), m.state_text) for m in models]
         out.table(("NAME", "ID", "SIZE", "RAM", "STATE"), rows, right=(2, 3), shrink=0)
     return 0
 
@@ -63,22 +65,9 @@ def cmd_show(client: PiecesClient, args: argparse.Namespace, out: Output) -> int
     if out.json:
         out.data({**model_record(model), "raw": model.raw})
         return 0
-    record = model_record(model)
-    fields = [
-        ("id", model.id),
-        ("state", record["state"]),
-        ("size", size(model.bytes)),
-        ("RAM", size(model.ram)),
-        ("version", model.version),
-        ("foundation", model.foundation),
-        ("provider", model.provider),
-        ("quantization", model.quantization),
-        ("custom", "yes" if model.custom else None),
-        ("description", model.description),
-        ("last error", record["error"]),
-    ]
     out.say(clean(model.name))
-    out.lines(f"  {key:<13} {clean(str(value))}" for key, value in fields if value)
+    width = max(len(key) for key in DETAILS)
+    out.lines(f"  {key:<{width}}  {value}" for key, value in detail_fields(model))
     return 0
 
 

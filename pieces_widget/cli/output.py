@@ -14,6 +14,15 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..core.labels import enum_label, foundation_label, provider_label, quantization_label
+from ..core.numbers import (
+    kept_percent,
+    readable_bytes,
+    readable_parameters,
+    readable_percent,
+    readable_tokens,
+)
+
 if TYPE_CHECKING:
     from ..core.models import Model
 
@@ -37,8 +46,6 @@ def clean(text: str) -> str:
 
 
 def size(n: int | None) -> str:
-    from ..core.models import readable_bytes
-
     return "-" if n is None else readable_bytes(n)
 
 
@@ -83,9 +90,9 @@ def _fit(text: str, width: int) -> str:
 def resume_hint(model: Model) -> str:
     """What a new pull of a stopped download does: resume only where the server says it kept a
     partial file (``partialBytes``); Pieces OS may start over."""
-    if model.partial_bytes and model.bytes:
-        kept = min(99, model.partial_bytes * 100 // model.bytes)
-        return f"{kept} % is kept: the next `{PROG} pull` resumes from there"
+    kept = kept_percent(model.partial_bytes, model.bytes)
+    if kept is not None:
+        return f"{readable_percent(kept)} is kept: the next `{PROG} pull` resumes from there"
     return f"`{PROG} pull` starts it again"
 
 
@@ -109,6 +116,51 @@ def model_record(model: Model) -> dict[str, Any]:
         "description": model.description,
         "error": error if isinstance(error, str) and error else None,
     }
+
+
+# The labelled fields of ``show``, named and said as the widget's Details panel says them
+# (js/src/state.js detailFields): no raw enum tokens.
+DETAILS = (
+    "State", "Version", "Foundation", "Provider", "Quantization", "Parameters", "Context",
+    "Size", "RAM", "Partial download", "Type", "Usage", "Runs on", "Description", "Id",
+    "Last error",
+)  # fmt: skip
+
+
+def detail_fields(model: Model) -> list[tuple[str, str]]:
+    """``show``'s fields in words for people, each made terminal-safe; empty ones left out."""
+    raw = model.raw
+    tokens = raw.get("maxTokens")
+    cpu = raw.get("cpu")
+    text = {
+        "State": model.state_text,
+        "Version": model.version or "",
+        "Foundation": foundation_label(model.foundation),
+        "Provider": provider_label(model.provider),
+        "Quantization": quantization_label(model.quantization),
+        "Parameters": readable_parameters(_number(raw.get("parameters")), "billion"),
+        "Context": readable_tokens(
+            _number(tokens.get("total") if isinstance(tokens, dict) else None)
+        ),
+        "Size": "" if model.bytes is None else readable_bytes(model.bytes),
+        "RAM": "" if model.ram is None else readable_bytes(model.ram),
+        "Partial download": readable_bytes(model.partial_bytes) if model.partial_bytes else "",
+        "Type": enum_label(_text(raw.get("type"))),
+        "Usage": enum_label(_text(raw.get("usage"))),
+        "Runs on": "" if not isinstance(cpu, bool) else "CPU" if cpu else "GPU",
+        "Description": model.description or "",
+        "Id": model.id,
+        "Last error": model.error or "",
+    }
+    return [(key, clean(text[key])) for key in DETAILS if text[key]]
+
+
+def _number(value: Any) -> float | None:
+    return None if isinstance(value, bool) or not isinstance(value, (int, float)) else value
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class Output:

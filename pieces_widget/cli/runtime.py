@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ..core.numbers import readable_percent
 from .output import EXIT_INTERRUPTED, PROG, CliFailure, Output, clean
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def cmd_install_ollama(client: PiecesClient, args: argparse.Namespace, out: Outp
 
 
 def _line(status: str, percentage: float | None) -> str:
-    done = "" if percentage is None else f" {percentage // 10 * 10:.0f} %"
+    done = "" if percentage is None else f" {readable_percent(percentage // 10 * 10)}"
     return f"installing Ollama{done}" if status != "INITIALIZED" else "installing Ollama: starting"
 
 

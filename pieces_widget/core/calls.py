@@ -20,6 +20,7 @@ import threading
 import time
 import weakref
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -27,6 +28,8 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from .models import loads
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a JSON answer, counted after decompression
 MAX_ERROR_TEXT = 64 * 1024  # what is read of an error answer's body (the rest is not needed)
@@ -218,3 +221,39 @@ def read_body(response: requests.Response, cap: int, truncate: bool = False) -> 
 
 # Exceptions that mean "the transport failed" while a body is read (requests wraps urllib3's).
 BODY_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError, CallCut)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A server's answer, its body read whole (and capped)."""
+
+    status: int
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        """The body as JSON (``models.loads``: safe for any shape); ``ValueError`` if not."""
+        return loads(self.body)
+
+
+def timed_out(exc: BaseException) -> bool:
+    """True when ``exc`` is (or wraps) a timeout: requests wraps urllib3's, which wrap the
+    socket's."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None or isinstance(seen, urllib3.exceptions.NewConnectionError):
+            return False  # refused (urllib3 files it under connect timeouts, for history)
+        if isinstance(seen, (requests.Timeout, TimeoutError, urllib3.exceptions.TimeoutError)):
+            return True
+        inner = getattr(seen, "reason", None)
+        if not isinstance(inner, BaseException) and seen.args:
+            inner = seen.args[0] if isinstance(seen.args[0], BaseException) else None
+        seen = inner or seen.__context__
+    return False

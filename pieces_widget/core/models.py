@@ -10,8 +10,10 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from .labels import state_text
+from .numbers import readable_bytes as readable_bytes  # where the server and others import it
 
 # Download status strings, exactly as on the wire (ModelDownloadProgressStatusEnum).
 INITIALIZED = "INITIALIZED"
@@ -99,24 +101,6 @@ def _byte_value(descriptor: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return int(value)
-
-
-_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
-
-
-def readable_bytes(n: float) -> str:
-    """``1536`` -> ``"1.5 KB"``, ``100_700_000`` -> ``"101 MB"``: decimal units, one decimal
-    below 100 and none above, a trailing ``.0`` dropped. The widget's formatBytes (js/src/
-    format.js) says the same; both are tested on tests/cases/readable_bytes.json."""
-    value = float(n)
-    unit = 0
-    while abs(value) >= 1000 and unit < len(_UNITS) - 1:
-        value /= 1000
-        unit += 1
-    # half away from zero on the exact value, as JavaScript's toFixed and Math.round do
-    digits = 0 if unit == 0 or abs(value) >= 99.95 else 1
-    text = str(Decimal(value).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
-    return f"{text.removesuffix('.0')} {_UNITS[unit]}"
 
 
 @dataclass(frozen=True)
@@ -208,7 +192,8 @@ class Model:
 
     @property
     def state(self) -> str:
-        """One word for people: downloading, loaded, downloaded, cloud or not downloaded."""
+        """One key for scripts (``--json``'s ``state``): downloading, loaded, downloaded, cloud
+        or not downloaded. People read ``state_text``, as the widget says it."""
         if self.downloading:
             return "downloading"
         if self.loaded:
@@ -217,9 +202,14 @@ class Model:
             return "downloaded"
         return "cloud" if self.cloud else "not downloaded"
 
+    @property
+    def state_text(self) -> str:
+        """The state in the widget's words: "On device · Loaded", "Partly downloaded (46 %)"."""
+        return state_text(self)
+
     def __repr__(self) -> str:  # short: a list of models prints one line each
         name = "" if self.name == self.id else f" {self.name!r}"
-        return f"<Model {self.id!r}{name}, {self.state}>"
+        return f"<Model {self.id!r}{name}, {self.state_text}>"
 
 
 def clamp_percentage(value: Any) -> float | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from .errors import PiecesError
 from .models import CANCELED, COMPLETED, FAILED, TERMINAL_STATUSES, clamp_percentage
+from .numbers import readable_percent
 
 if TYPE_CHECKING:
     from .client import PiecesClient
@@ -61,7 +62,7 @@ def runtime_info(status: Mapping[str, Any] | None) -> RuntimeInfo:
             why = _text(running.get("error")) or "Pieces OS gave no reason"
             return _info("failed", version, None, f"The Ollama install failed: {why}.")
         percentage = clamp_percentage(running.get("percentage"))
-        done = "" if percentage is None else f" ({percentage:.0f} %)"
+        done = "" if percentage is None else f" ({readable_percent(percentage)})"
         return _info("installing", version, percentage, f"{verb} Ollama{done}…")
     required = _deployment(status, "updateRequired")
     if required is not None:
@@ -172,5 +173,5 @@ class RuntimeInstall:
         self._done.set()
 
     def __repr__(self) -> str:
-        pct = "" if self.percentage is None else f" {self.percentage:.0f} %"
+        pct = "" if self.percentage is None else f" {readable_percent(self.percentage)}"
         return f"<RuntimeInstall {self.status}{pct}>"

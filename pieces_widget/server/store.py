@@ -24,7 +24,8 @@ from .atomic import atomic_write, regular_size
 from .catalog import CatalogEntry, Source
 from .custom import created_entry
 from .fields import FieldError
-from .statefile import State, StateFile
+from .statecodec import State
+from .statefile import StateFile
 
 log = logging.getLogger("pieces_widget.server")
 
@@ -85,10 +86,10 @@ class ModelStore:
         return regular_size(self.part_path(model_id)) or None
 
     def metadata(self, model_id: str) -> dict[str, Any]:
-        """The catalog's public JSON with persisted edits merged in (a fresh copy)."""
-        model = json.loads(json.dumps(self.catalog[model_id].model))
-        model.update(self.edits.get(model_id, {}))
-        return model
+        """The catalog's public JSON with persisted edits merged in: a new dict whose nested
+        values are shared (replace them, never change them in place; a deep copy per model made
+        a list of 1,000 models twice as slow)."""
+        return {**self.catalog[model_id].model, **self.edits.get(model_id, {})}
 
     async def save_edits(self, model_id: str, fields: dict[str, Any]) -> None:
         await self._file.commit({"op": "edit", "id": model_id, "fields": fields})

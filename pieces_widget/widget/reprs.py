@@ -14,17 +14,6 @@ def _models(raw: Sequence[Mapping[str, Any]]) -> list[Model]:
     return [Model.from_json(dict(m)) for m in raw if isinstance(m.get("id"), str)]
 
 
-def _state(model: Model) -> str:
-    if model.cloud:
-        return "cloud"
-    words = ["downloaded" if model.downloaded else "not downloaded"]
-    if model.downloading:
-        words.append("downloading")
-    if model.loaded:
-        words.append("loaded")
-    return ", ".join(words)
-
-
 def headline(raw: Sequence[Mapping[str, Any]], connection: Mapping[str, Any]) -> str:
     models = _models(raw)
     where = connection.get("base_url") or "Pieces OS"
@@ -41,15 +30,15 @@ def text_repr(raw: Sequence[Mapping[str, Any]], connection: Mapping[str, Any]) -
     lines = [headline(raw, connection)]
     for model in _models(raw):
         size = f" {readable_bytes(model.bytes)}" if model.bytes else ""
-        custom = " custom" if model.custom else ""
-        lines.append(f"  {model.name} [{model.id}]{size}: {_state(model)}{custom}")
+        lines.append(f"  {model.name} [{model.id}]{size}: {model.state_text}")
     return "\n".join(lines)
 
 
 def html_repr(raw: Sequence[Mapping[str, Any]], connection: Mapping[str, Any]) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(m.name)}</td><td><code>{html.escape(m.id)}</code></td>"
-        f"<td>{readable_bytes(m.bytes) if m.bytes else ''}</td><td>{_state(m)}</td></tr>"
+        f"<td>{readable_bytes(m.bytes) if m.bytes else ''}</td>"
+        f"<td>{html.escape(m.state_text)}</td></tr>"
         for m in _models(raw)
     )
     return (

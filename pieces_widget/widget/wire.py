@@ -29,8 +29,8 @@ class DownloadEntry(TypedDict):
     """``downloads[model_id]``: one download as the row shows it (the JS draws, never derives).
 
     ``eta`` is None until a speed is known and again once no bytes arrived for
-    ``jobs.ETA_UNKNOWN_AFTER`` s; ``stalled`` turns True after ``jobs.STALL_AFTER`` s without
-    bytes and ``stalled_for`` then counts the seconds since the last byte.
+    ``job_state.ETA_UNKNOWN_AFTER`` s; ``stalled`` turns True after ``job_state.STALL_AFTER`` s
+    without bytes and ``stalled_for`` then counts the seconds since the last byte.
     """
 
     status: str  # the wire status: INITIALIZED, IN-PROGRESS, COMPLETED, FAILED, CANCELED, ...
@@ -43,7 +43,7 @@ class DownloadEntry(TypedDict):
     stalled_for: float  # s since the last byte, 0 unless stalled
     error: str | None  # why it FAILED, in words for people
     waiting_for: float  # s since asked while the server has not started it (0 once started)
-    slow_start: bool  # no sign of life for ``jobs.START_PATIENCE`` s: the row says it waits
+    slow_start: bool  # no sign of life for ``job_state.START_PATIENCE`` s: the row says it waits
 
 
 def download_entry(job: DownloadJob) -> DownloadEntry:
