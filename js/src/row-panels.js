@@ -14,10 +14,13 @@ import { PARTS, part } from "./row-dom.js";
 /**
  * The Edit form: filled from the model when it opens, then never written again, so what the
  * user types, the caret and the focus survive every update.
+ * Save is disabled while Pieces OS is unreachable, and aria-disabled while the row is busy (a
+ * save on its way): a focused Save keeps the focus, so it can go to the row's main button when
+ * the form closes, never to <body>.
  * @param {Row} row @param {ModelJson} m @param {boolean} open @param {string} name
- * @param {boolean} disabled
+ * @param {boolean} offline @param {boolean} busy
  */
-export function patchEdit(row, m, open, name, disabled) {
+export function patchEdit(row, m, open, name, offline, busy) {
   if (open && !row.edit) {
     const form = part("form", "pw-edit", "edit");
     form.setAttribute("data-form", "edit");
@@ -46,7 +49,8 @@ export function patchEdit(row, m, open, name, disabled) {
   if (row.edit) {
     placePart(row.el, row.edit, open, PARTS);
     const save = /** @type {HTMLButtonElement} */ (row.edit.querySelector('button[type="submit"]'));
-    if (save.disabled !== disabled) save.disabled = disabled;
+    if (save.disabled !== offline) save.disabled = offline;
+    setAttr(save, "aria-disabled", busy ? "true" : null);
     if (!open) row.edit = null; // the next Edit starts from the model as it is then
   }
 }

@@ -123,7 +123,7 @@ export function patchRow(row, m, inputs) {
     row.status.classList.toggle("pw-sr-only", Boolean(v.bar));
   patchAlert(row, v, offline);
   patchConfirm(row, v, offline);
-  patchEdit(row, m, Boolean(inputs.editing), v.name, offline || Boolean(inputs.busy));
+  patchEdit(row, m, Boolean(inputs.editing), v.name, offline, Boolean(inputs.busy));
   patchDetails(row, m, Boolean(inputs.details), v.name);
   return v;
 }

@@ -411,9 +411,11 @@ HEADER = """(root) => {
     const kids = [...g.children].filter(k => k.getClientRects().length);
     const need = kids.reduce((w, k) => w + k.getBoundingClientRect().width, 0)
       + 14 * (kids.length - 1);
-    const tops = new Set(kids.map(k => Math.round(k.getBoundingClientRect().top)));
-    if (need <= room && tops.size > 1)
-      problems.push(`${g.getAttribute('aria-label')}: on ${tops.size} lines with room for one`);
+    // a control below the first one's bottom is on another line (centred ones differ in top)
+    const first = kids[0].getBoundingClientRect();
+    const below = kids.filter(k => k.getBoundingClientRect().top >= first.bottom - 1).length;
+    if (need <= room && below)
+      problems.push(`${g.getAttribute('aria-label')}: ${below} controls wrapped with room for all`);
   }
   return { groups: groups.length, problems, height: Math.round(hb.height) };
 }"""
