@@ -240,10 +240,14 @@ export function patchRuntime(h, r, offline) {
 /** @param {Header} h @param {{ text: string, loaded: number }} s @param {boolean} offline */
 export function patchSummary(h, s, offline) {
   if (h.summary.textContent !== s.text) {
-    // each part on one line ("Memory: 1 model loaded, 33.6 MB of 25.3 GB" never splits)
+    // each part on one line ("Memory: 1 model loaded, 33.6 MB of 25.3 GB" never splits); a
+    // narrow widget puts each on its own line, without the separators
     const parts = s.text.split(" · ");
     h.summary.replaceChildren(
-      ...parts.flatMap((p, i) => [...(i ? [" · "] : []), el("span", "pw-meta-part", p)]),
+      ...parts.flatMap((p, i) => [
+        ...(i ? [el("span", "pw-sep", " · ")] : []),
+        el("span", "pw-meta-part", p),
+      ]),
     );
   }
   setAttr(h.unloadAll, "aria-disabled", s.loaded === 0 ? "true" : null);
