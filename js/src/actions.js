@@ -27,18 +27,29 @@ import { PENDING_LABELS } from "./pending.js";
  * @returns {RowAction[]}
  */
 export function rowActions(m, inputs, active) {
-  const blocked = Boolean(inputs.busy) || Boolean(inputs.offline);
+  // Unreachable: disabled. Busy (Python works on the row): aria-disabled, like a command on
+  // its way, so a focused button keeps the focus (and gets it back after Delete or Remove).
+  const blocked = Boolean(inputs.offline);
+  const busy = Boolean(inputs.busy);
   const pending = inputs.pending?.action;
   /** @type {RowAction[]} */
   const actions = [];
   /**
    * @param {string} slot @param {string} action @param {string} label @param {boolean} [off]
    * @param {string} [pendingLabel] what it says while its command is on its way
+   * @param {boolean} [waits] it waits while the row is busy
    */
-  const add = (slot, action, label, off = blocked, pendingLabel = PENDING_LABELS[action]) => {
+  const add = (
+    slot,
+    action,
+    label,
+    off = blocked,
+    pendingLabel = PENDING_LABELS[action],
+    waits = busy,
+  ) => {
     if (pending === action && pendingLabel)
       actions.push({ slot, action, label: pendingLabel, disabled: off, pending: true });
-    else actions.push({ slot, action, label, disabled: off });
+    else actions.push({ slot, action, label, disabled: off, ...(waits ? { pending: true } : {}) });
   };
   // Local models need the runtime (Ollama) to download and load: say why they can't.
   const noRuntime = m.cloud ? "" : (inputs.runtime ?? "");
@@ -52,7 +63,7 @@ export function rowActions(m, inputs, active) {
     );
     if (noRuntime) actions[actions.length - 1].why = noRuntime;
   };
-  if (active) add("main", "cancel", "Cancel", Boolean(inputs.offline));
+  if (active) add("main", "cancel", "Cancel", blocked, undefined, false);
   else if (!m.cloud && !m.downloaded) {
     const resume = resumePercent(m, inputs.download);
     needsRuntime("main", "download", resume == null ? "Download" : `Resume (${resume} %)`);
@@ -71,7 +82,7 @@ export function rowActions(m, inputs, active) {
     add("edit", "edit", "Edit");
     actions[actions.length - 1].expanded = Boolean(inputs.editing);
   }
-  add("details", "details", inputs.details ? "Hide" : "Details", false);
+  add("details", "details", inputs.details ? "Hide" : "Details", false, undefined, false);
   actions[actions.length - 1].expanded = Boolean(inputs.details);
   const size = m.bytes?.value != null ? ` (${formatBytes(m.bytes.value)})` : "";
   if (!m.cloud && m.downloaded && !active) {

@@ -40,10 +40,14 @@ describe("rowState", () => {
     expect(slots(rowState(local({ downloaded: true }), {}))).toBe("main");
   });
 
-  it("disables actions while busy or unreachable, never Details", () => {
+  it("disables actions while unreachable, holds them while busy (focusable), never Details", () => {
     const busy = rowState(local({ downloaded: true }), { busy: "loading" });
     expect(busy.status).toBe("Loading…");
-    expect(busy.actions.map((a) => a.disabled)).toEqual([true, false, true]);
+    expect(busy.actions.map((a) => [a.disabled, Boolean(a.pending)])).toEqual([
+      [false, true],
+      [false, false],
+      [false, true],
+    ]);
     const off = rowState(local(), { offline: true, download: dl() });
     expect(off.actions.map((a) => [a.label, a.disabled])).toEqual([
       ["Cancel", true],
