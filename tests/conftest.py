@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from faultserver import FaultServer
 from serverproc import MiB, ServerProcess, local_model, write_catalog
+from waiting import wait_for
 
 DEMO_LIKE = [
     local_model("small", 4 * MiB, name="Small Model", custom=True, foundation="PHI_2"),
@@ -52,10 +52,11 @@ def fault() -> Iterator[FaultServer]:
 def no_thread_left_behind() -> Iterator[None]:
     """Every test ends with no pieces-widget thread still running."""
     yield
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        alive = [t.name for t in threading.enumerate() if t.name.startswith("pieces-")]
-        if not alive:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"threads left behind: {alive}")
+
+    def alive() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("pieces-")]
+
+    try:
+        wait_for(lambda: not alive(), 3)
+    except AssertionError:
+        raise AssertionError(f"threads left behind: {alive()}") from None

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from waiting import wait_for
 
 MiB = 1 << 20
 REPO = Path(__file__).resolve().parents[1]
@@ -94,13 +95,15 @@ class ServerProcess:
             printed = about.split("X-Pieces-Server-Token: ")[-1].split()[0]
             self.token = self.env.get("PIECES_SERVER_TOKEN") or printed
             headers["X-Pieces-Server-Token"] = self.token
-        while time.monotonic() < deadline:
+
+        def healthy() -> bool:
             try:
-                if requests.get(self.url + "/.well-known/health", headers=headers, timeout=1).ok:
-                    return self
+                return requests.get(self.url + "/.well-known/health", headers=headers, timeout=1).ok
             except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not answer its health check")
+                return False
+
+        wait_for(healthy, deadline - time.monotonic(), message="the server's health check")
+        return self
 
     def log(self) -> str:
         return self.log_path.read_text()

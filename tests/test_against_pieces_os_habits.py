@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from serverproc import MiB, ServerProcess, local_model, write_catalog
+from waiting import wait_for
 
 from pieces_widget import DownloadJob, ModelManager, PiecesClient
 from pieces_widget.core.stream_timing import StreamTiming
@@ -115,12 +116,10 @@ def test_a_cancel_that_discards_promises_no_resume(start: Callable[..., ServerPr
     server = start("--cancel-discards")
     client = PiecesClient(server.url)
     job = DownloadJob(client, "m", timing=QUICK)
-    deadline = time.monotonic() + 20
-    while (job.percentage or 0) < 10 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: (job.percentage or 0) >= 10, timeout=20, message="10 % downloaded")
     job.cancel()
     assert job.wait(10) == "CANCELED"
-    model = client.model("m")
+    model = client.snapshot("m")
     assert model.partial_bytes is None and not model.downloading
     cli = subprocess.run(
         [sys.executable, "-m", "pieces_widget", "cancel", "m", "--url", server.url],
@@ -148,10 +147,8 @@ def test_the_widget_says_ollama_is_missing_installs_it_and_then_downloads(
         assert refused.wait(15) == "FAILED" and "Ollama" in (refused.error or "")
         install = mgr.install_runtime()
         assert install.wait(30) == "COMPLETED", install.error
-        deadline = time.monotonic() + 10
-        while mgr.runtime["state"] != "installed" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert mgr.runtime["state"] == "installed" and mgr.runtime["version"]
+        wait_for(lambda: mgr.runtime["state"] == "installed", timeout=10, message="installed")
+        assert mgr.runtime["version"]
         assert mgr.download("m").wait(30) == "COMPLETED"
     finally:
         mgr.close()
@@ -187,12 +184,10 @@ def test_delete_on_a_canceled_model_throws_its_partial_away(
     mgr = ModelManager(base_url=server.url, watch_interval=None)
     try:
         job = mgr.download("m")
-        deadline = time.monotonic() + 20
-        while (job.percentage or 0) < 10 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: (job.percentage or 0) >= 10, timeout=20, message="10 % downloaded")
         mgr.cancel("m").result(10)
         assert job.wait(10) == "CANCELED"
-        assert (mgr.client.model("m").partial_bytes or 0) > 0
+        assert (mgr.client.snapshot("m").partial_bytes or 0) > 0
         after = mgr.delete("m").result(10)
         assert after.partial_bytes is None and not after.downloaded
     finally:

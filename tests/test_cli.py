@@ -24,6 +24,7 @@ from conftest import DEMO_LIKE
 from faultserver import FaultServer, SlowServer
 from serverproc import REPO, MiB, ServerProcess, ctrl_c_works, write_catalog
 from test_server_transfers import hub_requests
+from waiting import wait_for
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 ENV.pop("PIECES_OS_URL", None)
@@ -229,10 +230,10 @@ def test_ctrl_c_cancels_on_the_server_and_the_next_pull_resumes(server: ServerPr
     proc = _popen(["pull", "medium"], server.url)
     assert proc.stdout is not None
     assert proc.stdout.readline().startswith("medium: ")  # the download is under way
-    deadline = time.monotonic() + 10
-    while not any(p.stat().st_size > MiB for p in (server.data_dir / "models").glob("*.part")):
-        assert time.monotonic() < deadline, "no bytes on disk"
-        time.sleep(0.02)  # some bytes written, far from the end (24 MiB at 8 MiB/s)
+    parts = (server.data_dir / "models").glob
+    wait_for(  # some bytes written, far from the end (24 MiB at 8 MiB/s)
+        lambda: any(p.stat().st_size > MiB for p in parts("*.part")), 10, message="1 MiB on disk"
+    )
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 130, (out, err)

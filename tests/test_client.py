@@ -7,7 +7,6 @@ import gzip
 import json
 import threading
 import time
-from collections.abc import Callable
 
 import psutil
 import pytest
@@ -15,6 +14,7 @@ import requests
 from faultserver import FaultServer, SlowServer
 from serverproc import MiB, ServerProcess
 from test_server_api import wait_downloaded
+from waiting import wait_for
 
 from pieces_widget import (
     ModelNotFoundError,
@@ -26,18 +26,11 @@ from pieces_widget import (
 from pieces_widget.core.errors import PiecesError
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_every_endpoint(server: ServerProcess) -> None:
     client = PiecesClient(server.url)
     assert client.health().startswith("ok:") and client.version() == "11.0.0"
     assert [m.id for m in client.models()] == ["small", "medium", "badsum", "cloudy"]
-    assert client.model("small").bytes == 4 * MiB
+    assert client.snapshot("small").bytes == 4 * MiB
     assert client.download("small").downloading is True
     wait_downloaded(server.url, "small")
     assert client.cancel_download("small").downloaded is True
@@ -50,7 +43,7 @@ def test_update_sends_the_whole_model(server: ServerProcess) -> None:
     client = PiecesClient(server.url)
     updated = client.update({"id": "small", "description": "new text"})
     assert updated.description == "new text" and updated.name == "Small Model"
-    whole = client.model("small")
+    whole = client.snapshot("small")
     assert client.update(whole).raw["description"] == "new text"
     with pytest.raises(PiecesServerError, match="only custom models"):
         client.update({"id": "medium", "name": "x"})
@@ -62,7 +55,7 @@ def test_unknown_and_path_like_ids_are_model_not_found(server: ServerProcess) ->
     client = PiecesClient(server.url)
     for bad in ["nope", "../small", "small/load", "a b?c#d"]:
         with pytest.raises(ModelNotFoundError, match="was not found"):
-            client.model(bad)
+            client.snapshot(bad)
     with pytest.raises(ModelNotFoundError):
         client.download("../../etc/passwd")
 
@@ -136,7 +129,7 @@ def test_a_dripping_answer_ends_at_the_total_deadline() -> None:
         with pytest.raises(PiecesTimeoutError, match="too slow to answer: GET /models") as info:
             client.models()
         assert time.monotonic() - began < 2.5 and "\n" not in str(info.value)
-        wait_until(lambda: slow.open == 0, 3)
+        wait_for(lambda: slow.open == 0, 3)
     finally:
         slow.close()
 
@@ -155,13 +148,13 @@ def test_close_cuts_a_call_pieces_os_never_answers() -> None:
 
         caller = threading.Thread(target=call)
         caller.start()
-        wait_until(lambda: slow.requests >= 1, 5)
+        wait_for(lambda: slow.requests >= 1, 5)
         began = time.monotonic()
         client.close()
         caller.join(2)
         assert not caller.is_alive() and time.monotonic() - began < 1.0
         assert isinstance(failures[0], PiecesConnectionError) and "closing" in str(failures[0])
-        wait_until(lambda: slow.open == 0, 3)  # no socket left either
+        wait_for(lambda: slow.open == 0, 3)  # no socket left either
         with pytest.raises(PiecesConnectionError, match="closing"):
             client.models()  # a closed client calls no more
     finally:
@@ -219,7 +212,7 @@ def test_deep_json_is_a_one_line_error_never_a_recursion_error(fault: FaultServe
         assert "\n" not in str(info.value)
     fault.status_for.clear()
     fault.model["description"] = "[" * 50_000  # deep-looking text in a string is just text
-    assert client.model("m").description == "[" * 50_000
+    assert client.snapshot("m").description == "[" * 50_000
 
 
 def test_text_no_encoding_can_carry_is_replaced_and_the_rest_kept(fault: FaultServer) -> None:

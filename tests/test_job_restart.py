@@ -12,6 +12,7 @@ from pathlib import Path
 
 from serverproc import REPO, MiB, ServerProcess, write_catalog
 from test_server_transfers import hub_digest, hub_requests, weights_digest
+from waiting import wait_for
 
 from pieces_widget import DownloadJob, PiecesClient
 
@@ -21,10 +22,12 @@ QUICK = (0.05, 0.3)  # reconnect delays (first, longest): a restart is noticed a
 
 def kill_mid_download(server: ServerProcess) -> int:
     """SIGKILL the server once some MiB are on disk, far from the end; the partial's size."""
-    deadline = time.monotonic() + 10
-    while not any(p.stat().st_size > 2 * MiB for p in (server.data_dir / "models").glob("*.part")):
-        assert time.monotonic() < deadline, "no bytes on disk"
-        time.sleep(0.02)
+    parts = (server.data_dir / "models").glob
+    wait_for(
+        lambda: any(p.stat().st_size > 2 * MiB for p in parts("*.part")),
+        timeout=10,
+        message="2 MiB on disk",
+    )
     server.kill()
     (part,) = (server.data_dir / "models").glob("*.part")
     size = part.stat().st_size
@@ -50,12 +53,10 @@ def test_the_time_away_does_not_count_as_a_stall(server: ServerProcess) -> None:
     job = DownloadJob(PiecesClient(server.url), "medium", backoff=QUICK, stall_after=0.5)
     try:
         kill_mid_download(server)
-        time.sleep(0.8)  # away longer than stall_after
+        time.sleep(0.8)  # a sleep on purpose: the time away is the test; longer than stall_after
         server.start()
-        deadline = time.monotonic() + 10
-        while job.resumes == 0:
-            assert time.monotonic() < deadline and not job.done, job.error
-            time.sleep(0.005)
+        wait_for(lambda: job.resumes or job.done, timeout=10, interval=0.005, message="a resume")
+        assert job.resumes and not job.done, job.error
         assert not job.stalled, f"stalled for {job.stalled_for:.1f} s right after the resume"
         assert job.wait(30) == "COMPLETED", job.error
     finally:
@@ -69,8 +70,8 @@ def test_a_cancel_while_the_server_is_down_stays_final(server: ServerProcess) ->
     assert job.error is not None and "reach" in job.error
     server.start()
     assert job.wait(15) == "CANCELED"
-    time.sleep(0.5)
-    model = PiecesClient(server.url).model("medium")
+    time.sleep(0.3)  # a sleep on purpose: a wrong resume would have reached the hub by now
+    model = PiecesClient(server.url).snapshot("medium")
     assert not model.downloading and not model.downloaded and job.resumes == 0
     assert hub_requests(server, BLOB) == []  # never asked again
     job.stop()
@@ -86,7 +87,7 @@ def test_no_resume_left_says_so_and_keeps_the_partial(server: ServerProcess) -> 
         f"Pieces OS restarted during the download; {kept} % is kept, "
         "downloading it again resumes from there."
     )
-    model = PiecesClient(server.url).model("medium")
+    model = PiecesClient(server.url).snapshot("medium")
     assert model.raw["partialBytes"] == part and not model.downloading
     job.stop()
 

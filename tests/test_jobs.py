@@ -9,6 +9,7 @@ import time
 import pytest
 from faultserver import FaultServer
 from serverproc import MiB, ServerProcess
+from waiting import wait_for
 
 from pieces_widget import DownloadJob, PiecesClient
 from pieces_widget.core.job_state import RateWindow
@@ -35,7 +36,7 @@ def test_download_reports_bytes_speed_eta(server: ServerProcess) -> None:
 
 def test_cancel(server: ServerProcess) -> None:
     job = DownloadJob(PiecesClient(server.url), "medium")
-    time.sleep(1.0)
+    wait_for(lambda: job.bytes_done, message="bytes downloaded")
     job.cancel()
     assert job.wait(timeout=3) == "CANCELED"
     assert 0 < (job.percentage or 0) < 100
@@ -44,7 +45,7 @@ def test_cancel(server: ServerProcess) -> None:
 
 def test_second_job_attaches_instead_of_starting_another(server: ServerProcess) -> None:
     first = DownloadJob(PiecesClient(server.url), "medium")
-    time.sleep(0.8)
+    wait_for(lambda: first.bytes_done, message="the first download moving")
     second = DownloadJob(PiecesClient(server.url), "medium")
     assert first.wait(30) == "COMPLETED" and second.wait(30) == "COMPLETED"
     gets = re.findall(r'"GET /hub/medium-25165824.bin', server.log())
@@ -86,10 +87,8 @@ def test_stall_decays_speed_to_zero(fault: FaultServer) -> None:
     fault.frame_interval = 0.3
     fault.close_after_frames = False  # then silence, while the model stays "downloading"
     job = DownloadJob(PiecesClient(fault.url), "m", stall_after=1.5, window=1.0)
-    deadline = time.monotonic() + 8
-    while not job.stalled and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert job.stalled and download_entry(job)["stalled"] is True
+    wait_for(lambda: job.stalled, timeout=8, message="the job stalled")
+    assert download_entry(job)["stalled"] is True
     assert job.speed == 0 and job.eta is None and job.percentage == 30
     fault.model.update(downloaded=True, downloading=False)
     assert job.wait(8) == "COMPLETED" and not job.stalled
@@ -123,7 +122,7 @@ def test_failure_reason_reaches_the_job(fault: FaultServer, terminal: dict, reas
 
 def test_a_job_whose_thread_raises_ends_failed(fault: FaultServer) -> None:
     class BrokenClient(PiecesClient):  # a fault no real server makes: a bug below the job
-        def model(self, model_id: str):  # type: ignore[override]
+        def snapshot(self, model_id: str):  # type: ignore[override]
             raise KeyError("boom")
 
     job = DownloadJob(BrokenClient(fault.url), "m")
@@ -136,7 +135,7 @@ def test_a_job_whose_thread_raises_ends_failed(fault: FaultServer) -> None:
 )
 def test_bad_ids_fail_at_once_in_one_line(bad: object, error: type) -> None:
     client = PiecesClient("http://127.0.0.1:9")
-    for call in (lambda: DownloadJob(client, bad), lambda: client.model(bad)):  # type: ignore[arg-type]
+    for call in (lambda: DownloadJob(client, bad), lambda: client.snapshot(bad)):  # type: ignore[arg-type]
         with pytest.raises(error) as info:
             call()
         assert "\n" not in str(info.value) and "subscriptable" not in str(info.value)

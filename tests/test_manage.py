@@ -4,7 +4,6 @@ add and remove custom models (persisting across a restart), and the summary's fi
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import psutil
 import pytest
 from recordingcomm import recording
 from serverproc import MiB, ServerProcess
+from waiting import wait_for
 
 from pieces_widget import (
     Model,
@@ -36,12 +36,11 @@ def weights(server: ServerProcess) -> list[Path]:
 def test_delete_weights_unloads_first_and_frees_the_file(fast_server: ServerProcess) -> None:
     client = PiecesClient(fast_server.url)
     client.download("small")
-    while not client.model("small").downloaded:
-        time.sleep(0.05)
+    wait_for(lambda: client.snapshot("small").downloaded, message="small downloaded")
     assert client.load("small").loaded and len(weights(fast_server)) == 1
     out = client.delete("small")
     assert out["model"]["id"] == "small"
-    model = client.model("small")
+    model = client.snapshot("small")
     assert not model.loaded and not model.downloaded and weights(fast_server) == []
     with pytest.raises(ModelNotFoundError):
         client.delete("no-such-model")
@@ -50,9 +49,9 @@ def test_delete_weights_unloads_first_and_frees_the_file(fast_server: ServerProc
 def test_delete_during_a_download_cancels_it(server: ServerProcess) -> None:
     client = PiecesClient(server.url)
     client.download("medium")
-    time.sleep(0.5)
+    wait_for(lambda: client.snapshot("medium").partial_bytes, message="bytes downloaded")
     client.delete("medium")
-    model = client.model("medium")
+    model = client.snapshot("medium")
     assert not model.downloading and not model.downloaded
     assert not list((server.data_dir / "models").iterdir())  # no partial file left either
 
@@ -95,7 +94,7 @@ def test_unload_all_shows_its_result_when_another_answer_lands_meanwhile(
         return {m["id"]: m["loaded"] for m in mgr.models if m["id"] in ("small", "medium")}
 
     assert loaded() == {"small": True, "medium": True}
-    client.between = lambda: mgr.details("small").result(10)
+    client.between = lambda: mgr.snapshot("small").result(10)
     mgr.unload_all().result(10)
     assert client.between is None  # the answer did land during the list read
     assert loaded() == {"small": False, "medium": False}
@@ -141,20 +140,19 @@ def test_add_download_remove_a_custom_model(
     model = mgr.add_model("My GGUF", url).result(10)
     assert model.custom and model.name == "My GGUF" and not model.downloaded
     assert mgr.download(model.id).wait(30) == "COMPLETED"
-    assert PiecesClient(fast_server.url).model(model.id).downloaded
+    assert PiecesClient(fast_server.url).snapshot(model.id).downloaded
 
     fast_server.stop()  # created models persist across a restart
     with ServerProcess(fast_server.data_dir, catalog_path, port=fast_server.port) as again:
         client = PiecesClient(again.url)
-        kept = client.model(model.id)
+        kept = client.snapshot(model.id)
         assert kept.name == "My GGUF" and kept.custom and kept.downloaded
         mgr.remove(model.id).result(10)
         with pytest.raises(ModelNotFoundError):
-            client.model(model.id)
-        deadline = time.monotonic() + 5
-        while any(m["id"] == model.id for m in mgr.models):  # the row goes (via the writer)
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+            client.snapshot(model.id)
+        wait_for(  # the row goes (via the writer)
+            lambda: all(m["id"] != model.id for m in mgr.models), 5, message="the row gone"
+        )
         with pytest.raises(PiecesServerError, match="custom"):
             client.remove("medium")  # catalog models cannot be removed
     with pytest.raises(ValueError, match="http"):

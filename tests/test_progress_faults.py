@@ -11,6 +11,7 @@ import time
 import requests
 from faultserver import ChaosProxy, FaultServer
 from serverproc import ServerProcess
+from waiting import wait_for
 
 from pieces_widget import DownloadJob, PiecesClient
 from pieces_widget.core.models import DownloadProgress, Model
@@ -82,7 +83,7 @@ def test_stale_frame_after_completed_is_ignored(fault: FaultServer) -> None:
     fault.frames = [frame("IN-PROGRESS", 50), frame("COMPLETED", 100), frame("IN-PROGRESS", 10)]
     fault.frame_interval = 0.2
     seen, _, _ = collect(PiecesClient(fault.url), "m")
-    time.sleep(0.5)
+    time.sleep(0.3)  # a sleep on purpose: past the stale frame's send time, nothing more comes
     assert [p.status for p in seen] == ["IN-PROGRESS", "COMPLETED"]
 
 
@@ -142,9 +143,10 @@ def test_server_answers_410_500_401_593_then_recovers(fault: FaultServer) -> Non
 
 def test_slow_server_answers(fault: FaultServer) -> None:
     fault.frames = [frame("IN-PROGRESS", 10), frame("COMPLETED", 100)]
-    fault.delay = 3
-    seen, elapsed, _ = collect(PiecesClient(fault.url, read_timeout=10), "m", timeout=20)
-    assert seen[-1].status == "COMPLETED" and elapsed < 12
+    fault.delay = 1  # each answer slower than the connect timeout, within the read timeout
+    client = PiecesClient(fault.url, connect_timeout=0.5, read_timeout=4)
+    seen, elapsed, _ = collect(client, "m", timeout=20)
+    assert seen[-1].status == "COMPLETED" and elapsed < 5
 
 
 def test_chaos_proxy_resets_mid_download(server: ServerProcess) -> None:
@@ -166,7 +168,10 @@ def test_chaos_proxy_resets_mid_download(server: ServerProcess) -> None:
 def test_stop_closes_socket_and_thread_within_a_second(fault: FaultServer) -> None:
     fault.ws = "silent"
     stream = ProgressStream(PiecesClient(fault.url), "m", lambda p: None).start()
-    time.sleep(0.5)
+    wait_for(
+        lambda: [p for _, p, _ in fault.seen if p.endswith("/download/progress")],
+        message="the progress socket opened",
+    )
     began = time.monotonic()
     stream.stop()
     assert time.monotonic() - began < 1.0 and not stream.alive
@@ -201,9 +206,7 @@ def test_sparse_frames_each_arrive_on_the_same_socket(fault: FaultServer) -> Non
         arrivals.append((time.monotonic() - began, p.percentage))
 
     stream = ProgressStream(PiecesClient(fault.url), "m", on_progress, timing=QUICK).start()
-    deadline = time.monotonic() + 10
-    while not stream.finished and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: stream.finished, 10, message="the stream finished")
     stream.stop()
     assert [p for _, p in arrivals] == [10, 35, 100]
     for (at, _), sent in zip(arrivals, (0.0, 2.0, 4.0), strict=True):
@@ -233,14 +236,14 @@ def test_a_socket_that_answers_no_ping_is_reopened(fault: FaultServer) -> None:
     stream = ProgressStream(PiecesClient(fault.url), "m", lambda p: None, timing=timing)
     fault.pong = False
     stream.start()
-    deadline = time.monotonic() + 8
-    while time.monotonic() < deadline:
-        opened = [p for _, p, _ in fault.seen if p.endswith("/download/progress")]
-        if len(opened) >= 2:
-            break
-        time.sleep(0.05)
-    stream.stop()
-    assert len(opened) >= 2
+    try:
+        wait_for(
+            lambda: len([p for _, p, _ in fault.seen if p.endswith("/download/progress")]) >= 2,
+            8,
+            message="a second socket opened",
+        )
+    finally:
+        stream.stop()
 
 
 def _header(opcode: int, length: int, fin: bool = True) -> bytes:

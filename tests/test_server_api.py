@@ -6,18 +6,17 @@ import time
 
 import requests
 from serverproc import MiB, ServerProcess
+from waiting import wait_for
 
 JSON = {"Content-Type": "application/json"}
 
 
 def wait_downloaded(url: str, model_id: str, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished() -> dict | None:
         model = requests.get(f"{url}/model/{model_id}", timeout=5).json()
-        if model["downloaded"] and not model["downloading"]:
-            return model
-        time.sleep(0.05)
-    raise AssertionError(f"{model_id} did not finish downloading")
+        return model if model["downloaded"] and not model["downloading"] else None
+
+    return wait_for(finished, timeout, message=f"{model_id} finished downloading")
 
 
 def test_health_and_version(server: ServerProcess) -> None:
@@ -68,12 +67,15 @@ def test_cancel_with_nothing_in_flight_changes_nothing(server: ServerProcess) ->
 def test_cancel_stops_a_download(server: ServerProcess) -> None:
     url = server.url
     requests.post(f"{url}/model/medium/download", timeout=5)
-    time.sleep(0.5)
+    wait_for(
+        lambda: requests.get(f"{url}/model/medium", timeout=5).json().get("partialBytes"),
+        message="bytes on disk",
+    )
     began = time.monotonic()
     canceled = requests.post(f"{url}/model/medium/download/cancel", timeout=5)
     assert time.monotonic() - began < 0.5
     assert canceled.json()["downloading"] is False and canceled.json()["downloaded"] is False
-    time.sleep(0.3)
+    time.sleep(0.2)  # a sleep on purpose: the transfer stays stopped, not just said to be
     assert requests.get(f"{url}/model/medium", timeout=5).json()["downloading"] is False
 
 

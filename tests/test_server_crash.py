@@ -17,6 +17,7 @@ from pathlib import Path
 import requests
 from hostile_source import HostileSource, blob_of
 from serverproc import MiB, ServerProcess, local_model, write_catalog
+from waiting import wait_for
 
 ROUNDS = int(os.environ.get("PIECES_CRASH_ROUNDS", "6"))
 CATALOG = [local_model(f"hub{i}", (4 + 4 * i) * MiB, custom=True) for i in range(4)]
@@ -63,7 +64,7 @@ def crash_round(
     editor.start()
     for model_id in rng.sample(ids, k=rng.randint(1, len(ids))):
         requests.post(f"{url}/model/{model_id}/download", timeout=5)
-    time.sleep(rng.uniform(0.0, 1.2))
+    time.sleep(rng.uniform(0.0, 1.2))  # a sleep on purpose: the kill lands at a random moment
     server.kill()
     stop.set()
     editor.join()
@@ -136,13 +137,15 @@ def test_sigkill_at_random_points(tmp_path: Path) -> None:
                         requests.post(f"{server.url}/models/{model_id}/delete/cache", timeout=5)
             for model_id in expected:  # at the end, everything downloads and checks out
                 requests.post(f"{server.url}/model/{model_id}/download", timeout=5)
-            deadline = time.monotonic() + 60
-            while not all(
-                requests.get(f"{server.url}/model/{i}", timeout=5).json()["downloaded"]
-                for i in expected
-            ):
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+            wait_for(
+                lambda: all(
+                    requests.get(f"{server.url}/model/{i}", timeout=5).json()["downloaded"]
+                    for i in expected
+                ),
+                60,
+                interval=0.1,
+                message="every model downloaded",
+            )
             verified += check(server, expected, acked, {})
     finally:
         source.close()

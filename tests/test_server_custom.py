@@ -18,6 +18,7 @@ from pieces_os_client.models.model import Model as SdkModel
 from serverproc import MiB, ServerProcess
 from test_server_api import wait_downloaded
 from test_server_schema import validate
+from waiting import size_of, wait_for
 from wsframes import progress_url, read_frames
 
 import pieces_widget
@@ -62,11 +63,10 @@ def test_create_download_and_persist(server: ServerProcess) -> None:
     requests.post(f"{server.url}/model/{model_id}/download", timeout=5)
     wait_downloaded(server.url, model_id)
     # The digest is saved off the event loop, just after the download reports downloaded.
-    deadline = time.monotonic() + 10
-    while (stored := stored_source(server, model_id)).get("sha256") is None:
-        assert time.monotonic() < deadline, stored
-        time.sleep(0.05)
-    assert stored["sha256"] == hub_sha256(server)
+    stored = wait_for(
+        lambda: stored_source(server, model_id).get("sha256"), 10, message="the digest saved"
+    )
+    assert stored == hub_sha256(server)
     edited = requests.post(
         f"{server.url}/model/update", json={"id": model_id, "description": "mine"}, timeout=5
     )
@@ -88,7 +88,7 @@ def test_created_model_resumes_and_checks_its_sha256(server: ServerProcess) -> N
     body["source"]["sha256"] = hub_sha256(server, f"medium-{24 * MiB}.bin")
     model_id = create(server, body).json()["id"]
     requests.post(f"{server.url}/model/{model_id}/download", timeout=5)
-    time.sleep(0.6)
+    wait_for(lambda: size_of(part_file(server, model_id)), message="bytes in the .part file")
     canceled = requests.post(f"{server.url}/model/{model_id}/download/cancel", timeout=5).json()
     part = part_file(server, model_id)
     assert canceled["partialBytes"] == part.stat().st_size > 0  # the widget's "Resume (NN %)"
@@ -189,9 +189,8 @@ def test_delete_during_a_download_cancels_it_first(server: ServerProcess) -> Non
     ]:
         ws = websocket.create_connection(progress_url(server.url, model_id), timeout=5)
         requests.post(f"{server.url}/model/{model_id}/download", timeout=5)
-        while not part_file(server, model_id).exists():
-            time.sleep(0.02)
-        time.sleep(0.2)
+        part = part_file(server, model_id)
+        wait_for(lambda part=part: size_of(part), message="bytes in the .part")
         began = time.monotonic()
         answer = requests.post(server.url + path, timeout=5)
         assert answer.status_code in (200, 204) and time.monotonic() - began < 1

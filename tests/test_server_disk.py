@@ -11,7 +11,6 @@ import errno
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ import websocket
 from faultserver import FaultHub
 from serverproc import REPO, MiB, ServerProcess, local_model, write_catalog
 from test_server_api import wait_downloaded
+from waiting import size_of, wait_for
 from wsframes import progress_url, read_frames
 
 FAST_RETRY = ["--stall-timeout", "0.5", "--retry-backoff", "0.05"]
@@ -101,8 +101,7 @@ def test_disk_full_mid_transfer_and_state_writes(tmp_path: Path, small_fs: Path)
             ws = websocket.create_connection(progress_url(url, "m"), timeout=5)
             requests.post(f"{url}/model/m/download", timeout=5)
             part = next_part(server.data_dir)
-            while part.stat().st_size < MiB:
-                time.sleep(0.02)
+            wait_for(lambda: size_of(part) >= MiB, timeout=10, message="1 MiB in the .part")
             fill(small_fs / "filler")
             frames, closed = read_frames(ws, timeout=20)
             last = frames[-1][1]
@@ -128,23 +127,15 @@ def test_disk_full_mid_transfer_and_state_writes(tmp_path: Path, small_fs: Path)
             (small_fs / "filler").unlink()
             (small_fs / "filler2").unlink()
             requests.post(f"{url}/model/m/download", timeout=5)
-            deadline = time.monotonic() + 20
-            while not (model := requests.get(f"{url}/model/m", timeout=5).json())["downloaded"]:
-                assert time.monotonic() < deadline, model
-                time.sleep(0.05)
+            model = wait_downloaded(url, "m", timeout=20)
             assert "error" not in model
     finally:
         hub.close()
 
 
 def next_part(data_dir: Path, timeout: float = 5) -> Path:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        parts = list((data_dir / "models").glob("*.part"))
-        if parts:
-            return parts[0]
-        time.sleep(0.02)
-    raise AssertionError("no .part file appeared")
+    parts = (data_dir / "models").glob
+    return wait_for(lambda: next(parts("*.part"), None), timeout, message="a .part file")
 
 
 def test_read_only_data_dir(tmp_path: Path, small_fs: Path) -> None:

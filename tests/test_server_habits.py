@@ -17,6 +17,7 @@ import websocket
 from serverproc import MiB, ServerProcess, local_model, write_catalog
 from test_server_api import wait_downloaded
 from test_server_transfers import hub_digest, hub_requests, weights_digest
+from waiting import wait_for
 from wsframes import progress_url, read_frames
 
 from pieces_widget.server.__main__ import habits_of, parse_args
@@ -110,9 +111,11 @@ def test_start_delay_initialized_frames_then_the_transfer(
     assert len(waiting) >= 2, "one INITIALIZED at the start, another ~1 s later"
     assert 0.7 < waiting[1] - waiting[0] < 1.4
     assert frames[-1][0] - posted > 1.4, "the transfer began after the delay"
-    while not model(server)["downloading"]:
-        assert time.monotonic() - posted < 5
-        time.sleep(0.05)
+    wait_for(
+        lambda: model(server)["downloading"],
+        timeout=posted + 5 - time.monotonic(),
+        message="downloading within 5 s of the POST",
+    )
     frames, _ = read_frames(early)
     assert frames[-1][1] == {"status": "COMPLETED", "percentage": 100.0}
     assert len(hub_requests(server, BLOB)) == 1, "the two POSTs shared one transfer"
@@ -121,7 +124,7 @@ def test_start_delay_initialized_frames_then_the_transfer(
 
 
 def test_a_cancel_during_the_start_delay_ends_it(start: Callable[..., ServerProcess]) -> None:
-    server = start("--start-delay", "1")
+    server = start("--start-delay", "0.5")
     ws = websocket.create_connection(progress_url(server.url, "n"), timeout=5)
     post(server, "download", "n")
     assert json.loads(ws.recv()) == {"status": "INITIALIZED"}
@@ -131,7 +134,7 @@ def test_a_cancel_during_the_start_delay_ends_it(start: Callable[..., ServerProc
     frames, closed = read_frames(ws, timeout=5)
     assert closed and frames[-1][1]["status"] == "CANCELED"
     assert frames[-1][0] - sent < 0.5
-    time.sleep(1.2)  # past the delay: nothing starts
+    time.sleep(0.8)  # a sleep on purpose: past the 0.5 s delay, nothing starts
     assert not model(server, "n")["downloading"]
     assert not hub_requests(server, "n-4194304.bin") and "GET /hub/" not in server.log()
 

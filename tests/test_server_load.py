@@ -64,6 +64,7 @@ class Client:
         self.edits: dict[str, str] = {}  # model id -> last acknowledged description
         self.edit_in_flight: dict[str, str] = {}
         self.statuses: Counter[int] = Counter()
+        self.refusals: Counter[str] = Counter()  # what the 500s said, up to the first ":"
         self.problems: list[str] = []
         self.made = 0
 
@@ -75,6 +76,8 @@ class Client:
         success is JSON or empty."""
         self.statuses[answer.status_code] += 1
         text = answer.text
+        if answer.status_code >= 500:
+            self.refusals[text.split(":")[0][:60]] += 1
         if answer.status_code >= 400:
             if "Traceback" in text or "\n" in text.strip() or not text.strip():
                 self.problems.append(f"{what}: {answer.status_code} {text[:200]!r}")
@@ -230,12 +233,14 @@ def test_stateful_fuzz_with_restarts(tmp_path: Path) -> None:
     assert not problems, problems[:10]
     statuses = sum((c.statuses for c in clients), Counter())
     assert "Traceback" not in server.log()
+    refusals = sum((c.refusals for c in clients), Counter())
     total = sum(statuses.values())
     assert total > 50 * PHASES, statuses
     print(
         f"stateful fuzz: {total} requests from {CLIENTS} clients over {restarts} restarts "
         f"({restarts - restarts // 2} SIGTERM, {restarts // 2} SIGKILL); answers {dict(statuses)}; "
-        f"no 5xx with a traceback, every hostile body 400; {kept} last edits checked kept"
+        f"no 5xx with a traceback, every hostile body 400; {kept} last edits checked kept; "
+        f"the 500s said {dict(refusals)}"
     )
 
 

@@ -22,6 +22,7 @@ from pieces_os_client.models.ollama_status import OllamaStatus
 from serverproc import MiB, ServerProcess, local_model, write_catalog
 from test_server_api import wait_downloaded
 from test_server_schema import validate
+from waiting import wait_for
 
 CATALOG = [local_model("m", 2 * MiB), {"id": "cloudy", "name": "Cloud", "cloud": True}]
 RUNTIME = "ollama-runtime-0.6.2.bin"
@@ -142,8 +143,10 @@ def test_without_ollama_install_unblocks_local_models_and_survives_a_restart(
 def test_cancel_an_install(start: Callable[..., ServerProcess]) -> None:
     server = start("--without-ollama", hub_rate=2 * MiB)
     started = install(server)
-    while (status(server).get("installing") or {}).get("percentage", 0) <= 0:
-        time.sleep(0.05)
+    wait_for(
+        lambda: (status(server).get("installing") or {}).get("percentage", 0) > 0,
+        message="the install moving",
+    )
     sent = time.monotonic()
     canceled = deployment(
         requests.post(f"{server.url}/ollama/install/{started['id']}/cancel", timeout=5)
@@ -166,13 +169,12 @@ def test_a_failed_install_says_why(start: Callable[..., ServerProcess], tmp_path
     os.symlink(tmp_path / "elsewhere", folder / "runtime.part")  # the disk refuses the file
     server = start("--without-ollama")
     started = install(server)
-    deadline = time.monotonic() + 10
-    while (found := requests.get(f"{server.url}/ollama/install/{started['id']}", timeout=5)).json()[
-        "status"
-    ] != "FAILED":
-        assert time.monotonic() < deadline, found.text
-        time.sleep(0.05)
-    failed = deployment(found)
+
+    def failed_answer() -> requests.Response | None:
+        found = requests.get(f"{server.url}/ollama/install/{started['id']}", timeout=5)
+        return found if found.json()["status"] == "FAILED" else None
+
+    failed = deployment(wait_for(failed_answer, 10, message="the install FAILED"))
     assert "symlink" in failed["error"] and failed["error"].startswith("cannot install Ollama")
     assert status(server) == {}
     assert not (tmp_path / "elsewhere").exists()

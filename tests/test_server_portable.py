@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ import requests
 import websocket
 from serverproc import REPO, MiB, ServerProcess, local_model, write_catalog
 from test_server_api import wait_downloaded
+from waiting import wait_for
 from wsframes import progress_url, read_frames
 
 from pieces_widget.server import files
@@ -74,10 +74,14 @@ def test_a_resumed_download_a_load_and_sigterm_without_pread_or_signal_handlers(
     with nonposix(tmp_path / "data", catalog, hub_rate=8 * MiB) as server:
         url = server.url
         requests.post(f"{url}/model/big/download", timeout=5)
-        deadline = time.monotonic() + 30
-        while requests.get(f"{url}/model/big", timeout=5).json().get("partialBytes", 0) < MiB:
-            assert time.monotonic() < deadline, "no bytes arrived"
-            time.sleep(0.05)
+        wait_for(
+            lambda: (
+                requests.get(f"{url}/model/big", timeout=5).json().get("partialBytes", 0) >= MiB
+            ),
+            timeout=30,
+            interval=0.05,
+            message="1 MiB arrived",
+        )
         requests.post(f"{url}/model/big/download/cancel", timeout=5)
         partial = requests.get(f"{url}/model/big", timeout=5).json()["partialBytes"]
         assert 0 < partial < 16 * MiB

@@ -15,6 +15,8 @@ import requests
 import websocket
 from faultserver import FaultHub
 from serverproc import MiB, ServerProcess, write_catalog
+from test_server_transfers import part_bytes
+from waiting import wait_for
 from wsframes import progress_url, read_frames
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELED"}
@@ -135,7 +137,7 @@ def test_signal_mid_download_keeps_the_part(server: ServerProcess, sig: int) -> 
     watcher.settimeout(3)
     while '"IN-PROGRESS"' not in watcher.recv():
         pass
-    time.sleep(0.3)
+    wait_for(lambda: part_bytes(server), message="bytes on disk")
     assert _stop_time(server, sig) < 2
     (part,) = (server.data_dir / "models").glob("*.part")
     size = part.stat().st_size
@@ -154,10 +156,8 @@ def test_sigterm_while_the_source_stalls(tmp_path: Path) -> None:
     try:
         with ServerProcess(tmp_path / "data", catalog) as server:
             requests.post(f"{server.url}/model/m/download", timeout=3)
-            deadline = time.monotonic() + 5
-            while not hub.seen and time.monotonic() < deadline:
-                time.sleep(0.02)
-            time.sleep(0.2)
+            # the source sent its 1000 bytes and went silent
+            wait_for(lambda: part_bytes(server) >= 1000, 5, message="the bytes before the stall")
             assert _stop_time(server) < 2
     finally:
         hub.close()

@@ -8,7 +8,6 @@ are skipped with the reason."""
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 import requests
 from hostile_source import HostileSource, blob_of
 from serverproc import MiB, ServerProcess, write_catalog
+from waiting import wait_for
 
 
 @pytest.fixture
@@ -53,16 +53,14 @@ def test_downloads_in_flight_hold_their_space(tmp_path: Path, disk_24m: Path) ->
             source.hold(1 * MiB)
             for model_id in ids[:2]:
                 assert requests.post(f"{url}/model/{model_id}/download", timeout=5).ok
-            deadline = time.monotonic() + 10
-            while (
-                sum(
+            wait_for(
+                lambda: all(
                     requests.get(f"{url}/model/{i}", timeout=5).json().get("partialBytes", 0) >= MiB
                     for i in ids[:2]
-                )
-                < 2
-            ):
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
+                ),
+                10,
+                message="1 MiB of each of the two downloads",
+            )
             third = requests.post(f"{url}/model/{ids[2]}/download", timeout=5)
             assert third.status_code == 500, third.text
             assert third.text.startswith("not enough disk space: needs 10.5 MB, "), third.text
@@ -70,12 +68,12 @@ def test_downloads_in_flight_hold_their_space(tmp_path: Path, disk_24m: Path) ->
             assert len(source.headers_of("GET")) == 2
             assert requests.get(f"{url}/model/{ids[2]}", timeout=5).json()["downloading"] is False
             source.release()
-            deadline = time.monotonic() + 20
-            while not all(
-                (m := requests.get(f"{url}/model/{i}", timeout=5).json())["downloaded"]
-                for i in ids[:2]
-            ):
-                assert "error" not in m and time.monotonic() < deadline, m
-                time.sleep(0.05)
+
+            def both_downloaded() -> bool:
+                models = [requests.get(f"{url}/model/{i}", timeout=5).json() for i in ids[:2]]
+                assert not [m for m in models if "error" in m], models
+                return all(m["downloaded"] for m in models)
+
+            wait_for(both_downloaded, 20, message="both downloads done")
     finally:
         source.close()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from serverproc import MiB, ServerProcess, local_model, write_catalog
+from waiting import size_of, wait_for
 
 from pieces_widget.server import sink
 from pieces_widget.server.catalog import Source
@@ -74,8 +75,9 @@ def run(tmp_path: Path, datasync: Callable[[int], None], *steps: tuple[Source, S
             for source, step in steps:
                 flushing.clear()
                 transfer = pool.start("m", source, tmp_path / "m.part", tmp_path / "m.bin")
-                while not flushing.is_set() and not transfer.done:
-                    await asyncio.sleep(0.01)
+                await asyncio.to_thread(
+                    wait_for, lambda t=transfer: flushing.is_set() or t.done, 30, 0.01
+                )
                 await step(pool, transfer)
         finally:
             await pool.close()
@@ -113,6 +115,7 @@ def test_a_cancel_does_not_wait_for_a_slow_flush(
                 await asyncio.sleep(0.01)
                 lags.append(time.perf_counter() - began - 0.01)
 
+        # Sleeps on purpose, here and below: the loop's lag is sampled before and after.
         ticking = asyncio.create_task(ticker())
         await asyncio.sleep(0.05)
         began = time.perf_counter()
@@ -147,7 +150,7 @@ def test_no_flush_grows_past_the_cap(tmp_path: Path) -> None:
         size = os.fstat(fd).st_size
         covered.append(size - last[0])
         last[0] = size
-        time.sleep(0.3)
+        time.sleep(0.3)  # a sleep on purpose: the slow disk under test
         os.fdatasync(fd)
 
     with hub(tmp_path, 0) as (_, source):
@@ -199,7 +202,9 @@ def test_a_flush_that_fails_after_a_cancel_makes_the_next_download_start_over(
         os.fdatasync(fd)
 
     async def cancel_then_fail(pool: Transfers, transfer: Transfer) -> None:
-        await asyncio.sleep(0.3)  # more bytes after the flush's start
+        part = tmp_path / "m.part"
+        at_flush = size_of(part)  # more bytes after the flush's start:
+        await asyncio.to_thread(wait_for, lambda: size_of(part) > at_flush, 10)
         await pool.cancel("m")
         assert transfer.status == "CANCELED"
         assert (tmp_path / "m.part").stat().st_size > 0

@@ -17,6 +17,7 @@ import pytest
 import requests
 from hostile_source import HostileSource, blob_of
 from serverproc import MiB, ServerProcess, local_model, write_catalog
+from waiting import wait_for
 
 FAST = ["--stall-timeout", "2", "--retry-backoff", "0.05", "--retries", "1"]
 SIZE = 2 * MiB
@@ -49,11 +50,12 @@ def model(server: ServerProcess, model_id: str) -> dict[str, Any]:
 def finish(server: ServerProcess, model_id: str, timeout: float = 20) -> dict[str, Any]:
     """Start a download and wait for its end; the model as it is then."""
     assert requests.post(f"{server.url}/model/{model_id}/download", timeout=5).ok
-    deadline = time.monotonic() + timeout
-    while (now := model(server, model_id))["downloading"]:
-        assert time.monotonic() < deadline, now
-        time.sleep(0.02)
-    return now
+
+    def ended() -> dict[str, Any] | None:
+        now = model(server, model_id)
+        return None if now["downloading"] else now
+
+    return wait_for(ended, timeout, message=f"{model_id} no longer downloading")
 
 
 def weights(server: ServerProcess, model_id: str) -> bytes:
@@ -65,10 +67,9 @@ def start_and_hold(server: ServerProcess, source: HostileSource, model_id: str) 
     """Start a download the source holds after ``HELD`` bytes; the bytes on disk then."""
     source.hold(HELD)
     requests.post(f"{server.url}/model/{model_id}/download", timeout=5)
-    deadline = time.monotonic() + 10
-    while model(server, model_id).get("partialBytes", 0) < HELD:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_for(
+        lambda: model(server, model_id).get("partialBytes", 0) >= HELD, 10, message="HELD bytes"
+    )
     return HELD
 
 
@@ -233,13 +234,14 @@ def test_downloaded_and_downloading_are_never_both_true(tmp_path: Path) -> None:
         try:
             for m in models:
                 requests.post(f"{server.url}/model/{m['id']}/download", timeout=5)
-            deadline = time.monotonic() + 60
-            while not all(
-                m["downloaded"]
-                for m in requests.get(f"{server.url}/models", timeout=5).json()["iterable"]
-            ):
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_for(
+                lambda: all(
+                    m["downloaded"]
+                    for m in requests.get(f"{server.url}/models", timeout=5).json()["iterable"]
+                ),
+                60,
+                message="every model downloaded",
+            )
         finally:
             stop.set()
             for thread in pollers:

@@ -11,6 +11,7 @@ import requests
 import websocket
 from serverproc import MiB, ServerProcess
 from test_server_api import wait_downloaded
+from waiting import size_of, wait_for
 from wsframes import progress_url, read_frames
 
 
@@ -21,6 +22,11 @@ def weights_digest(server: ServerProcess) -> str:
 
 def hub_digest(server: ServerProcess, blob: str) -> str:
     return (server.data_dir / "hub" / f"{blob}.sha256").read_text().strip()
+
+
+def part_bytes(server: ServerProcess) -> int:
+    """The bytes in the data dir's ``.part`` files (0 while there is none)."""
+    return sum(size_of(part) for part in (server.data_dir / "models").glob("*.part"))
 
 
 def hub_requests(server: ServerProcess, blob: str) -> list[str]:
@@ -47,7 +53,7 @@ def test_progress_frames_from_start_to_completed(server: ServerProcess) -> None:
 
 def test_socket_sends_current_state_on_connect(server: ServerProcess) -> None:
     requests.post(f"{server.url}/model/medium/download", timeout=5)
-    time.sleep(1.0)
+    wait_for(lambda: part_bytes(server), message="bytes on disk")
     ws = websocket.create_connection(progress_url(server.url, "medium"), timeout=5)
     ws.settimeout(0.5)
     first = ws.recv()
@@ -72,7 +78,7 @@ def test_cancel_then_resume_uses_range(server: ServerProcess) -> None:
     url = server.url
     ws = websocket.create_connection(progress_url(url, "medium"), timeout=5)
     requests.post(f"{url}/model/medium/download", timeout=5)
-    time.sleep(1.0)
+    wait_for(lambda: part_bytes(server), message="bytes on disk")
     sent = time.monotonic()
     requests.post(f"{url}/model/medium/download/cancel", timeout=5)
     frames, closed = read_frames(ws)
@@ -91,20 +97,21 @@ def test_cancel_then_resume_uses_range(server: ServerProcess) -> None:
 def test_a_canceled_throttled_download_leaves_no_traceback(server: ServerProcess) -> None:
     """The throttled hub sees its client leave on every Cancel: it stops quietly."""
     requests.post(f"{server.url}/model/medium/download", timeout=5)
-    while "partialBytes" not in requests.get(f"{server.url}/model/medium", timeout=5).json():
-        time.sleep(0.05)
+    wait_for(
+        lambda: "partialBytes" in requests.get(f"{server.url}/model/medium", timeout=5).json(),
+        message="partialBytes reported",
+    )
     requests.post(f"{server.url}/model/medium/download/cancel", timeout=5)
-    deadline = time.monotonic() + 5
-    while not hub_requests(server, "medium-25165824.bin"):  # logged once the handler ends
-        assert time.monotonic() < deadline, server.log()
-        time.sleep(0.05)
+    wait_for(  # logged once the handler ends
+        lambda: hub_requests(server, "medium-25165824.bin"), 5, message="the hub's GET logged"
+    )
     assert "Error handling request" not in server.log()
     assert "Traceback" not in server.log()
 
 
 def test_sigkill_mid_download_then_restart_resumes(server: ServerProcess) -> None:
     requests.post(f"{server.url}/model/medium/download", timeout=5)
-    time.sleep(1.2)
+    wait_for(lambda: part_bytes(server) > MiB, message="1 MiB on disk")
     server.kill()
     part = next((server.data_dir / "models").glob("*.part"))
     part_size = part.stat().st_size

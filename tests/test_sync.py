@@ -81,3 +81,60 @@ def test_adds_and_removals_during_a_list_read_stay() -> None:
     state.set_models([{"id": "a"}], state.ticket())  # a later list: "new" is gone for real
     assert [m["id"] for m in state.get("models")] == ["a"]
     state.close()
+
+
+def _writers_over_flushes(flushes: int) -> tuple[list[threading.Thread], WidgetState]:
+    """``flushes`` updates, each applied before the next is made: the threads that applied them
+    (kept alive in the list, so no two share an identity)."""
+    writers: list[threading.Thread] = []
+    applied = threading.Condition()
+
+    def apply(updates: dict) -> None:
+        with applied:
+            writers.append(threading.current_thread())
+            applied.notify_all()
+
+    state = WidgetState({"downloads": {}}, apply, rate=1000)
+    for i in range(flushes):
+        state.set_entry("downloads", "m", i)
+        with applied:
+            assert applied.wait_for(lambda i=i: len(writers) > i, timeout=5), f"flush {i} lost"
+    return writers, state
+
+
+def test_one_writer_thread_applies_every_flush() -> None:
+    """A thread per flush cost more CPU than relaying the frames it carried: one writer, long
+    lived, applies them all, and close() ends it."""
+    writers, state = _writers_over_flushes(200)
+    assert len(writers) == 200 and len(set(writers)) == 1, f"{len(set(writers))} writer threads"
+    assert writers[0].is_alive()
+    state.close()
+    assert not writers[0].is_alive(), "close() joins the writer"
+    assert not [t for t in threading.enumerate() if t.name == "pieces-widget-sync"]
+
+
+def test_the_writer_leaves_when_idle_and_comes_back() -> None:
+    applied: list = []
+    state = WidgetState({"error": ""}, applied.append, linger=0.05)
+    state.set(error="one")
+    deadline = time.monotonic() + 5
+    while [t for t in threading.enumerate() if t.name == "pieces-widget-sync"]:
+        assert time.monotonic() < deadline, "the writer stayed while idle"
+        time.sleep(0.01)
+    assert applied == [{"error": "one"}]
+    state.set(error="two")  # a writer again
+    state.close()
+    assert applied == [{"error": "one"}, {"error": "two"}]
+    assert not [t for t in threading.enumerate() if t.name == "pieces-widget-sync"]
+
+
+def test_close_sends_the_last_value_and_then_nothing() -> None:
+    applied: list = []
+    state = WidgetState({"error": ""}, applied.append, rate=0.5)  # a flush every 2 s at most
+    state.set(error="first")
+    state.set(error="last")
+    state.close()  # well before the writer's turn: close applies it
+    assert applied[-1] == {"error": "last"}
+    state.set(error="after")  # refused at once: no writer is started to send it later
+    assert not [t for t in threading.enumerate() if t.name == "pieces-widget-sync"]
+    assert applied[-1] == {"error": "last"}

@@ -14,6 +14,7 @@ import pytest
 from faultserver import FaultServer, SlowServer
 from recordingcomm import recording, updates
 from serverproc import ServerProcess
+from waiting import wait_for
 
 from pieces_widget import ModelManager, PiecesClient, PiecesError
 
@@ -22,13 +23,6 @@ from pieces_widget import ModelManager, PiecesClient, PiecesError
 def recording_comm() -> Iterator[list]:
     with recording() as log:
         yield log
-
-
-def wait_for(predicate, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_flood_is_coalesced_and_the_final_state_sent(
@@ -83,7 +77,7 @@ def test_command_messages_from_the_front_end(server: ServerProcess) -> None:
     )
     wait_for(lambda: next(m for m in mgr.models if m["id"] == "small")["name"] == "Edited")
     PiecesClient(server.url).load("small")  # another client's change...
-    mgr._on_command(None, {"action": "details", "id": "small"}, [])  # ...seen through Details
+    mgr._on_command(None, {"action": "snapshot", "id": "small"}, [])  # ...seen through Details
     wait_for(lambda: next(m for m in mgr.models if m["id"] == "small")["loaded"])
     mgr._on_command(None, {"action": "unload_all"}, [])
     wait_for(lambda: not next(m for m in mgr.models if m["id"] == "small")["loaded"])
@@ -107,7 +101,7 @@ def test_rerun_attaches_without_a_second_download(server: ServerProcess) -> None
     first = ModelManager(base_url=server.url)
     first.refresh().result(10)
     job = first.download("medium")
-    time.sleep(0.8)
+    wait_for(lambda: job.bytes_done, message="the first download moving")
     second = ModelManager(base_url=server.url)  # the cell run again
     second.refresh().result(10)
     wait_for(lambda: "medium" in second._jobs)
@@ -135,11 +129,14 @@ def test_server_down_never_raises_and_recovers(tmp_path, catalog_path) -> None:
 def test_close_leaves_no_threads(server: ServerProcess) -> None:
     mgr = ModelManager(base_url=server.url)
     mgr.refresh().result(10)
-    mgr.download("medium")
-    time.sleep(0.5)
+    job = mgr.download("medium")
+    wait_for(lambda: job.bytes_done, message="the download moving")
     mgr.close()
-    time.sleep(0.3)
-    assert not [t.name for t in threading.enumerate() if t.name.startswith("pieces-")]
+    wait_for(
+        lambda: not [t.name for t in threading.enumerate() if t.name.startswith("pieces-")],
+        timeout=1,
+        message="no pieces- thread after close()",
+    )
 
 
 def test_reprs_say_what_the_widget_shows(server: ServerProcess) -> None:
@@ -179,7 +176,7 @@ def test_a_name_no_encoding_can_carry_breaks_nothing(fault: FaultServer) -> None
     assert mgr.models[0]["name"] == "bad\ufffdname"
     assert "bad\ufffdname" in repr(mgr)
     fault.model.update(description="edited \udfff too")
-    mgr.details("m").result(5)
+    mgr.snapshot("m").result(5)
     wait_for(lambda: mgr.models[0].get("description") == "edited \ufffd too")
     mgr.close()
 
@@ -231,7 +228,9 @@ def test_thousands_of_downloads_elsewhere_cost_a_few_watchers(fault: FaultServer
         followed = lambda: [j for j in mgr._jobs.values() if not j.done]  # noqa: E731
         wait_for(lambda: len(followed()) >= MAX_WATCHERS, timeout=5)
         mgr.refresh().result(20)  # a later refresh starts no more
-        time.sleep(0.5)
+        # A sleep on purpose: nothing to wait for; a watcher started wrongly would open its
+        # thread and socket within this time.
+        time.sleep(0.3)
         threads = [t.name for t in threading.enumerate() if t.name.startswith("pieces-")]
         sockets = [
             c for c in psutil.Process().net_connections("tcp")

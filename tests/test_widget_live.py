@@ -18,6 +18,7 @@ import psutil
 import pytest
 from recordingcomm import recording
 from serverproc import ServerProcess
+from waiting import seconds_until, wait_for
 
 from pieces_widget import ModelManager, ModelNotFoundError, PiecesClient
 
@@ -26,14 +27,6 @@ from pieces_widget import ModelManager, ModelNotFoundError, PiecesClient
 def recording_comm() -> Iterator[list]:
     with recording() as log:
         yield log
-
-
-def wait_for(predicate, timeout: float = 20) -> float:
-    began = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - began < timeout, "timed out"
-        time.sleep(0.05)
-    return time.monotonic() - began
 
 
 def show(mgr: ModelManager, on: bool = True, view: str = "v1") -> None:
@@ -62,11 +55,11 @@ def test_banner_follows_the_server_with_no_click(tmp_path: Path, catalog_path: P
     wait_for(lambda: model(mgr, "small")["downloaded"], timeout=10)
 
     server.stop()
-    down = wait_for(lambda: mgr.connection["state"] == "unreachable", timeout=10)
+    down = seconds_until(lambda: mgr.connection["state"] == "unreachable", timeout=10)
     assert mgr.connection["message"] == f"Can't reach Pieces OS at {server.url}. Is it running?"
     with ServerProcess(tmp_path / "d", catalog_path, port=port) as again:
         PiecesClient(again.url).load("small")
-        up = wait_for(lambda: mgr.connection["state"] == "connected", timeout=10)
+        up = seconds_until(lambda: mgr.connection["state"] == "connected", timeout=10)
         wait_for(lambda: model(mgr, "small")["loaded"], timeout=5)  # the list refreshed
     assert down < 10 and up < 10
     show(mgr, False)  # the view went away (cell re-run, tab closed): the watch stops
@@ -182,9 +175,9 @@ def test_cancel_right_after_download_wins(server: ServerProcess) -> None:
         job = mgr.download("medium")
         mgr.cancel("medium").result(10)
         assert job.wait(10) == "CANCELED"
-        time.sleep(0.3)
-        assert not PiecesClient(server.url).model("medium").downloading
-    assert not PiecesClient(server.url).model("medium").downloaded
+        time.sleep(0.2)  # a sleep on purpose: a download started wrongly would show by now
+        assert not PiecesClient(server.url).snapshot("medium").downloading
+    assert not PiecesClient(server.url).snapshot("medium").downloaded
     mgr.close()
 
 
@@ -194,8 +187,8 @@ def test_a_closed_manager_starts_nothing(server: ServerProcess) -> None:
     for call in (lambda: mgr.download("small"), lambda: mgr.load("small"), mgr.refresh):
         with pytest.raises(RuntimeError, match="closed"):
             call()
-    time.sleep(0.3)
-    assert not PiecesClient(server.url).model("small").downloading
+    time.sleep(0.2)  # a sleep on purpose: a download started wrongly would show by now
+    assert not PiecesClient(server.url).snapshot("small").downloading
 
 
 def test_removing_a_model_mid_download_leaves_nothing(fast_server: ServerProcess) -> None:
@@ -204,10 +197,11 @@ def test_removing_a_model_mid_download_leaves_nothing(fast_server: ServerProcess
     added = mgr.add_model("Throwaway", url).result(10)
     job = mgr.download(added.id)
     mgr.remove(added.id).result(10)
-    time.sleep(1.0)
+    wait_for(lambda: job.done, 10, message="the removed model's job ended")
+    job.stop(5)  # its last update is in...
+    mgr._state.flush()  # ...and in the traits
     assert added.id not in mgr.downloads and all(m["id"] != added.id for m in mgr.models)
     assert "not found" not in mgr.error
-    del job
     mgr.close()
 
 

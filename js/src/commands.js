@@ -65,7 +65,7 @@ export function createCommands({
         // closed
       } else {
         ui.details.add(id);
-        if (!offline()) send({ action: "details", id });
+        if (!offline()) send({ action: "snapshot", id });
       }
     } else if (action === "edit") {
       if (ui.editing.delete(id)) ui.saving.delete(id);

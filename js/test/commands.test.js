@@ -78,7 +78,7 @@ describe("row commands", () => {
     on.row("m1", "details", false);
     on.row("m1", "edit", false);
     on.row("nope", "download", false);
-    expect(model.sent).toEqual([{ action: "details", id: "m1" }]);
+    expect(model.sent).toEqual([{ action: "snapshot", id: "m1" }]);
     expect(ui.details.has("m1")).toBe(true);
     expect(ui.editing.has("m1")).toBe(true);
     expect(ui.focus).toEqual({ id: "m1", part: "edit" });

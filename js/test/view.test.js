@@ -453,7 +453,7 @@ describe("states that read right", () => {
     const r = row(host, "m1");
     const toggle = button(r, "details");
     press(toggle);
-    expect(model.sent).toEqual([{ action: "details", id: "m1" }]);
+    expect(model.sent).toEqual([{ action: "snapshot", id: "m1" }]);
     await frame();
     const panel = /** @type {HTMLElement} */ (r.querySelector(".pw-details"));
     const field = (/** @type {string} */ label) => {

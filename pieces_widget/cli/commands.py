@@ -29,11 +29,11 @@ if TYPE_CHECKING:
 
 
 def _model(client: PiecesClient, model_id: str) -> Model:
-    """``client.model`` with a not-found message that points at this command line."""
+    """``client.snapshot`` with a not-found message that points at this command line."""
     from ..core.errors import ModelNotFoundError
 
     try:
-        return client.model(model_id)
+        return client.snapshot(model_id)
     except ModelNotFoundError:
         raise CliFailure(
             f"model {clean(model_id)!r} was not found: `{PROG} list` shows the ids"
@@ -99,7 +99,7 @@ def cmd_ensure(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
             else:
                 loaded = client.load(model.id)
                 out.say(f"{clean(model.id)}: loaded ({size(loaded.ram)} RAM)")
-    out.data([model_record(client.model(m.id)) for m in models])
+    out.data([model_record(client.snapshot(m.id)) for m in models])
     return 0
 
 
@@ -163,7 +163,7 @@ def cmd_delete(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
     result = client.delete(model.id)
     what = "weights" if model.downloaded else f"partial download ({size(partial)})"
     out.say(f"{clean(model.id)}: {what} deleted")
-    out.data({**model_record(client.model(model.id)), "result": result})
+    out.data({**model_record(client.snapshot(model.id)), "result": result})
     return 0
 
 

@@ -56,7 +56,8 @@ class PiecesClient(Transport):
             if isinstance(item, dict) and isinstance(item.get("id"), str)
         ]
 
-    def model(self, model_id: str) -> Model:
+    def snapshot(self, model_id: str) -> Model:
+        """One model as Pieces OS has it now (``GET /model/{id}``, the model snapshot)."""
         return self._model("GET", model_id)
 
     def download(self, model_id: str) -> Model:
@@ -77,7 +78,7 @@ class PiecesClient(Transport):
         model_id = fields.get("id")
         if not isinstance(model_id, str):
             raise ValueError("update needs a Model or a dict with a string 'id'")
-        whole = {**self.model(model_id).raw, **fields}
+        whole = {**self.snapshot(model_id).raw, **fields}
         data = self._json("POST", "/model/update", json=whole, model_id=model_id)
         return Model.from_json(data)
 
@@ -155,6 +156,7 @@ class PiecesClient(Transport):
     # One verb per operation (issue 16): the old names, for one release.
     delete_weights = renamed("delete_weights", "delete")
     delete_model = renamed("delete_model", "remove")
+    model = renamed("model", "snapshot")
 
     def __repr__(self) -> str:
         return f"PiecesClient({self._base_url or 'not yet discovered'!r})"

@@ -73,6 +73,7 @@ class JobState:
         self._eta_unknown_after = min(ETA_UNKNOWN_AFTER, self._stall_after)
         self._rate = RateWindow(window)
         self._last_progress_at = self._requested_at = clock()
+        self._relayed_at = 0.0  # time.monotonic() of the last frame reported
         self._lock = threading.Lock()
         self._done = threading.Event()
 
@@ -181,6 +182,7 @@ class JobState:
                 self.percentage = progress.percentage
             self.status = progress.status
             self._sample(now)
+            self._relayed_at = time.monotonic()  # real time, as the tick's (not ``clock``)
         if progress.terminal:
             self._end(progress.status, progress.percentage, progress.error)
         else:

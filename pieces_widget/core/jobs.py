@@ -119,7 +119,7 @@ class DownloadJob(JobState):
     def _start(self) -> Model | None:
         """Download, or attach to the download in flight; None when nothing is left to watch."""
         try:
-            model = self.client.model(self.model_id)
+            model = self.client.snapshot(self.model_id)
         except ModelNotFoundError:
             self.unknown = True
             raise
@@ -194,6 +194,8 @@ class DownloadJob(JobState):
             timing=self._timing,
         ).start()
         while not self.done and not self._halt.wait(self.TICK):
+            if time.monotonic() - self._relayed_at < self.TICK:
+                continue  # a frame was just reported: it moved the figures itself
             with self._lock:
                 self._sample(self._clock())
             self._notify()  # a tick moves speed, ETA and "stalled" even without frames

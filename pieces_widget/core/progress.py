@@ -141,7 +141,7 @@ class ProgressStream:
     def _reconcile(self) -> None:
         """Ask ``GET /model/{id}``; the state ends the stream when the model shows it ended."""
         try:
-            model = self.client.model(self.model_id)
+            model = self.client.snapshot(self.model_id)
         except ModelNotFoundError as exc:
             self.state.finish(FAILED, str(exc))
             return

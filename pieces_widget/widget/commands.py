@@ -47,7 +47,7 @@ TABLE: dict[str, tuple[str, Callable[[Message], tuple[Any, ...]]]] = {
     "cancel": ("cancel", _id),
     "load": ("load", _id),
     "unload": ("unload", _id),
-    "details": ("details", _id),
+    "snapshot": ("snapshot", _id),
     "update": ("update_model", _id),  # and the edited fields, below
     "delete": ("delete", _id),
     "remove": ("remove", _id),

@@ -146,7 +146,7 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
                 if model_id is not None:
                     self._state.set_entry("_row_errors", model_id, message)
                     with contextlib.suppress(Exception):  # show what the server has now
-                        self._show(lambda: self.client.model(model_id))
+                        self._show(lambda: self.client.snapshot(model_id))
             finally:
                 if model_id is not None and busy:
                     self._state.set_entry("_busy", model_id, None)
@@ -224,7 +224,7 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
     def _refetch(self, model_id: str) -> None:
         """The model as the server has it now (after a download ended)."""
         with contextlib.suppress(PiecesError):  # gone or unreachable: the watch tells
-            self._show(lambda: self.client.model(model_id))
+            self._show(lambda: self.client.snapshot(model_id))
 
     def download(self, model_id: str) -> DownloadJob:
         """Start (or join) the download of ``model_id``; returns at once.
@@ -278,9 +278,9 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
     def unload(self, model_id: str) -> concurrent.futures.Future[Model]:
         return self._model_action(model_id, "unloading", self.client.unload)
 
-    def details(self, model_id: str) -> concurrent.futures.Future[Model]:
+    def snapshot(self, model_id: str) -> concurrent.futures.Future[Model]:
         """Fetch the model's snapshot (``GET /model/{id}``) into the list."""
-        return self._model_action(model_id, "", self.client.model)
+        return self._model_action(model_id, "", self.client.snapshot)
 
     def update_model(self, model_id: str, **fields: Any) -> concurrent.futures.Future[Model]:
         """Edit a custom model (the whole Model is sent, with ``fields`` merged in)."""
@@ -295,7 +295,7 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
         def delete(i: str) -> Model:
             self.client.delete(i)
             self._state.set_entry("downloads", i, None)
-            return self.client.model(i)
+            return self.client.snapshot(i)
 
         return self._model_action(model_id, "deleting", delete)
 
@@ -381,7 +381,7 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
     ) -> list[Model]:
         """Download what is missing, wait, and load if asked; idempotent. Blocks until done."""
         ids = [check_id(model_ids)] if isinstance(model_ids, str) else list(model_ids)
-        jobs = [self.download(i) for i in ids if not self.client.model(i).downloaded]
+        jobs = [self.download(i) for i in ids if not self.client.snapshot(i).downloaded]
         failed = []
         for job in jobs:
             status = job.wait(timeout)
@@ -389,7 +389,7 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
                 failed.append(f"{job.model_id}: {status}{f' ({job.error})' if job.error else ''}")
         if failed:
             raise PiecesError("ensure failed for " + "; ".join(failed))
-        read = self.client.load if load else self.client.model
+        read = self.client.load if load else self.client.snapshot
         models = [self._show(lambda i=i: read(i)) for i in ids]
         self._state.flush()  # what ensure did is in the traits when it returns
         return models
@@ -419,7 +419,8 @@ class ModelManager(ConnectionWatch, anywidget.AnyWidget):
         super().close()
         _forget_file_watch(self)
 
-    remove_model = renamed("remove_model", "remove")  # the old name, for one release
+    remove_model = renamed("remove_model", "remove")  # the old names, for one release
+    details = renamed("details", "snapshot")
 
     def _on_command(self, _: Any, content: Any, buffers: Any) -> None:
         """A message from the browser (``commands.TABLE`` says which method it calls)."""

@@ -1,7 +1,10 @@
 """One writer per widget: background threads hand state to ``WidgetState``, which keeps the
 latest value of every synced trait and applies changes through a ``Coalescer``, at most ``rate``
 times a second (Jupyter Server drops iopub messages above ~1000/s, so a flood would lose the
-final 100 %). The last state handed in is always applied; no thread lives while idle.
+final 100 %). The last state handed in is always applied. One writer thread applies them: it
+starts with the first update, sleeps between flushes, leaves after ``linger`` s without one (no
+thread lives while idle) and is joined by ``close()``; a thread per flush cost more CPU than the
+relay of five downloads' frames.
 """
 
 from __future__ import annotations
@@ -11,50 +14,82 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+LINGER = 5.0  # s the writer thread waits for the next update before it leaves
+
 
 class Coalescer:
-    """Merge updates ``{name: value}`` and ``apply`` them in batches, spaced ``1/rate`` s apart."""
+    """Merge updates ``{name: value}`` and ``apply`` them in batches, spaced ``1/rate`` s apart,
+    from one writer thread."""
 
-    def __init__(self, apply: Callable[[dict[str, Any]], None], rate: float = 10.0) -> None:
+    def __init__(
+        self, apply: Callable[[dict[str, Any]], None], rate: float = 10.0, linger: float = LINGER
+    ) -> None:
         self._apply = apply
         self._interval = 1.0 / rate
-        self._lock = threading.Lock()
+        self._linger = linger
+        self._wake = threading.Condition()  # guards everything below; put() notifies the writer
         self._applying = threading.Lock()  # one apply at a time, in the order values came
         self._pending: dict[str, Any] = {}
-        self._timer: threading.Timer | None = None
+        self._writer: threading.Thread | None = None
+        self._left: threading.Thread | None = None  # the last writer that left idle
         self._last_flush = 0.0
         self._closed = False
 
     def put(self, **updates: Any) -> None:
-        with self._lock:
+        with self._wake:
             if self._closed:
                 return
+            waiting = not self._pending  # only then can the writer be asleep waiting for work
             self._pending.update(updates)
-            if self._timer is None:
-                delay = max(0.0, self._last_flush + self._interval - time.monotonic())
-                self._timer = threading.Timer(delay, self.flush)
-                self._timer.name = "pieces-widget-sync"
-                self._timer.daemon = True
-                self._timer.start()
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write, name="pieces-widget-sync", daemon=True
+                )
+                self._writer.start()
+            elif waiting:
+                self._wake.notify()
+
+    def _write(self) -> None:
+        """The writer thread: flush what is pending, at most once per interval, until closed or
+        idle for ``linger`` s."""
+        while True:
+            with self._wake:
+                idle_until = time.monotonic() + self._linger
+                while not self._pending and not self._closed:
+                    left = idle_until - time.monotonic()
+                    if left <= 0:  # idle: leave; the next put() starts a writer again
+                        self._left, self._writer = self._writer, None
+                        return
+                    self._wake.wait(left)
+                while not self._closed:  # keep the spacing since the last flush
+                    delay = self._last_flush + self._interval - time.monotonic()
+                    if delay <= 0:
+                        break
+                    self._wake.wait(delay)
+                if self._closed:
+                    return  # close() applies what is pending
+                if not self._pending:
+                    continue  # a flush() from another thread took it meanwhile
+            self.flush()
 
     def flush(self) -> None:
-        """Apply what is pending now (the timer calls this; tests and close() may too)."""
+        """Apply what is pending now (the writer calls this; tests and close() may too)."""
         with self._applying:
-            with self._lock:
+            with self._wake:
                 pending, self._pending = self._pending, {}
-                if threading.current_thread() is self._timer:
-                    self._timer = None
                 self._last_flush = time.monotonic()
             if pending:
                 self._apply(pending)
 
     def close(self) -> None:
-        """Apply what is pending, then accept nothing more."""
-        with self._lock:
-            timer, self._timer = self._timer, None
+        """Stop the writer, apply what is pending, then accept nothing more."""
+        with self._wake:
             self._closed = True
-        if timer is not None:
-            timer.cancel()
+            threads = (self._writer, self._left)
+            self._wake.notify_all()
+        for thread in threads:
+            if thread is not None and thread is not threading.current_thread():
+                thread.join()
         self.flush()
 
 
@@ -74,11 +109,15 @@ class WidgetState:
     """
 
     def __init__(
-        self, initial: dict[str, Any], apply: Callable[[dict[str, Any]], None], rate: float = 10.0
+        self,
+        initial: dict[str, Any],
+        apply: Callable[[dict[str, Any]], None],
+        rate: float = 10.0,
+        linger: float = LINGER,
     ) -> None:
         self._values = dict(initial)
         self._lock = threading.Lock()
-        self._coalescer = Coalescer(apply, rate)
+        self._coalescer = Coalescer(apply, rate, linger)
         self._clock = 0
         self._seen: dict[str, int] = {}  # model id -> ticket of its value (kept after a removal)
 

@@ -102,7 +102,7 @@ Command = Literal[
     "cancel",  # {id}
     "load",  # {id}
     "unload",  # {id}
-    "details",  # {id}   fetch GET /model/{id} now (the panel then follows ``models`` live)
+    "snapshot",  # {id}  GET /model/{id} as the Details panel opens (then it follows ``models``)
     "update",  # {id, fields: {name, description}}
     "delete",  # {id}   delete the weights (POST /models/{id}/delete/cache)
     "remove",  # {id}   remove a custom model (POST /models/{id}/delete)

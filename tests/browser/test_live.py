@@ -29,6 +29,7 @@ from browserhosts import IDLE, JupyterLab, launch_chromium, write_notebook
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 from serverproc import MiB, ServerProcess, local_model, write_catalog
+from waiting import seconds_until
 from widgetpage import ConsoleErrors, focused_row, human_click, lab_theme, row
 
 from browser.rowmenu import menu_item
@@ -120,12 +121,7 @@ class Live:
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> float:
     """Poll ``check`` until truthy; returns the seconds it took, fails naming ``what``."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if check():
-            return time.monotonic() - start
-        time.sleep(every)
-    raise AssertionError(f"not within {timeout} s: {what}")
+    return seconds_until(check, timeout, every, what)
 
 
 def bar_value(bar: Locator) -> float | None:

@@ -19,6 +19,7 @@ import requests
 from browserhosts import JupyterLab, launch_chromium, write_notebook
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 from serverproc import MiB, ServerProcess
+from waiting import seconds_until
 from widgetpage import ConsoleErrors, button, focused_row, human_click, row
 
 from browser.rowmenu import menu_item, more_button
@@ -74,12 +75,8 @@ class Work:
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if check():
-            return time.monotonic() - start
-        time.sleep(every)
-    raise AssertionError(f"not within {timeout} s: {what}")
+    """Poll ``check`` until truthy; returns the seconds it took, fails naming ``what``."""
+    return seconds_until(check, timeout, every, what)
 
 
 @pytest.fixture(scope="module")
