@@ -5,7 +5,7 @@
  * filtered, sorted, grouped order of the rows.
  */
 import { foundationLabel, providerLabel, quantizationLabel } from "./labels.js";
-import { displayName } from "./state.js";
+import { displayName } from "./meta.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
 /** @typedef {import("./types.js").ViewPrefs} ViewPrefs */

@@ -7,9 +7,9 @@
  * handlers run.
  */
 import { catalogOf } from "./catalog.js";
+import { needsConfirm } from "./confirm.js";
 import { addFormValues } from "./header.js";
 import { answerKey, sendCommand } from "./pending.js";
-import { needsConfirm } from "./state.js";
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 /** @typedef {import("./types.js").ViewPrefs} ViewPrefs */

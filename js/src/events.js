@@ -92,6 +92,8 @@ export function listen(root, on) {
     const form = event.target;
     if (!(form instanceof HTMLFormElement)) return;
     event.preventDefault();
+    // a save already on its way (Save aria-disabled, keeping the focus) is not sent twice
+    if (form.querySelector('button[type="submit"][aria-disabled="true"]')) return;
     on.submit(form, modelIdOf(form));
   };
   /** Checkboxes and selects report on `change`, text fields on every `input`. @param {Event} event */

@@ -1,25 +1,29 @@
 // @ts-check
 /**
  * Where the focus goes after a draw: what the user asked to focus (an opened confirmation or
- * Edit form, an added row); else, when the draw took away the focused element (Keep, Delete,
- * Save, Remove, Clear filter, Add), the row's main button, the next row's when the row is gone,
- * never <body>.
+ * Edit form, an added row); else, when the draw took away the focused element: from a row (Keep,
+ * Delete, Save, Remove) to the row's main button, the next row's when the row is gone; from the
+ * line under the list (Clear filter, Sort now) to the first row's main button; from the header
+ * (a closed Add form) to the Add model button; never <body>.
  */
 
-/** @typedef {import("./row.js").Row} Row */
+/** @typedef {import("./row-dom.js").Row} Row */
 /** @typedef {import("./ui.js").Ui} Ui */
-/** @typedef {{ lostRow: string | null, lostIndex: number, hadFocus: boolean }} Before */
+/**
+ * @typedef {{ lostRow: string | null, lostIndex: number, hadFocus: boolean, inHeader: boolean }}
+ *   Before
+ */
 
 /**
  * @param {{ root: HTMLElement, rows: Map<string, Row>, ui: Ui, visible: () => string[],
- *   filter: HTMLElement, addHidden: () => boolean, flashMs: number }} view
+ *   filter: HTMLElement, addToggle: HTMLElement, flashMs: number }} view
  */
-export function createFocus({ root, rows, ui, visible, filter, addHidden, flashMs }) {
-  /** The row's main button (or its first), to take the focus. @param {string} id */
+export function createFocus({ root, rows, ui, visible, filter, addToggle, flashMs }) {
+  /** The row's main button (or its More button: a cloud model has no main action). @param {string} id */
   const mainButton = (id) => {
     const row = rows.get(id);
     if (!row?.el.isConnected) return null;
-    return row.buttons.get("main") ?? row.buttons.values().next().value ?? null;
+    return row.buttons.get("main") ?? (row.more.hidden ? null : row.more);
   };
   /** Whether the focus is on something of this widget that is still there to use. */
   const held = () => {
@@ -63,19 +67,22 @@ export function createFocus({ root, rows, ui, visible, filter, addHidden, flashM
       const lostRow = hadFocus
         ? (focused.closest("[data-model-id]")?.getAttribute("data-model-id") ?? null)
         : null;
-      return { lostRow, lostIndex: lostRow === null ? -1 : visible().indexOf(lostRow), hadFocus };
+      const inHeader = hadFocus && focused.closest(".pw-header") !== null;
+      const lostIndex = lostRow === null ? -1 : visible().indexOf(lostRow);
+      return { lostRow, lostIndex, hadFocus, inHeader };
     },
     /** After a draw. @param {Before} was */
-    after({ lostRow, lostIndex, hadFocus }) {
+    after({ lostRow, lostIndex, hadFocus, inHeader }) {
       if (asked() || !hadFocus || held()) return;
+      const ids = visible();
       /** @type {HTMLElement | null} */
       let target = null;
       if (lostRow !== null) {
         target = mainButton(lostRow);
-        const ids = visible();
         const next = ids[Math.min(lostIndex, ids.length - 1)];
         if (!target && next !== undefined) target = mainButton(next);
-      } else target = addHidden() ? filter : null;
+      } else if (inHeader) target = addToggle.hidden ? null : addToggle;
+      else if (ids.length) target = mainButton(ids[0]);
       (target ?? filter).focus();
     },
   };

@@ -12,7 +12,7 @@ import {
   patchSummary,
   runtimeBlock,
 } from "./header.js";
-import { summarize } from "./state.js";
+import { summarize } from "./summary.js";
 
 /** @typedef {import("./types.js").WidgetModel} WidgetModel */
 /** @typedef {import("./types.js").ViewPrefs} ViewPrefs */

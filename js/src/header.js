@@ -57,6 +57,25 @@ function labelled(text, control) {
   return label;
 }
 
+/** A checkbox with its label after it. @param {string} text @param {HTMLInputElement} box */
+function checkbox(text, box) {
+  const label = el("label", "pw-field pw-check");
+  label.append(box, text);
+  return label;
+}
+
+/**
+ * Controls that belong together, kept on one line while it has room (the header wraps whole
+ * groups, not single controls). @param {string} name @param {HTMLElement[]} controls
+ */
+function controlGroup(name, ...controls) {
+  const g = el("div", "pw-control-group");
+  g.setAttribute("role", "group");
+  g.setAttribute("aria-label", name);
+  g.append(...controls);
+  return g;
+}
+
 export function createHeader() {
   const header = el("div", "pw-header");
 
@@ -105,12 +124,13 @@ export function createHeader() {
   addToggle.hidden = true;
   controls.append(
     filter,
-    labelled("On this device only", local),
-    labelled("Show cloud models", cloud),
-    labelled("Sort", sort),
-    labelled("Group by state", group),
-    refresh,
-    addToggle,
+    controlGroup(
+      "Which models",
+      checkbox("On this device only", local),
+      checkbox("Show cloud models", cloud),
+    ),
+    controlGroup("Order", labelled("Sort", sort), checkbox("Group by state", group)),
+    controlGroup("List", refresh, addToggle),
   );
 
   const add = el("form", "pw-add");
@@ -220,10 +240,14 @@ export function patchRuntime(h, r, offline) {
 /** @param {Header} h @param {{ text: string, loaded: number }} s @param {boolean} offline */
 export function patchSummary(h, s, offline) {
   if (h.summary.textContent !== s.text) {
-    // each part on one line ("Memory: 1 model loaded, 33.6 MB of 25.3 GB" never splits)
+    // each part on one line ("Memory: 1 model loaded, 33.6 MB of 25.3 GB" never splits); a
+    // narrow widget puts each on its own line, without the separators
     const parts = s.text.split(" · ");
     h.summary.replaceChildren(
-      ...parts.flatMap((p, i) => [...(i ? [" · "] : []), el("span", "pw-meta-part", p)]),
+      ...parts.flatMap((p, i) => [
+        ...(i ? [el("span", "pw-sep", " · ")] : []),
+        el("span", "pw-meta-part", p),
+      ]),
     );
   }
   setAttr(h.unloadAll, "aria-disabled", s.loaded === 0 ? "true" : null);

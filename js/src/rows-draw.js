@@ -5,15 +5,17 @@
  * commands, removed models, confirmations whose action is gone, answered saves), and the patch
  * of each row whose signature or model changed.
  */
+
+import { ACTIVE } from "./activity.js";
+import { confirmStands } from "./confirm.js";
 import { answerKey } from "./pending.js";
 import { createRow, patchRow } from "./row.js";
 import { saveOutcome } from "./saves.js";
 import { changedKeys, keyOf, rowSig, sameModel } from "./signature.js";
-import { ACTIVE, confirmStands } from "./state.js";
 
 /** @typedef {import("./types.js").Download} Download */
 /** @typedef {import("./state.js").RowInputs} RowInputs */
-/** @typedef {import("./row.js").Row} Row */
+/** @typedef {import("./row-dom.js").Row} Row */
 /** @typedef {import("./ui.js").Ui} Ui */
 /** @typedef {ReturnType<typeof import("./catalog.js").catalogOf>} Catalog */
 /** @typedef {ReturnType<typeof import("./pending.js").createPending>} Pending */

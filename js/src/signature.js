@@ -3,7 +3,7 @@
  * Whether a row needs a patch: its signature, built from every row input (an input added to
  * RowInputs takes part without a change here), and its Model JSON.
  */
-import { fitCheck } from "./state.js";
+import { fitCheck } from "./fit.js";
 
 /** @typedef {import("./types.js").ModelJson} ModelJson */
 /** @typedef {import("./state.js").RowInputs} RowInputs */

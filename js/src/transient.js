@@ -4,7 +4,8 @@
  * FINISHED_BAR_MS, then it collapses; an entry first seen already finished shows no bar), and a
  * short word in its status ("Saved", for NOTICE_MS).
  */
-import { ACTIVE, FINISHED_BAR_MS } from "./state.js";
+import { ACTIVE } from "./activity.js";
+import { FINISHED_BAR_MS } from "./state.js";
 
 /** @typedef {import("./types.js").Download} Download */
 /** @typedef {import("./ui.js").Ui} Ui */

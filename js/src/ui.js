@@ -6,7 +6,7 @@
  * (transient.js) and the draw (view.js).
  */
 
-/** @typedef {import("./state.js").ConfirmKind} ConfirmKind */
+/** @typedef {import("./confirm.js").ConfirmKind} ConfirmKind */
 /** @typedef {import("./saves.js").PendingSave} PendingSave */
 
 export function createUi() {

@@ -16,6 +16,7 @@ import { createFrames } from "./frames.js";
 import { createHeader } from "./header.js";
 import { drawHeader } from "./header-draw.js";
 import { createFooter, createPlacer } from "./list.js";
+import { createMenus } from "./menu.js";
 import { createHold } from "./order.js";
 import { createPending } from "./pending.js";
 import { createDiffs, patchRows, settle } from "./rows-draw.js";
@@ -29,7 +30,7 @@ import { TRAITS } from "./wire.gen.js";
 /** @typedef {import("./types.js").ModelJson} ModelJson */
 /** @typedef {import("./types.js").Download} Download */
 /** @typedef {import("./types.js").ViewPrefs} ViewPrefs */
-/** @typedef {import("./row.js").Row} Row */
+/** @typedef {import("./row-dom.js").Row} Row */
 
 /** Timings, in one place; tests shorten them. */
 export const timing = {
@@ -92,7 +93,7 @@ export function createView(model, host) {
     ui,
     visible: () => visible,
     filter: header.filter,
-    addHidden: () => Boolean(header.add.hidden),
+    addToggle: header.addToggle,
     flashMs: NOTICE_MS,
   });
 
@@ -174,6 +175,8 @@ export function createView(model, host) {
     if (reorder) footer.counts(visible.length, catalog.entries.length, ui);
   }
 
+  // before the click listener: choosing an item closes its menu first, the focus back on More
+  const menus = createMenus(root);
   const unlisten = listen(
     root,
     createCommands({
@@ -220,6 +223,7 @@ export function createView(model, host) {
   return () => {
     for (const [event, handler] of handlers) model.off(event, handler);
     hold.dispose();
+    menus.dispose();
     unlisten();
     frames.stop();
     pending.clear();

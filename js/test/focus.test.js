@@ -9,13 +9,26 @@ function fakeRow(id) {
   el.setAttribute("data-model-id", id);
   const main = document.createElement("button");
   el.append(main);
-  return /** @type {any} */ ({ el, buttons: new Map([["main", main]]), confirm: null, edit: null });
+  const more = document.createElement("button");
+  el.append(more);
+  return /** @type {any} */ ({
+    el,
+    buttons: new Map([["main", main]]),
+    more,
+    confirm: null,
+    edit: null,
+  });
 }
 
 function setup() {
   const root = document.createElement("div");
+  const header = document.createElement("div");
+  header.className = "pw-header";
   const filter = document.createElement("input");
-  root.append(filter);
+  const addToggle = document.createElement("button");
+  addToggle.hidden = true;
+  header.append(filter, addToggle);
+  root.append(header);
   document.body.append(root);
   const rows = new Map(["a", "b", "c"].map((id) => [id, fakeRow(id)]));
   for (const r of rows.values()) root.append(r.el);
@@ -27,13 +40,13 @@ function setup() {
     ui,
     visible: () => visible,
     filter,
-    addHidden: () => true,
+    addToggle,
     flashMs: 10,
   });
   const show = (/** @type {string[]} */ ids) => {
     visible = ids;
   };
-  return { root, rows, ui, focus, filter, show };
+  return { root, header, rows, ui, focus, filter, addToggle, show };
 }
 
 afterEach(() => document.body.replaceChildren());
@@ -43,22 +56,52 @@ describe("focus after a draw", () => {
     const { rows, focus, show } = setup();
     rows.get("b").buttons.get("main").focus();
     const was = focus.before();
-    expect(was).toEqual({ lostRow: "b", lostIndex: 1, hadFocus: true });
+    expect(was).toEqual({ lostRow: "b", lostIndex: 1, hadFocus: true, inHeader: false });
     rows.get("b").el.remove();
     show(["a", "c"]);
     focus.after(was);
     expect(document.activeElement).toBe(rows.get("c").buttons.get("main"));
   });
 
-  it("goes to the filter when a focused header part went away, never <body>", () => {
-    const { root, focus, filter } = setup();
-    const gone = document.createElement("button");
-    root.append(gone);
-    gone.focus();
+  it("goes to Add model, else the filter, when a focused header part went away", () => {
+    const { header, focus, filter, addToggle } = setup();
+    for (const [toggleHidden, expected] of [
+      [true, filter],
+      [false, addToggle],
+    ]) {
+      addToggle.hidden = /** @type {boolean} */ (toggleHidden);
+      const gone = document.createElement("button");
+      header.append(gone);
+      gone.focus();
+      const was = focus.before();
+      gone.hidden = true; // a closed Add form's Close
+      focus.after(was);
+      expect(document.activeElement).toBe(expected);
+    }
+  });
+
+  it("goes to the first row's main button after Clear filter (the line under the list)", () => {
+    const { root, rows, focus, show } = setup();
+    const clear = document.createElement("button");
+    root.append(clear);
+    clear.focus();
     const was = focus.before();
-    gone.remove();
+    clear.hidden = true;
+    show(["b", "c"]);
     focus.after(was);
-    expect(document.activeElement).toBe(filter);
+    expect(document.activeElement).toBe(rows.get("b").buttons.get("main"));
+  });
+
+  it("goes to the More button of a row without a main action (a cloud model)", () => {
+    const { rows, focus, show } = setup();
+    const a = rows.get("a");
+    a.buttons.get("main").focus();
+    const was = focus.before();
+    a.buttons.get("main").remove();
+    a.buttons.delete("main");
+    show(["a", "b", "c"]);
+    focus.after(was);
+    expect(document.activeElement).toBe(a.more);
   });
 
   it("goes where the user asked: a confirmation's Keep", () => {

@@ -119,7 +119,7 @@ export const row = (root, id) =>
   /** @type {HTMLElement} */ (root.querySelector(`[data-model-id="${id}"]`));
 /** @param {ParentNode} node */
 export const buttonTexts = (node) =>
-  [...node.querySelectorAll(".pw-actions button")].map((b) => b.textContent);
+  [...node.querySelectorAll(".pw-actions button[data-action]")].map((b) => b.textContent);
 /** @param {ParentNode} node @param {string} action */
 export const button = (node, action) =>
   /** @type {HTMLButtonElement} */ (node.querySelector(`button[data-action="${action}"]`));

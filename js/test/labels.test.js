@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { detailFields } from "../src/details.js";
 import { formatParameters, formatPercent, formatTokens, keptPercent } from "../src/format.js";
 import {
   enumLabel,
@@ -13,7 +14,7 @@ import {
   stateText,
   stateWords,
 } from "../src/labels.js";
-import { detailFields, rowState } from "../src/state.js";
+import { rowState } from "../src/state.js";
 
 const cases = (/** @type {string} */ name) =>
   JSON.parse(readFileSync(resolve(process.cwd(), `../tests/cases/${name}`), "utf8"));

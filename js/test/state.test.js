@@ -1,13 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  confirmStands,
-  detailFields,
-  fitCheck,
-  needsConfirm,
-  resumePercent,
-  rowState,
-  summarize,
-} from "../src/state.js";
+import { confirmStands, needsConfirm } from "../src/confirm.js";
+import { detailFields } from "../src/details.js";
+import { fitCheck, resumePercent } from "../src/fit.js";
+import { rowState } from "../src/state.js";
+import { summarize } from "../src/summary.js";
 import { dl, GB, local } from "./helpers.js";
 
 const labels = (/** @type {{ actions: { label: string }[] }} */ v) => v.actions.map((a) => a.label);
@@ -44,10 +40,14 @@ describe("rowState", () => {
     expect(slots(rowState(local({ downloaded: true }), {}))).toBe("main");
   });
 
-  it("disables actions while busy or unreachable, never Details", () => {
+  it("disables actions while unreachable, holds them while busy (focusable), never Details", () => {
     const busy = rowState(local({ downloaded: true }), { busy: "loading" });
     expect(busy.status).toBe("Loading…");
-    expect(busy.actions.map((a) => a.disabled)).toEqual([true, false, true]);
+    expect(busy.actions.map((a) => [a.disabled, Boolean(a.pending)])).toEqual([
+      [false, true],
+      [false, false],
+      [false, true],
+    ]);
     const off = rowState(local(), { offline: true, download: dl() });
     expect(off.actions.map((a) => [a.label, a.disabled])).toEqual([
       ["Cancel", true],

@@ -124,8 +124,9 @@ describe("rows built once and patched in place", () => {
     }
     expect(main.textContent).toBe("Cancel");
     expect(main.getAttribute("aria-label")).toBe("Cancel Model One");
+    /** @type {HTMLElement} */ (row(host, "m1").querySelector("button.pw-more")).click();
     const details = button(row(host, "m1"), "details");
-    details.focus();
+    expect(document.activeElement).toBe(details); // the menu's first item
     model.set("models", [local({ name: "Renamed" })]);
     await frame();
     expect(document.activeElement).toBe(details);
@@ -152,6 +153,8 @@ describe("rows built once and patched in place", () => {
     expect(name.value).toBe("My own na");
     expect(document.activeElement).toBe(name);
     expect([name.selectionStart, name.selectionEnd]).toEqual([3, 3]);
+    model.set("_busy", {}); // the row's last save answered: Save takes a submit again
+    await frame();
     name.value = "My own name";
     form.requestSubmit();
     expect(model.sent.at(-1)).toEqual({
@@ -189,7 +192,11 @@ describe("rows built once and patched in place", () => {
     model.set("_busy", { m1: "saving" });
     await frame();
     expect(r.querySelector("form.pw-edit")).toBe(form);
-    expect(save.disabled).toBe(true);
+    // on its way: aria-disabled (a focused Save keeps the focus), a second submit sends nothing
+    expect(save.getAttribute("aria-disabled")).toBe("true");
+    const sent = model.sent.length;
+    form.requestSubmit();
+    expect(model.sent.length).toBe(sent);
     expect(statusOf(r)).toBe("Saving…");
     model.set("_row_errors", { m1: "Pieces OS refused the change (HTTP 400): name taken" });
     model.set("models", [{ ...custom }]); // what the server has now
@@ -197,6 +204,7 @@ describe("rows built once and patched in place", () => {
     await frame();
     expect(r.querySelector("form.pw-edit")).toBe(form);
     expect(name.value).toBe("Taken name");
+    expect(save.getAttribute("aria-disabled")).toBe(null);
     expect(save.disabled).toBe(false);
     const alert = /** @type {HTMLElement} */ (r.querySelector('[role="alert"]'));
     expect(alert.textContent).toContain("HTTP 400): name taken");

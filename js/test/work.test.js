@@ -201,7 +201,7 @@ describe("the keyboard and the focus", () => {
     expect(document.activeElement).toBe(button(r, "download"));
   });
 
-  it("puts the focus in the filter after Clear filter", async () => {
+  it("puts the focus on the first row's main button after Clear filter", async () => {
     const { host } = view(traits({ models: three }));
     const filter = /** @type {HTMLInputElement} */ (host.querySelector(".pw-filter"));
     filter.value = "xyz";
@@ -211,7 +211,8 @@ describe("the keyboard and the focus", () => {
     clear.focus();
     press(clear);
     await frame();
-    expect(document.activeElement).toBe(filter);
+    const first = /** @type {HTMLElement} */ (host.querySelector("[data-model-id]"));
+    expect(document.activeElement).toBe(first.querySelector(".pw-primary"));
   });
 });
 

@@ -32,6 +32,7 @@ from serverproc import MiB, ServerProcess, local_model, write_catalog
 from waiting import seconds_until
 from widgetpage import ConsoleErrors, focused_row, human_click, lab_theme, row
 
+from browser.rowmenu import menu_item
 from pieces_widget.server.catalog import DEMO_CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,11 +78,17 @@ class Live:
         scope = self.row(model_id)
         return scope.locator(f'button[data-action="{kind}"]'), scope.locator(selector)
 
+    def secondary(self, model_id: str, action: str) -> Locator:
+        """A row's secondary action (Edit, Details, Delete, ...): its More menu opened."""
+        return menu_item(self.row(model_id), action)
+
     def set_open(self, kind: str, model_id: str | None = None, is_open: bool = True) -> Locator:
-        """Open or close a panel with its toggle, whatever state an earlier (maybe failed) step
-        left it in; the toggle's aria-expanded must follow."""
+        """Open or close a panel with its toggle (a row's in its More menu), whatever state an
+        earlier (maybe failed) step left it in; the toggle's aria-expanded must follow."""
         toggle, panel = self.panel(kind, model_id)
         if panel.is_visible() != is_open:
+            if model_id is not None:
+                self.secondary(model_id, kind)
             toggle.click()
         where = f"{kind} {model_id or ''} should be {'open' if is_open else 'closed'}"
         expect(toggle, where).to_have_attribute("aria-expanded", str(is_open).lower())
@@ -436,7 +443,7 @@ def test_step08_details_opens_updates_closes(live: Live) -> None:
     live.ensure_downloaded(PHI)
     toggle, panel = live.panel("details", PHI)
     expect(toggle).to_have_attribute("aria-expanded", "false")
-    toggle.click()
+    live.secondary(PHI, "details").click()
     expect(panel).to_be_visible()
     expect(toggle).to_have_text("Hide")
     expect(toggle).to_have_attribute("aria-expanded", "true")
@@ -448,7 +455,7 @@ def test_step08_details_opens_updates_closes(live: Live) -> None:
     loaded = time.monotonic()
     wait_for(lambda: detail(panel, "State") == "On device · Loaded", 5, "Details says Loaded")
     live_s = time.monotonic() - loaded
-    toggle.click()
+    live.secondary(PHI, "details").click()
     expect(panel).to_have_count(0)
     expect(toggle).to_have_text("Details")
     expect(toggle).to_have_attribute("aria-expanded", "false")
@@ -484,7 +491,7 @@ def test_step11_unload_all(live: Live) -> None:
     loaded = header_height(live)
     # a loaded model's Delete says it unloads first (trial item 7); Keep leaves it
     confirm = live.row(PHI).locator(".pw-confirm")
-    live.row(PHI).locator('.pw-actions > button[data-action="delete"]').click()
+    live.secondary(PHI, "delete").click()
     question = confirm.locator(".pw-confirm-text").inner_text()
     assert re.fullmatch(r"Unload and delete [\d.]+ MB from disk\?", question), question
     confirm.locator('button[data-action="keep"]').click()
@@ -515,7 +522,7 @@ def test_step10_delete_with_confirmation(live: Live) -> None:
     files = len(live.weights())
     assert phi_file.exists()
     confirm = live.row(PHI).locator(".pw-confirm")
-    live.row(PHI).locator('.pw-actions > button[data-action="delete"]').click()
+    live.secondary(PHI, "delete").click()
     expect(confirm).to_be_visible()
     question = confirm.locator(".pw-confirm-text").inner_text()
     assert re.fullmatch(r"Delete [\d.]+ MB from disk\?", question), question
@@ -523,7 +530,7 @@ def test_step10_delete_with_confirmation(live: Live) -> None:
     expect(confirm).to_have_count(0)
     time.sleep(1.0)  # a Delete sent by mistake would have acted by now
     assert live.model(PHI)["downloaded"] and phi_file.exists() and len(live.weights()) == files
-    live.row(PHI).locator('.pw-actions > button[data-action="delete"]').click()
+    live.secondary(PHI, "delete").click()
     confirm.locator('button.pw-danger[data-confirmed="1"][data-action="delete"]').click()
     took = wait_for(lambda: not phi_file.exists(), 10, "the weights file is deleted")
     assert len(live.weights()) == files - 1
@@ -619,8 +626,9 @@ def banner_state(live: Live) -> Locator:
 
 
 def row_buttons_disabled(live: Live) -> dict[str, bool]:
-    """Each row action button (Details excepted: it only shows what is known) -> disabled."""
-    return live.widget.locator(".pw-row .pw-actions > button").evaluate_all(
+    """Each row action button, its menu's items too (Details excepted: it only shows what is
+    known; More only opens the menu) -> disabled."""
+    return live.widget.locator(".pw-row .pw-actions button[data-action]").evaluate_all(
         "bs => Object.fromEntries(bs.filter(b => b.dataset.action !== 'details')"
         ".map(b => [b.getAttribute('aria-label'), b.disabled]))"
     )

@@ -22,6 +22,7 @@ from serverproc import MiB, ServerProcess
 from waiting import seconds_until
 from widgetpage import ConsoleErrors, button, focused_row, human_click, row
 
+from browser.rowmenu import menu_item, more_button
 from pieces_widget.server.catalog import DEMO_CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,15 +188,158 @@ def test_confirmation_by_keyboard(work: Work) -> None:
     requests.post(f"{work.server.url}/model/{PHI}/download", timeout=10)
     wait_for(lambda: work.model(PHI)["downloaded"], 40, "Phi-3 downloaded")
     target = row(page, PHI)
-    delete = target.locator('.pw-actions > button[data-action="delete"]')
-    expect(delete).to_be_visible(timeout=10_000)
-    delete.focus()
+    more = more_button(target)
+    expect(target.locator(".pw-badge-on-device")).to_be_visible(timeout=10_000)
+    more.focus()
+    page.keyboard.press("Enter")  # opens the More menu on its first item
+    delete = target.locator('[role="menuitem"][data-action="delete"]')
+    for _ in range(4):
+        if delete.evaluate("b => b === document.activeElement"):
+            break
+        page.keyboard.press("ArrowDown")
+    expect(delete).to_be_focused()
     page.keyboard.press("Enter")
     keep = target.locator('.pw-confirm button[data-action="keep"]')
     expect(keep).to_be_focused()
     page.keyboard.press("Escape")
     expect(target.locator(".pw-confirm")).to_have_count(0)
     expect(target.locator('.pw-actions > button[data-action="load"]')).to_be_focused()
+
+
+CUSTOM = "demo-custom-coder"
+
+
+def focused_in(page: Page) -> dict[str, Any]:
+    """Where the keyboard focus is: its row, action and text; "body" when it fell out."""
+    return page.evaluate(
+        """() => { const a = document.activeElement;
+          return { tag: a?.tagName ?? null,
+                   row: a?.closest('[data-model-id]')?.getAttribute('data-model-id') ?? null,
+                   action: a?.getAttribute('data-action') ?? null,
+                   more: a?.getAttribute('aria-haspopup') === 'menu',
+                   text: a?.textContent ?? null }; }"""
+    )
+
+
+def test_more_menu_by_keyboard_and_pointer(work: Work) -> None:
+    """One primary action per row beside More; More's menu (the menu button pattern): Enter opens
+    it on its first item, arrows move, Escape closes it back to More, Tab leaves it, a press
+    outside closes it; it shows whole on top of the list, even from the list's last row."""
+    page = work.page
+    shown = work.widget.locator(".pw-row .pw-actions").evaluate_all(
+        "as => as.map(a => [...a.children].filter(c => c.checkVisibility())"
+        ".map(c => [c.textContent, c.classList.contains('pw-primary')]))"
+    )
+    for buttons in shown:  # [main (primary)], More
+        assert buttons[-1] == ["More", False] and len(buttons) <= 2, shown
+        assert all(primary for _, primary in buttons[:-1]), shown
+    custom = row(page, CUSTOM)
+    more = more_button(custom)
+    menu = custom.locator('[role="menu"]')
+    items = menu.locator('[role="menuitem"]')
+    expect(more).to_have_attribute("aria-expanded", "false")
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_be_visible()
+    expect(more).to_have_attribute("aria-expanded", "true")
+    assert items.all_inner_texts()[0].startswith("Edit"), items.all_inner_texts()
+    expect(items.first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(items.nth(1)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")  # wraps to the last item
+    expect(items.last).to_be_focused()
+    expect(items.last).to_have_attribute("data-action", "remove")
+    remove_note = items.last.get_attribute("title") or ""
+    assert "Remove this custom model from the list" in remove_note, remove_note
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(more).to_be_focused()
+    expect(more).to_have_attribute("aria-expanded", "false")
+    assert work.widget.is_visible()  # Escape did not leave the notebook's output
+    page.keyboard.press("ArrowDown")  # opens it too
+    expect(items.first).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(menu).to_be_hidden()
+    assert focused_in(page)["action"] not in ("edit", "details", "remove"), focused_in(page)
+    more.click()
+    expect(menu).to_be_visible()
+    work.widget.locator(".pw-summary").click()
+    expect(menu).to_be_hidden()
+    # from the list's last row, scrolled to the bottom: the menu is whole and on top
+    last = work.widget.locator("[data-model-id]").last
+    work.widget.locator(".pw-list").evaluate("l => { l.scrollTop = l.scrollHeight; }")
+    more_button(last).click()
+    last_items = last.locator('[role="menuitem"]')
+    expect(last_items.first).to_be_visible()
+    for i in range(last_items.count()):
+        box = last_items.nth(i).bounding_box()
+        assert box is not None
+        hit = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y)?.closest('[role=menuitem]')"
+            "?.textContent ?? null",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+        )
+        assert hit == last_items.nth(i).text_content(), (i, hit)
+    page.keyboard.press("Escape")
+    expect(last.locator('[role="menu"]')).to_be_hidden()
+
+
+def test_focus_after_clear_filter_save_delete_remove(work: Work) -> None:
+    """After Clear filter the focus is on the first row's main button; after Save, Delete and
+    Keep on the row's; after Remove on the next row's; never on <body>."""
+    page = work.page
+    work.widget.locator("select.pw-sort").select_option("name")
+    filter_ = work.widget.locator("input.pw-filter")
+    filter_.fill("no model is called this")
+    clear = button(work.widget, "Clear filter")
+    expect(clear).to_be_visible()
+    clear.click()
+    expect(work.widget.locator("[data-model-id]:visible")).to_have_count(
+        len(json.loads(DEMO_CATALOG.read_text()))
+    )
+    first = work.widget.locator("[data-model-id]").first
+    first_id = first.get_attribute("data-model-id")
+    where = focused_in(page)
+    assert where["row"] == first_id and (where["more"] or where["action"]), where
+    primary = first.locator(".pw-actions > .pw-primary")
+    if primary.count():  # a cloud model has no main action: its More takes the focus
+        expect(primary).to_be_focused()
+
+    # Save: the Edit form closes saying so, the focus on the row's main button
+    custom = row(page, CUSTOM)
+    menu_item(custom, "edit").click()
+    name = custom.locator('form.pw-edit input[name="name"]')
+    expect(name).to_be_focused()
+    name.fill("My Fine-tuned Coder v2")
+    custom.locator('form.pw-edit button[type="submit"]').click()
+    expect(custom.locator("form.pw-edit")).to_have_count(0, timeout=10_000)
+    expect(custom.locator('[role="status"]')).to_have_text("Saved")
+    where = focused_in(page)
+    assert (where["row"], where["action"]) == (CUSTOM, "download"), where
+
+    # Delete, confirmed: the weights go, the focus on the row's Download
+    requests.post(f"{work.server.url}/model/{PHI}/download", timeout=10)
+    wait_for(lambda: work.model(PHI)["downloaded"], 40, "Phi-3 downloaded")
+    phi = row(page, PHI)
+    expect(phi.locator(".pw-badge-on-device")).to_be_visible(timeout=10_000)
+    menu_item(phi, "delete").click()
+    phi.locator('.pw-confirm button[data-confirmed="1"]').click()
+    expect(phi.locator(".pw-actions > .pw-primary")).to_have_text("Download", timeout=10_000)
+    where = focused_in(page)
+    assert (where["row"], where["action"]) == (PHI, "download"), where
+
+    # Remove, confirmed: the row goes, the focus on the next row's main button
+    ids = work.widget.locator("[data-model-id]").evaluate_all(
+        "rs => rs.map(r => r.getAttribute('data-model-id'))"
+    )
+    after = ids[ids.index(CUSTOM) + 1]
+    menu_item(custom, "remove").click()
+    custom.locator('.pw-confirm button[data-confirmed="1"]').click()
+    expect(work.widget.locator(f'[data-model-id="{CUSTOM}"]')).to_have_count(0, timeout=10_000)
+    wait_for(lambda: focused_in(page)["row"] == after, 5, "the focus on the next row")
+    where = focused_in(page)
+    assert where["tag"] != "BODY" and where["action"] == "download", where
 
 
 MEASURE = """(root) => {
@@ -223,6 +367,57 @@ MEASURE = """(root) => {
 }"""
 
 
+HEADER = """(root) => {
+  const header = root.querySelector('.pw-header');
+  const hb = header.getBoundingClientRect();
+  const lines = (node) => {  // the lines a control's own text takes
+    const range = document.createRange();
+    const tops = new Set();
+    for (const t of node.childNodes) {
+      if (t.nodeType !== 3 || !t.data.trim()) continue;
+      range.selectNodeContents(t);
+      for (const r of range.getClientRects()) tops.add(Math.round(r.top));
+    }
+    return tops.size;
+  };
+  const ctx = document.createElement('canvas').getContext('2d');
+  const problems = [];
+  const controls = [...header.querySelectorAll(
+    '.pw-controls button, .pw-controls label, .pw-controls select, .pw-controls input, '
+    + '.pw-summary-line button')].filter(c => c.getClientRects().length);
+  for (const c of controls) {
+    const r = c.getBoundingClientRect();
+    const name = c.getAttribute('data-control') || c.getAttribute('data-action') || c.textContent;
+    if (lines(c) > 1) problems.push(`${name}: its label breaks over ${lines(c)} lines`);
+    if (c.scrollWidth > c.clientWidth + 1 && c.tagName !== 'SELECT' && c.tagName !== 'INPUT')
+      problems.push(`${name}: ${c.scrollWidth} px of text in ${c.clientWidth} px`);
+    if (c.tagName === 'SELECT') {
+      ctx.font = getComputedStyle(c).font;
+      const text = ctx.measureText(c.selectedOptions[0].textContent).width;
+      if (r.width < text + 16)
+        problems.push(`sort: "${c.value}" needs ${text + 16} px, has ${r.width}`);
+    }
+    if (c.matches('.pw-filter') && r.width < 160) problems.push(`filter: ${r.width} px`);
+    if (r.left < hb.left - 1 || r.right > hb.right + 1)
+      problems.push(`${name}: outside the header`);
+  }
+  // tidy rows: a group of controls is on one line whenever the line has room for it
+  const groups = [...header.querySelectorAll('.pw-controls > .pw-control-group')];
+  const room = header.querySelector('.pw-controls').getBoundingClientRect().width;
+  for (const g of groups) {
+    const kids = [...g.children].filter(k => k.getClientRects().length);
+    const need = kids.reduce((w, k) => w + k.getBoundingClientRect().width, 0)
+      + 14 * (kids.length - 1);
+    // a control below the first one's bottom is on another line (centred ones differ in top)
+    const first = kids[0].getBoundingClientRect();
+    const below = kids.filter(k => k.getBoundingClientRect().top >= first.bottom - 1).length;
+    if (need <= room && below)
+      problems.push(`${g.getAttribute('aria-label')}: ${below} controls wrapped with room for all`);
+  }
+  return { groups: groups.length, problems, height: Math.round(hb.height) };
+}"""
+
+
 def left_sidebar(page: Page, want_open: bool) -> None:
     """Open or close JupyterLab's left side bar (its current tab toggles it)."""
     stack = page.locator("#jp-left-stack")
@@ -236,12 +431,14 @@ def left_sidebar(page: Page, want_open: bool) -> None:
 
 @pytest.mark.parametrize("width", [1280, 860, 420, 360])
 def test_layout_at_width(work: Work, width: int) -> None:
-    """The widths of issue 17: at 860 px with the side bar open; below it, a user closes it."""
+    """The widths of issue 17: at 860 px with the side bar open; below it, a user closes it. The
+    rows' text columns stay >= 160 px, nothing overflows, and the header's controls stand in
+    tidy rows (groups wrap whole; no label breaks, no control narrower than its text)."""
     page = work.page
     left_sidebar(page, width >= 860)
     details = row(page, LLAMA).locator('button[data-action="details"]')
     if details.get_attribute("aria-expanded") != "true":
-        details.click()
+        menu_item(row(page, LLAMA), "details").click()
     expect(row(page, LLAMA).locator("section.pw-details")).to_be_visible()
     page.set_viewport_size({"width": width, "height": 1000})
     last: list[int] = []
@@ -255,8 +452,11 @@ def test_layout_at_width(work: Work, width: int) -> None:
         every=0.1,
     )
     seen = work.widget.evaluate(MEASURE)
+    header = work.widget.evaluate(HEADER)
     page.set_viewport_size({"width": 1280, "height": 1000})
-    print(f"{width} px: {seen}")
+    print(f"{width} px: {seen} header: {header}")
+    # the header's controls in tidy rows: groups that wrap whole, none squeezed below its label
+    assert header["groups"] == 3 and not header["problems"], header
     assert not seen["narrow"], seen
     assert not seen["over"], seen
     assert seen["scroll"] == [0, 0], seen
