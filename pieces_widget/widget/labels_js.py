@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from ..core import labels
+from .wire_js import emit
 
 TABLES = {  # exported constant -> (JSDoc type, the Python table it is written from)
     "WORDS": ("Record<string, string>", labels.WORDS),
@@ -40,11 +40,7 @@ def generate() -> str:
 
 
 def main(argv: list[str]) -> None:
-    text = generate()
-    if argv:
-        Path(argv[0]).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    emit(generate(), argv)
 
 
 if __name__ == "__main__":

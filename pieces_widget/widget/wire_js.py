@@ -78,12 +78,16 @@ def generate() -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str]) -> None:
-    text = generate()
+def emit(text: str, argv: list[str]) -> None:
+    """Write a generated file to the path in ``argv``, or to stdout without one."""
     if argv:
         Path(argv[0]).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+def main(argv: list[str]) -> None:
+    emit(generate(), argv)
 
 
 if __name__ == "__main__":
