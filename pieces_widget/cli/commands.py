@@ -6,8 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from .._version import __version__
+from ..core.errors import ModelNotFoundError, PiecesConnectionError
+from ..core.runtime import runtime_info
+from ..core.summary import machine_resources, summarize
 from .output import (
     DETAILS,
     EXIT_USAGE,
@@ -30,8 +35,6 @@ if TYPE_CHECKING:
 
 def _model(client: PiecesClient, model_id: str) -> Model:
     """``client.snapshot`` with a not-found message that points at this command line."""
-    from ..core.errors import ModelNotFoundError
-
     try:
         return client.snapshot(model_id)
     except ModelNotFoundError:
@@ -173,12 +176,6 @@ def cmd_delete(client: PiecesClient, args: argparse.Namespace, out: Output) -> i
 
 
 def cmd_status(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
-    from dataclasses import asdict
-
-    from .._version import __version__
-    from ..core.errors import PiecesConnectionError
-    from ..core.runtime import runtime_info
-    from ..core.summary import machine_resources, summarize
 
     try:
         health = client.health()

@@ -2,8 +2,8 @@
 
 This module is the parser and the exit codes; the commands are in ``commands``, pull and
 ensure in ``pull``, what is printed in ``output``. Start-up stays fast: at the top only
-the standard library and ``output``; tqdm, psutil and the reference server (aiohttp) are
-imported by the commands that use them.
+the standard library, ``output`` and the light core modules; requests, tqdm, psutil and the
+reference server (aiohttp) are imported by the commands that use them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
+from .._version import __version__
+from ..core.errors import PiecesConnectionError, PiecesError
+from ..core.models import check_id
 from .output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -84,7 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -203,7 +205,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _bad_id(args: argparse.Namespace) -> str | None:
     """Why an id on the command line cannot be a model id, or None; checked before any
     request, so that exit code 2 (usage) means exactly this."""
-    from ..core.models import check_id
 
     given = getattr(args, "ids", None) or [getattr(args, "id", None)]
     for model_id in (i for i in given if i is not None):
@@ -229,7 +230,6 @@ def _logging(verbose: bool) -> None:
 
 
 def _exit_code(exc: BaseException) -> int | None:
-    from ..core.errors import PiecesConnectionError, PiecesError
 
     if isinstance(exc, PiecesConnectionError):
         return EXIT_UNREACHABLE

@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ..core.models import COMPLETED
 from ..core.numbers import readable_percent
+from ..core.runtime import RuntimeInfo, RuntimeInstall, runtime_info
 from .output import EXIT_INTERRUPTED, PROG, CliFailure, Output, clean
 
 if TYPE_CHECKING:
     from ..core.client import PiecesClient
-    from ..core.runtime import RuntimeInfo
 
 
 def runtime_line(info: RuntimeInfo) -> str:
@@ -27,8 +28,6 @@ def runtime_line(info: RuntimeInfo) -> str:
 
 
 def cmd_install_ollama(client: PiecesClient, args: argparse.Namespace, out: Output) -> int:
-    from ..core.models import COMPLETED
-    from ..core.runtime import RuntimeInstall, runtime_info
 
     before = runtime_info(client.ollama_status())
     if before["state"] == "none":
