@@ -93,8 +93,12 @@ lint: install
 test-js: install
 	cd js && npx vitest run
 
+# The unit and server tests mostly wait on sockets and rate-limited sources: three workers (one
+# test file each at a time, so a file's module fixtures stay shared) make them about 2.5x faster
+# on two cores. The browser tests then run alone: Chromium and JupyterLab want the CPU.
 test-py: build chromium
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 3 --dist loadfile --ignore=tests/browser
+	$(PY) -m pytest -q tests/browser
 
 $(LOWEST)/.installed: pyproject.toml | $(STAMP)
 	@if ! $(UV) --version >/dev/null 2>&1; then echo "no uv: the lowest-versions pass is skipped"; \
