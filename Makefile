@@ -113,7 +113,7 @@ $(LOWEST)/.installed: pyproject.toml | $(STAMP)
 
 test-lowest: build $(LOWEST)/.installed
 	@if test -f $(LOWEST)/.installed; then \
-	  $(LOWEST)/bin/python -m pytest -q -p no:cacheprovider $(LOWEST_TESTS); fi
+	  $(LOWEST)/bin/python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile $(LOWEST_TESTS); fi
 
 test: lint test-js test-py test-lowest
 
