@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -98,6 +99,35 @@ def test_unload_all_shows_its_result_when_another_answer_lands_meanwhile(
     mgr.unload_all().result(10)
     assert client.between is None  # the answer did land during the list read
     assert loaded() == {"small": False, "medium": False}
+    mgr.close()
+
+
+class ReadWhileTheWriteIsOnItsWay(PiecesClient):
+    """A real client whose next ``update`` first lets ``before`` run: a read sent after the
+    write started and answered before the server applied it (as a download's last look can)."""
+
+    before: Callable[[], object] | None = None
+
+    def update(self, model: dict[str, Any]) -> Model:
+        if self.before is not None:
+            before, self.before = self.before, None
+            before()
+        return super().update(model)
+
+
+def test_a_write_shows_its_answer_when_a_read_sent_after_it_came_back_first(
+    fast_server: ServerProcess,
+) -> None:
+    """The lowest-versions flake of test_command_messages_from_the_front_end, made to happen
+    every time: the write took its ticket when sent, so the older read's answer won."""
+    client = ReadWhileTheWriteIsOnItsWay(fast_server.url)
+    mgr = ModelManager(client=client, watch_interval=None)
+    mgr.refresh().result(10)
+    client.before = lambda: mgr.snapshot("small").result(10)
+    mgr.update_model("small", description="edited").result(10)
+    assert client.before is None  # the read did come back while the write was on its way
+    shown = next(m for m in mgr.models if m["id"] == "small")
+    assert shown.get("description") == "edited"
     mgr.close()
 
 

@@ -17,11 +17,10 @@ class ModelActions(Background):
     _refresh: Callable[[], list[Model]]  # ConnectionWatch's: the list read again
 
     def _model_action(
-        self, model_id: str, busy: str, call: Callable[[str], Model]
+        self, model_id: str, busy: str, call: Callable[[str], Model], writes: bool = True
     ) -> concurrent.futures.Future[Model]:
         check_id(model_id)
-
-        return self._background(lambda: self._show(lambda: call(model_id)), model_id, busy)
+        return self._background(lambda: self._show(lambda: call(model_id), writes), model_id, busy)
 
     def load(self, model_id: str) -> concurrent.futures.Future[Model]:
         """Load into memory in the background; the returned future holds the Model."""
@@ -32,7 +31,7 @@ class ModelActions(Background):
 
     def snapshot(self, model_id: str) -> concurrent.futures.Future[Model]:
         """Fetch the model's snapshot (``GET /model/{id}``) into the list."""
-        return self._model_action(model_id, "", self.client.snapshot)
+        return self._model_action(model_id, "", self.client.snapshot, writes=False)
 
     def update_model(self, model_id: str, **fields: Any) -> concurrent.futures.Future[Model]:
         """Edit a custom model (the whole Model is sent, with ``fields`` merged in)."""
@@ -60,9 +59,8 @@ class ModelActions(Background):
                 job = self._jobs.pop(model_id, None)
             if job is not None:
                 job.stop()  # the server cancels the download; its job has nothing more to say
-            ticket = self._state.ticket()
             self.client.remove(model_id)
-            self._state.drop_model(model_id, ticket)
+            self._state.drop_model(model_id, self._state.ticket())  # a write: as new as its answer
             for trait in ("downloads", "_row_errors"):
                 self._state.set_entry(trait, model_id, None)
 
@@ -89,7 +87,6 @@ class ModelActions(Background):
 
         def work() -> Model:
             self._set_add(busy=True)
-            ticket = self._state.ticket()
             try:
                 model = self.client.create_model({"name": name.strip(), "source": source, **fields})
             except Exception as exc:
@@ -97,7 +94,7 @@ class ModelActions(Background):
                 raise
             # ``added`` changes, so the browser sees the end even when busy was coalesced away
             self._set_add(added=model.id)
-            self._state.put_model(model.raw, ticket)
+            self._state.put_model(model.raw, self._state.ticket())  # a write: as new as its answer
             return model
 
         return self._background(work)

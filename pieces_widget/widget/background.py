@@ -125,12 +125,14 @@ class Background:
             self._threads.add(thread)
         thread.start()
 
-    def _show(self, read: Callable[[], Model]) -> Model:
-        """Ask the server for one model and show its answer, unless a read sent later already
-        showed that model (``WidgetState.ticket``)."""
-        ticket = self._state.ticket()
+    def _show(self, read: Callable[[], Model], writes: bool = False) -> Model:
+        """Ask the server for one model and show its answer, unless a newer one was already
+        shown (``WidgetState.ticket``). A read is as new as its sending: a read sent later has
+        seen at least as much. A write (load, update, ...) is as new as its answer: a read sent
+        while the write was on its way may have been answered from the state before it."""
+        ticket = None if writes else self._state.ticket()
         model = read()
-        self._state.put_model(model.raw, ticket)
+        self._state.put_model(model.raw, self._state.ticket() if ticket is None else ticket)
         return model
 
     def _stop_background(self, timeout: float) -> None:

@@ -99,7 +99,7 @@ class Downloads(Background):
             if job is not None and not job.done:
                 job.cancel()
             else:
-                self._show(lambda: self.client.cancel_download(model_id))
+                self._show(lambda: self.client.cancel_download(model_id), writes=True)
 
         return self._background(work, model_id)
 
@@ -117,6 +117,6 @@ class Downloads(Background):
         if failed:
             raise PiecesError("ensure failed for " + "; ".join(failed))
         read = self.client.load if load else self.client.snapshot
-        models = [self._show(lambda i=i: read(i)) for i in ids]
+        models = [self._show(lambda i=i: read(i), writes=load) for i in ids]
         self._state.flush()  # what ensure did is in the traits when it returns
         return models

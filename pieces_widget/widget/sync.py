@@ -103,9 +103,11 @@ class WidgetState:
     download's last look), and an answer can land after one that is newer. So each read takes a
     ``ticket()`` just before its request is sent, and a model's value is replaced only by one
     from a read with a later ticket: a read sent after another's answer arrived has seen the
-    server at least as new. Per model, not per list: a refresh never undoes a newer answer for
-    one model, and a single model's answer never holds back the rest of a newer list. So when an
-    action's future resolves, what it did is in ``models``.
+    server at least as new. A write's answer (load, update, ...) takes its ticket when it
+    arrives: a read sent while the write was on its way may have been answered before it. Per
+    model, not per list: a refresh never undoes a newer answer for one model, and a single
+    model's answer never holds back the rest of a newer list. So when an action's future
+    resolves, what it did is in ``models``.
     """
 
     def __init__(
