@@ -13,7 +13,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from serverproc import MiB, ServerProcess, local_model, write_catalog
+from serverproc import MiB, ServerProcess, local_model, write_catalog, write_cloud_models
 
 __all__ = [
     "MiB",
@@ -25,6 +25,7 @@ __all__ = [
     "median_of",
     "rotate",
     "write_catalog",
+    "write_cloud_models",
 ]
 
 

@@ -4,7 +4,6 @@ four parallel ``curl -o`` in the same run; and ``/model/update`` at 1,000 custom
 from __future__ import annotations
 
 import contextlib
-import json
 import statistics
 import subprocess
 import tempfile
@@ -14,7 +13,16 @@ from pathlib import Path
 
 import requests
 
-from .common import MiB, Row, ServerProcess, local_model, median_of, rotate, write_catalog
+from .common import (
+    MiB,
+    Row,
+    ServerProcess,
+    local_model,
+    median_of,
+    rotate,
+    write_catalog,
+    write_cloud_models,
+)
 
 BLOB = 256 * MiB
 SOURCES = 4
@@ -22,7 +30,6 @@ SOURCE_RATE = 100 * MiB
 RUNS = 5  # a run moves 1 GiB in ~2.6 s
 UPDATES = 2000  # the journal outgrows the 4 MB state about once in 1,400: one rewrite at least
 MODELS = 1000
-CREATED = {"value": "2024-05-01T12:00:00+00:00"}
 
 
 @contextlib.contextmanager
@@ -109,20 +116,7 @@ def parallel_downloads(tmp: Path) -> list[Row]:
 def update_at_scale(tmp: Path) -> Row:
     """``POST /model/update`` at 1,000 custom models (a 4 MB state): the median answer time."""
     data = tmp / "scale"
-    data.mkdir()
-    created = {
-        f"c{i:04d}": {
-            "model": {
-                "name": f"Cloud {i}",
-                "cloud": True,
-                "created": CREATED,
-                "description": "d" * 4000,
-            }
-        }
-        for i in range(MODELS)
-    }
-    (data / "state.json").write_text(json.dumps({"version": 1, "created": created}))
-    ids = list(created)
+    ids = write_cloud_models(data, MODELS)
     with ServerProcess(data, write_catalog(tmp / "none.json", [])) as server:
         listed = requests.get(f"{server.url}/models", timeout=30).json()["iterable"]
         assert len(listed) == MODELS, len(listed)

@@ -31,6 +31,26 @@ def write_catalog(path: Path, models: list[dict[str, Any]]) -> Path:
     return path
 
 
+def write_cloud_models(data_dir: Path, count: int, description: int = 4000) -> list[str]:
+    """A ``state.json`` in ``data_dir`` holding ``count`` custom cloud models (ids ``c0000``...)
+    with ``description``-character descriptions, as the server stores created models; their
+    ids."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    created = {
+        f"c{i:04d}": {
+            "model": {
+                "name": f"Cloud {i}",
+                "cloud": True,
+                "created": {"value": "2024-05-01T12:00:00+00:00"},
+                "description": "d" * description,
+            }
+        }
+        for i in range(count)
+    }
+    (data_dir / "state.json").write_text(json.dumps({"version": 1, "created": created}))
+    return list(created)
+
+
 def local_model(model_id: str, size: int, **extra: Any) -> dict[str, Any]:
     """A catalog entry whose weights are a generated hub blob of ``size`` bytes."""
     blob = extra.pop("blob", None) or re.sub(r"[^A-Za-z0-9._-]", "_", f"{model_id}-{size}.bin")

@@ -7,7 +7,6 @@ state.json always readable, every acknowledged edit kept. Loopback only; bounded
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import threading
@@ -16,14 +15,11 @@ from pathlib import Path
 
 import requests
 from hostile_source import HostileSource, blob_of
-from serverproc import MiB, ServerProcess, local_model, write_catalog
+from serverproc import MiB, ServerProcess, local_model, write_catalog, write_cloud_models
 from waiting import wait_for
 
 ROUNDS = int(os.environ.get("PIECES_CRASH_ROUNDS", "6"))
 CATALOG = [local_model(f"hub{i}", (4 + 4 * i) * MiB, custom=True) for i in range(4)]
-
-
-WHEN = {"created": {"value": "2026-01-01T00:00:00+00:00"}}  # a stored model has its date
 
 
 def digest_of(path: Path) -> str:
@@ -103,15 +99,7 @@ def test_sigkill_at_random_points(tmp_path: Path) -> None:
     source.etag = '"created-v1"'
     catalog = write_catalog(tmp_path / "c.json", CATALOG)
     data = tmp_path / "data"
-    data.mkdir()
-    # 80 created cloud models with long descriptions: the state is large enough for the journal.
-    filler = {
-        f"cloud{i}": {
-            "model": {"name": f"Filler {i}", "cloud": True, "description": "d" * 4000, **WHEN}
-        }
-        for i in range(80)
-    }
-    (data / "state.json").write_text(json.dumps({"version": 1, "created": filler}))
+    write_cloud_models(data, 80)  # long descriptions: the state is large enough for the journal
     server = ServerProcess(data, catalog, hub_rate=8 * MiB)
     expected: dict[str, str] = {}
     acked: dict[str, str] = {}

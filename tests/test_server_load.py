@@ -20,7 +20,7 @@ import pytest
 import requests
 import websocket
 from hostile_source import HostileSource, blob_of
-from serverproc import MiB, ServerProcess, local_model, write_catalog
+from serverproc import MiB, ServerProcess, local_model, write_catalog, write_cloud_models
 
 PHASES = int(os.environ.get("PIECES_FUZZ_PHASES", "4"))
 SECONDS = float(os.environ.get("PIECES_FUZZ_SECONDS", "2"))
@@ -40,9 +40,6 @@ HOSTILE_BODIES: list[Any] = [
     "not an object",
     None,
 ]
-
-
-WHEN = {"created": {"value": "2026-01-01T00:00:00+00:00"}}  # a stored model has its date
 
 
 def deep(depth: int) -> str:
@@ -248,14 +245,7 @@ def test_stateful_fuzz_with_restarts(tmp_path: Path) -> None:
 def crowded(tmp_path: Path) -> ServerProcess:
     """A server with 1,000 custom models in its state (the cap) and two small catalog models."""
     data = tmp_path / "data"
-    data.mkdir()
-    created = {
-        f"cloud{i}": {
-            "model": {"name": f"Crowd {i}", "cloud": True, "description": "d" * 200, **WHEN}
-        }
-        for i in range(998)
-    }
-    (data / "state.json").write_text(json.dumps({"version": 1, "created": created}))
+    write_cloud_models(data, 998, description=200)
     catalog = write_catalog(tmp_path / "c.json", CATALOG[:2])
     with ServerProcess(data, catalog, hub_rate=4 * MiB) as server:
         yield server

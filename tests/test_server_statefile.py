@@ -17,36 +17,17 @@ from typing import Any
 
 import pytest
 import requests
-from serverproc import ServerProcess, write_catalog
+from serverproc import ServerProcess, write_catalog, write_cloud_models
 
 from pieces_widget.server import statefile
 from pieces_widget.server.statefile import StateFile
 from pieces_widget.server.store import ModelStore
 
 MODELS = 1000
-CREATED = {"value": "2024-05-01T12:00:00+00:00"}
-
-
-def big_state(data: Path, models: int = MODELS) -> list[str]:
-    """A state.json of ``models`` custom cloud models with 4,000-character descriptions."""
-    data.mkdir(parents=True, exist_ok=True)
-    created = {
-        f"c{i:04d}": {
-            "model": {
-                "name": f"Cloud {i}",
-                "cloud": True,
-                "created": CREATED,
-                "description": "d" * 4000,
-            }
-        }
-        for i in range(models)
-    }
-    (data / "state.json").write_text(json.dumps({"version": 1, "created": created}))
-    return list(created)
 
 
 def test_an_update_at_scale_is_journaled_and_survives_a_kill(tmp_path: Path) -> None:
-    ids = big_state(tmp_path / "data")
+    ids = write_cloud_models(tmp_path / "data", MODELS)
     catalog = write_catalog(tmp_path / "c.json", [])
     with ServerProcess(tmp_path / "data", catalog) as server:
         snapshot = server.data_dir / "state.json"
@@ -72,7 +53,7 @@ def test_an_update_at_scale_is_journaled_and_survives_a_kill(tmp_path: Path) -> 
 def test_writes_run_off_the_loop_and_bursts_coalesce(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids = big_state(tmp_path / "data")
+    ids = write_cloud_models(tmp_path / "data", MODELS)
     syncs: list[int] = []  # the thread of each fsync / fdatasync
     for name in ("fsync", "fdatasync"):
         real = getattr(os, name)
@@ -130,7 +111,7 @@ async def commit_all(state: StateFile, ops: list[dict[str, Any]]) -> None:
 
 def test_a_torn_line_and_a_stale_journal_are_ignored(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    ids = big_state(data)
+    ids = write_cloud_models(data, MODELS)
     first = StateFile(data)
     first.load()
     asyncio.run(commit_all(first, [edit(ids[0], "one"), edit(ids[1], "two")]))
@@ -154,7 +135,7 @@ def test_a_torn_line_and_a_stale_journal_are_ignored(tmp_path: Path) -> None:
 
 def test_a_failed_append_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = tmp_path / "data"
-    ids = big_state(data)
+    ids = write_cloud_models(data, MODELS)
     state = StateFile(data)
     state.load()
     asyncio.run(commit_all(state, [edit(ids[0], "kept")]))

@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from browserhosts import IDLE, JupyterLab, launch_chromium, write_notebook
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 from serverproc import MiB, ServerProcess, local_model, write_catalog
-from waiting import seconds_until
+from waiting import page_wait as wait_for
 from widgetpage import ConsoleErrors, focused_row, human_click, lab_theme, row
 
 from browser.rowmenu import menu_item
@@ -117,11 +117,6 @@ class Live:
                 requests.post(f"{self.server.url}/model/{model_id}/download", timeout=10)
             wait_for(lambda: self.model(model_id)["downloaded"], timeout, f"{model_id} downloaded")
         expect(self.row(model_id).locator(".pw-badge-on-device")).to_be_visible(timeout=10_000)
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> float:
-    """Poll ``check`` until truthy; returns the seconds it took, fails naming ``what``."""
-    return seconds_until(check, timeout, every, what)
 
 
 def bar_value(bar: Locator) -> float | None:

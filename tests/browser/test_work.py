@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import requests
 from browserhosts import JupyterLab, launch_chromium, write_notebook
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 from serverproc import MiB, ServerProcess
-from waiting import seconds_until
+from waiting import page_wait as wait_for
 from widgetpage import ConsoleErrors, button, focused_row, human_click, row
 
 from browser.rowmenu import menu_item, more_button
@@ -72,11 +72,6 @@ class Work:
             "no download running",
         )
         self.page.mouse.move(1, 1)
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> float:
-    """Poll ``check`` until truthy; returns the seconds it took, fails naming ``what``."""
-    return seconds_until(check, timeout, every, what)
 
 
 @pytest.fixture(scope="module")
