@@ -40,10 +40,12 @@ def seconds_until(
     return time.monotonic() - began
 
 
-def page_wait(condition: Callable[[], object], timeout: float, what: str) -> float:
-    """The browser tests' form of ``seconds_until``: every 0.05 s (a check may be a round trip
-    to the page or the server), naming ``what``."""
-    return seconds_until(condition, timeout, 0.05, what)
+def page_wait(
+    condition: Callable[[], object], timeout: float, what: str, every: float = 0.05
+) -> float:
+    """The browser tests' form of ``seconds_until``: every 0.05 s by default (a check may be a
+    round trip to the page or the server), naming ``what``."""
+    return seconds_until(condition, timeout, every, what)
 
 
 def size_of(path: Path) -> int:
