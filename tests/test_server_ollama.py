@@ -1,6 +1,7 @@
 """The Ollama API of Pieces OS 11+ on the reference server, over real HTTP and WebSockets:
 installed by default; with ``--without-ollama`` local models are blocked until an install (a
-real transfer from the server's hub) has run; cancel, failure, restart, update required. Every
+real transfer from the server's hub) has run; cancel, failure, restart, update required; an
+update (and its cancel) and an uninstall, driven by the official SDK too. Every
 body validates against the spec's ``OllamaStatus`` / ``OllamaDeployment(s)`` and parses with
 the official SDK."""
 
@@ -16,6 +17,9 @@ from typing import Any
 import pytest
 import requests
 import websocket
+from pieces_os_client.api.ollama_api import OllamaApi
+from pieces_os_client.api_client import ApiClient
+from pieces_os_client.configuration import Configuration
 from pieces_os_client.models.ollama_deployment import OllamaDeployment
 from pieces_os_client.models.ollama_deployments import OllamaDeployments
 from pieces_os_client.models.ollama_status import OllamaStatus
@@ -195,3 +199,96 @@ def test_update_required_unknown_ids_and_the_origin_guard(
     ws = websocket.create_connection(stream_url(server), timeout=5, origin="http://127.0.0.1:1")
     assert json.loads(ws.recv()) == body
     ws.close()
+
+
+def wait_status(server: ServerProcess, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    return wait_for(lambda: (lambda s: s if done(s) else None)(status(server)), 20)
+
+
+def test_an_update_clears_update_required_through_the_official_sdk(
+    start: Callable[..., ServerProcess],
+) -> None:
+    """POST /ollama/update runs a real transfer of the newer runtime; when it ends the
+    installation is that version, updateRequired is gone, and a restart keeps it."""
+    server = start("--ollama-update-required", "0.7.0")
+    api = OllamaApi(ApiClient(Configuration(host=server.url)))
+    assert status(server)["updateRequired"]["version"] == "0.7.0"
+    wrong = requests.post(f"{server.url}/ollama/update", json={"version": "9.9"}, timeout=5)
+    assert wrong.status_code == 500 and "the version available is 0.7.0" in wrong.text
+    started = api.ollama_update(ollama_deployment=OllamaDeployment(version="0.7.0"))
+    assert started.version == "0.7.0" and started.status.value == "INITIALIZED"
+    assert "updating" in status(server) or "updateRequired" not in status(server)
+    final = wait_status(server, lambda s: "updating" not in s)
+    assert final == {"installation": final["installation"]}, "no updateRequired any more"
+    assert final["installation"] == {"id": started.id, "version": "0.7.0", "status": "COMPLETED"}
+    done = deployment(requests.get(f"{server.url}/ollama/update/{started.id}", timeout=5))
+    assert done["status"] == "COMPLETED" and done["percentage"] == 100
+    assert api.ollama_update_snapshot(started.id).status.value == "COMPLETED"
+    updates = requests.get(f"{server.url}/ollama/updates", timeout=5).json()
+    validate(updates, "OllamaDeployments")
+    assert [d.id for d in api.ollama_updates_snapshot().iterable] == [started.id]
+    assert requests.get(f"{server.url}/ollama/installs", timeout=5).json() == {"iterable": []}
+    again = deployment(requests.post(f"{server.url}/ollama/update", timeout=5))
+    assert again == final["installation"], "nothing left to update"
+    assert "GET /hub/ollama-runtime-0.7.0.bin" in server.log(), "a real transfer from the hub"
+    server.stop()
+    server = start("--ollama-update-required", "0.7.0")
+    assert status(server) == final, "the update survives a restart"
+
+
+def test_cancel_an_update_keeps_the_old_runtime(start: Callable[..., ServerProcess]) -> None:
+    server = start("--ollama-update-required", "0.7.0", hub_rate=2 * MiB)
+    before = status(server)
+    started = deployment(requests.post(f"{server.url}/ollama/update", timeout=5))
+    moving = wait_status(server, lambda s: (s.get("updating") or {}).get("percentage", 0) > 0)
+    assert moving["updating"]["id"] == started["id"]
+    assert moving["installation"]["version"] == "0.6.2", "the old runtime until the new is whole"
+    refused = requests.post(f"{server.url}/ollama/uninstall", timeout=5)
+    assert refused.status_code == 500 and "being updated" in refused.text
+    canceled = deployment(
+        requests.post(f"{server.url}/ollama/update/{started['id']}/cancel", timeout=5)
+    )
+    assert canceled["status"] == "CANCELED" and 0 < canceled["percentage"] < 100
+    assert status(server) == before, "still 0.6.2, still needing the update"
+    snapshot = deployment(requests.get(f"{server.url}/ollama/update/{started['id']}", timeout=5))
+    assert snapshot["status"] == "CANCELED"
+    for method, path in (("get", "/ollama/update/nope"), ("post", "/ollama/update/nope/cancel")):
+        gone = requests.request(method, server.url + path, timeout=5)
+        assert gone.status_code == 410 and "update 'nope'" in gone.text
+    gone = requests.get(f"{server.url}/ollama/install/{started['id']}", timeout=5)
+    assert gone.status_code == 410, "an update's id is not an install's"
+    assert requests.post(f"{server.url}/model/m/download", timeout=5).status_code == 200
+
+
+def test_uninstall_blocks_local_models_until_an_install(
+    start: Callable[..., ServerProcess],
+) -> None:
+    server = start()
+    url = server.url
+    installation = status(server)["installation"]
+    assert requests.post(f"{url}/model/m/download", timeout=5).status_code == 200
+    wait_downloaded(url, "m")
+    assert requests.post(f"{url}/model/m/load", timeout=5).json()["loaded"] is True
+    wrong = requests.post(f"{url}/ollama/uninstall", json={"id": "other"}, timeout=5)
+    assert wrong.status_code == 410 and "'other'" in wrong.text
+    bad = requests.post(f"{url}/ollama/uninstall", json=[1], timeout=5)
+    assert bad.status_code == 400
+    api = OllamaApi(ApiClient(Configuration(host=url)))
+    removed = api.ollama_uninstall(ollama_deployment=OllamaDeployment.from_dict(installation))
+    assert removed.id == installation["id"]
+    assert status(server) == {}, "not installed"
+    assert requests.get(f"{url}/model/m", timeout=5).json()["loaded"] is False
+    for action in ("download", "load"):
+        refused = requests.post(f"{url}/model/m/{action}", timeout=5)
+        assert refused.status_code == 500 and "Ollama is not installed" in refused.text
+    twice = requests.post(f"{url}/ollama/uninstall", timeout=5)
+    assert twice.status_code == 500 and "nothing to uninstall" in twice.text
+    nothing = requests.post(f"{url}/ollama/update", timeout=5)
+    assert nothing.status_code == 500 and "not installed" in nothing.text
+    server.stop()
+    server = start()
+    assert status(server) == {}, "the uninstall survives a restart"
+    started = install(server)
+    final = wait_status(server, lambda s: "installation" in s)
+    assert final["installation"]["id"] == started["id"]
+    assert requests.post(f"{server.url}/model/m/load", timeout=30).json()["loaded"] is True
