@@ -7,6 +7,7 @@ the official SDK."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import time
@@ -14,8 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 import requests
+import schemathesis
 import websocket
 from pieces_os_client.api.ollama_api import OllamaApi
 from pieces_os_client.api_client import ApiClient
@@ -23,8 +26,13 @@ from pieces_os_client.configuration import Configuration
 from pieces_os_client.models.ollama_deployment import OllamaDeployment
 from pieces_os_client.models.ollama_deployments import OllamaDeployments
 from pieces_os_client.models.ollama_status import OllamaStatus
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
 from serverproc import MiB, ServerProcess, local_model, write_catalog
 from test_server_api import wait_downloaded
+from test_server_fuzz import full_spec
 from test_server_schema import validate
 from waiting import wait_for
 
@@ -292,3 +300,61 @@ def test_uninstall_blocks_local_models_until_an_install(
     final = wait_status(server, lambda s: "installation" in s)
     assert final["installation"]["id"] == started["id"]
     assert requests.post(f"{server.url}/model/m/load", timeout=30).json()["loaded"] is True
+
+
+OLLAMA_ROUTES = {  # the status WebSocket is tested above
+    "/ollama/status": ["get"],
+    "/ollama/install": ["post"],
+    "/ollama/install/{identifier}": ["get"],
+    "/ollama/install/{identifier}/cancel": ["post"],
+    "/ollama/installs": ["get"],
+    "/ollama/update": ["post"],
+    "/ollama/update/{identifier}": ["get"],
+    "/ollama/update/{identifier}/cancel": ["post"],
+    "/ollama/updates": ["get"],
+    "/ollama/uninstall": ["post"],
+}
+
+
+def test_ollama_routes_against_the_spec(start: Callable[..., ServerProcess]) -> None:
+    """A bounded schemathesis run of every Ollama route (bodies and ids from the spec's
+    schemas): no undocumented 5xx, every documented answer valid, every error one line."""
+    server = start("--ollama-update-required", "0.7.0", hub_rate=0)
+    spec = copy.deepcopy(full_spec())
+    spec["paths"] = {
+        path: {m: op for m, op in spec["paths"][path].items() if m in methods}
+        for path, methods in OLLAMA_ROUTES.items()
+    }
+    operations = [r.ok() for r in schemathesis.openapi.from_dict(spec).get_all_operations()]
+    assert sorted({op.path for op in operations}) == sorted(OLLAMA_ROUTES)
+    session = requests.Session()
+    statuses: dict[str, set[int]] = {}
+    for operation in operations:
+
+        @hypothesis.settings(
+            max_examples=10,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(hypothesis.HealthCheck),
+            phases=[hypothesis.Phase.generate],
+        )
+        @hypothesis.given(case=operation.as_strategy())
+        def check(case: Any) -> None:
+            response = case.call(base_url=server.url, session=session, timeout=30)
+            statuses.setdefault(case.path, set()).add(response.status_code)
+            documented = set(case.operation.definition.raw["responses"])
+            assert response.status_code < 500 or str(response.status_code) in documented
+            if response.status_code >= 400:
+                (kind,) = response.headers["content-type"]
+                assert kind.startswith("text/plain") and "\n" not in response.text.strip()
+            else:
+                case.validate_response(
+                    response, checks=[response_schema_conformance, content_type_conformance]
+                )
+
+        check()
+    session.close()
+    assert "Traceback" not in server.log()
+    fixed = [path for path in OLLAMA_ROUTES if "{identifier}" not in path]
+    assert all(any(s < 300 for s in statuses[path]) for path in fixed), statuses
