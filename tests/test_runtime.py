@@ -226,3 +226,16 @@ def test_update_cancel_and_uninstall_through_the_client(
     assert runtime_info(client.ollama_status())["state"] == "missing"
     refused, _ = follow(client, kind="update")
     assert refused.wait(5) == "FAILED" and "not installed" in (refused.error or "")
+
+
+def test_the_manager_updates_a_runtime_that_needs_it(start: Callable[..., ServerProcess]) -> None:
+    server = start("--ollama-update-required", "0.7.0")
+    mgr = ModelManager(PiecesClient(server.url), watch_interval=None)
+    try:
+        assert mgr.runtime["state"] == "update-required"
+        update = mgr.install_runtime()
+        assert update.kind == "update" and update.wait(20) == "COMPLETED", update.error
+        wait_for(lambda: mgr.runtime["state"] == "installed", message="the runtime installed")
+        assert mgr.runtime["version"] == "0.7.0"
+    finally:
+        mgr.close()
