@@ -353,13 +353,15 @@ class FaultHub:
 class RouteProxy:
     """An HTTP and WebSocket proxy to a real server that misbehaves on chosen routes:
     ``refuse[path] = (status, text)`` answers there instead of the server; ``inject`` frames go
-    first on every relayed WebSocket (what a real server never sends); ``seen`` lists
-    (method, path) of every request."""
+    first on every relayed WebSocket (what a real server never sends); ``drop_after`` frames the
+    first relayed WebSocket is cut without a close; ``seen`` lists (method, path) of every
+    request."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.refuse: dict[str, tuple[int, str]] = {}
         self.inject: list[str | bytes] = []
+        self.drop_after: int | None = None
         self.seen: list[tuple[str, str]] = []
         self._loop = _LoopThread()
         self.url = self._loop.call(self._start())
@@ -408,10 +410,17 @@ class RouteProxy:
                 await upstream.close()
 
             leaving = asyncio.ensure_future(client_leaves())
+            relayed = 0
             async for message in upstream:
                 if ws.closed:
                     break
                 await ws.send_str(message.data)
+                relayed += 1
+                if relayed == self.drop_after:
+                    self.drop_after = None
+                    assert request.transport is not None
+                    request.transport.abort()  # gone without a close, as when a server dies
+                    break
             leaving.cancel()
         await ws.close()
         return ws

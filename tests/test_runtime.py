@@ -161,6 +161,19 @@ def test_polling_when_the_status_stream_answers_404(
     assert seen[-1]["state"] == "installed"
 
 
+def test_a_dropped_status_stream_is_polled_then_taken_again(
+    start: Callable[..., ServerProcess], proxy: Callable[[str], RouteProxy]
+) -> None:
+    server = start("--without-ollama", hub_rate=4 * MiB)
+    flaky = proxy(server.url)
+    flaky.drop_after = 2
+    install, seen = follow(PiecesClient(flaky.url))
+    assert install.wait(20) == "COMPLETED", install.error
+    assert flaky.count("GET", "/ollama/status/stream") == 2, "the socket was taken again"
+    assert flaky.count("GET", "/ollama/status") >= 1, "polled while it was away"
+    assert install.source == "stream" and seen[-1]["state"] == "installed"
+
+
 def test_garbage_frames_are_ignored_and_an_oversized_one_ends_the_socket_in_one_line(
     start: Callable[..., ServerProcess],
     proxy: Callable[[str], RouteProxy],
