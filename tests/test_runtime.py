@@ -5,6 +5,9 @@ and oversized frames refused), against the real reference server."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -252,3 +255,23 @@ def test_the_manager_updates_a_runtime_that_needs_it(start: Callable[..., Server
         assert mgr.runtime["version"] == "0.7.0"
     finally:
         mgr.close()
+
+
+def test_the_cli_updates_a_runtime_that_needs_it(start: Callable[..., ServerProcess]) -> None:
+    server = start("--ollama-update-required", "0.7.0")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pieces_widget", *args, "--url", server.url]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+
+    status = cli("status")
+    assert (
+        "needs an update to 0.7.0" in status.stdout
+        and "install-ollama` updates it" in status.stdout
+    )
+    updated = cli("install-ollama")
+    assert updated.returncode == 0, updated.stderr
+    assert "updating Ollama" in updated.stdout
+    assert "Ollama 0.7.0 updated: local models can run" in updated.stdout
+    assert "ollama        Ollama 0.7.0" in cli("status").stdout
