@@ -277,6 +277,10 @@ def test_uninstall_blocks_local_models_until_an_install(
     assert requests.post(f"{url}/model/m/download", timeout=5).status_code == 200
     wait_downloaded(url, "m")
     assert requests.post(f"{url}/model/m/load", timeout=5).json()["loaded"] is True
+    for path in ("/ollama/uninstall", "/ollama/update"):
+        forged = requests.post(url + path, headers={"Origin": "https://evil.example"}, timeout=5)
+        assert forged.status_code == 403, "the origin guard covers the new routes"
+    assert status(server)["installation"] == installation
     wrong = requests.post(f"{url}/ollama/uninstall", json={"id": "other"}, timeout=5)
     assert wrong.status_code == 410 and "'other'" in wrong.text
     bad = requests.post(f"{url}/ollama/uninstall", json=[1], timeout=5)
