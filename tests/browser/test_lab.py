@@ -16,6 +16,7 @@ import requests
 from browserhosts import IDLE, JupyterLab, launch_chromium
 from playwright.sync_api import expect, sync_playwright
 from serverproc import ServerProcess, write_catalog
+from widgetpage import lab_theme
 from widgetpage import progress_values as _progress_values
 from widgetpage import row as _row
 
@@ -127,10 +128,7 @@ def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess, tmp_path: Pa
         assert page.evaluate("window.__pwned") is None
 
         page.screenshot(path=str(shots / "screenshot-light.png"), full_page=False)
-        page.get_by_role("menuitem", name="Settings", exact=True).click()
-        page.get_by_text("Theme", exact=True).hover()
-        page.get_by_text("JupyterLab Dark", exact=True).click()
-        page.wait_for_timeout(1500)
+        lab_theme(page, "JupyterLab Dark")
         page.screenshot(path=str(shots / "screenshot-dark.png"), full_page=False)
 
         # The server goes away: Refresh shows unreachable; it comes back: Retry reconnects.

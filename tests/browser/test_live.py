@@ -404,7 +404,6 @@ def test_step09_axe_and_alert_contrast_light_and_dark(live: Live) -> None:
         for theme in ("JupyterLab Light", "JupyterLab Dark"):
             if theme != "JupyterLab Light":
                 lab_theme(page, theme)
-                page.wait_for_timeout(500)  # the theme's stylesheet applies
             axe = page.evaluate(AXE_RUN)
             contrast = page.evaluate(ALERT_CONTRAST)
             results[theme] = (axe["violations"], contrast)
@@ -805,7 +804,6 @@ def test_step04_server_dies_and_returns_with_no_click(live: Live) -> None:
     shots = [shot(live, "offline-light")]
     try:
         lab_theme(live.page, "JupyterLab Dark")
-        live.page.wait_for_timeout(500)
         shots.append(shot(live, "offline-dark"))
     finally:
         lab_theme(live.page, "JupyterLab Light")
