@@ -146,6 +146,24 @@ def test_the_install_is_followed_through_the_status_stream(
     assert '"GET /ollama/status HTTP' not in server.log(), "no polling while the socket serves"
 
 
+def test_a_failed_install_says_why_through_the_stream(
+    start: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    """The status only says the install is gone: the client asks the deployment why."""
+    folder = tmp_path / "data" / "ollama"
+    folder.mkdir(parents=True)
+    os.symlink(tmp_path / "elsewhere", folder / "runtime.part")  # the disk refuses the file
+    server = start("--without-ollama")
+    install, seen = follow(PiecesClient(server.url))
+    assert install.wait(20) == "FAILED"
+    assert (
+        install.error
+        and install.error.startswith("cannot install Ollama")
+        and "symlink" in install.error
+    )
+    assert install.source == "stream" and seen[-1]["state"] == "missing"
+
+
 def test_polling_when_the_status_stream_answers_404(
     start: Callable[..., ServerProcess], proxy: Callable[[str], RouteProxy]
 ) -> None:

@@ -129,7 +129,8 @@ class RuntimeInstall:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._cancel_wanted = self._cancel_sent = False
-        self._reconciled = 0.0
+        self._reconciled = 0.0  # the last look (GET status and deployment)
+        self._look_due = False  # a frame said it no longer runs: ask how it ended
         self.socket = StatusSocket(client, self._on_frame, self._on_quiet, self._finished, timing)
         self._thread = threading.Thread(target=self._run, name="pieces-runtime", daemon=True)
         self._thread.start()
@@ -210,13 +211,18 @@ class RuntimeInstall:
         self._send_cancel()
         self.source = "stream"
         self._take(status, None, gone=False, asked=False)
+        self._ask_if_due()
 
     def _on_quiet(self) -> None:
         """The socket is quiet: send a wanted cancel; now and then ask how the install is."""
         self._send_cancel()
-        now = time.monotonic()
-        if now - self._reconciled > self.timing.reconcile_every:
-            self._reconciled = now
+        if time.monotonic() - self._reconciled > self.timing.reconcile_every:
+            self._look(source="stream")
+        self._ask_if_due()
+
+    def _ask_if_due(self) -> None:
+        """Ask how it ended, at most once per ``poll_every`` (frames can come in floods)."""
+        if self._look_due and time.monotonic() - self._reconciled >= self.timing.poll_every:
             self._look(source="stream")
 
     def _look(self, source: str = "polling") -> None:
@@ -236,7 +242,7 @@ class RuntimeInstall:
         except PiecesError as exc:
             log.info("Ollama %s: %s", self.kind, exc)
             return  # unreachable for a moment: the next look tells
-        self.source = source
+        self.source, self._look_due = source, False
         self._take(status, deployment, gone=gone, asked=True)
 
     def _snapshot(self, deployment_id: str) -> dict[str, Any]:
@@ -267,7 +273,7 @@ class RuntimeInstall:
         elif self._landed(status):
             self._end(COMPLETED, None)
         elif not asked:
-            self._look(source="stream")  # no longer running, not in place: how did it end?
+            self._look_due = True  # no longer running, not in place: how did it end?
         elif gone and _deployment(status, _RUNNING_KEY[self.kind]) is None:
             self._end(FAILED, f"Pieces OS no longer knows this Ollama {self.kind} (restarted?)")
 
