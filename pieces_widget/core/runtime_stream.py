@@ -77,8 +77,10 @@ class StatusSocket:
     def run(self) -> Outcome:
         """One connection, read until it closes, breaks or ``finished()``."""
         ws = capped_websocket()
-        self._ws = ws
+        self._ws = ws  # a stop() before the check ends here; one after it shuts this socket
         try:
+            if self._finished():
+                return "stopped"
             try:
                 ws.settimeout(self.client.timeout[1])  # the handshake is a request
                 url = self.client.ws_url(STREAM_PATH)
