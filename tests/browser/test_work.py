@@ -444,6 +444,11 @@ def test_layout_at_width(work: Work, width: int) -> None:
     rows' text columns stay >= 160 px, nothing overflows, and the header's controls stand in
     tidy rows (groups wrap whole; no label breaks, no control narrower than its text)."""
     page = work.page
+    if not work.model(PHI)["loaded"]:  # the summary's longest part: "Memory: ... of 25.3 GB"
+        requests.post(f"{work.server.url}/model/{PHI}/download", timeout=10)
+        wait_for(lambda: work.model(PHI)["downloaded"], 40, "Phi-3 downloaded")
+        requests.post(f"{work.server.url}/model/{PHI}/load", timeout=30).raise_for_status()
+    expect(work.widget.locator(".pw-summary")).to_contain_text("1 model loaded", timeout=10_000)
     left_sidebar(page, width >= 860)
     details = row(page, LLAMA).locator('button[data-action="details"]')
     if details.get_attribute("aria-expanded") != "true":
