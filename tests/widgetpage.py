@@ -128,3 +128,8 @@ def lab_theme(page: Page, theme: str) -> None:
     page.get_by_text(theme, exact=True).click()
     light = "false" if "Dark" in theme else "true"
     expect(page.locator(f'body[data-jp-theme-light="{light}"]')).to_have_count(1, timeout=10_000)
+    # JupyterLab flips the attribute, then hides and re-shows its shell on the next frame, and
+    # its splash screen covers the page until 200 ms after that: a click in between can land on
+    # the splash or on a menu that the re-layout moved. Wait until it is gone and two frames drew.
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=10_000)
+    page.evaluate("() => new Promise((f) => requestAnimationFrame(() => requestAnimationFrame(f)))")

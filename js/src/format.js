@@ -22,6 +22,15 @@ export function formatBytes(n) {
   return `${value.toFixed(digits).replace(/\.0$/, "")} ${units[unit]}`;
 }
 
+/**
+ * The text with a no-break space between each number and its unit ("25.3 GB", "4 min", "12 %"),
+ * for the DOM only: a narrow line breaks before a size, never inside it. Plain spaces elsewhere.
+ * @param {string} text
+ */
+export function keepUnits(text) {
+  return text.replace(/(\d) (?=(?:[KMGTP]?B|min|s|h)(?!\w)|%)/g, "$1\u00a0");
+}
+
 /** @param {number | null | undefined} seconds 125 -> "2 min 5 s" */
 export function formatDuration(seconds) {
   if (seconds == null || !Number.isFinite(seconds)) return "?";

@@ -5,6 +5,7 @@
  * view and patched; inputs the user types into are never written from the model.
  */
 import { actionButton, el, setAttr, setHidden, setText } from "./dom.js";
+import { keepUnits } from "./format.js";
 
 /** @typedef {import("./types.js").Connection} Connection */
 /** @typedef {import("./types.js").ViewPrefs} ViewPrefs */
@@ -239,10 +240,12 @@ export function patchRuntime(h, r, offline) {
 
 /** @param {Header} h @param {{ text: string, loaded: number }} s @param {boolean} offline */
 export function patchSummary(h, s, offline) {
-  if (h.summary.textContent !== s.text) {
-    // each part on one line ("Memory: 1 model loaded, 33.6 MB of 25.3 GB" never splits); a
-    // narrow widget puts each on its own line, without the separators
-    const parts = s.text.split(" · ");
+  const text = keepUnits(s.text);
+  if (h.summary.textContent !== text) {
+    // each part on one line where it fits ("Memory: 1 model loaded, 33.6 MB of 25.3 GB"); a
+    // narrow widget puts each on its own line, without the separators, and a part wider than
+    // the line breaks between words, never between a number and its unit
+    const parts = text.split(" · ");
     h.summary.replaceChildren(
       ...parts.flatMap((p, i) => [
         ...(i ? [el("span", "pw-sep", " · ")] : []),

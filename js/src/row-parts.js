@@ -4,6 +4,7 @@
  * Retry, and the in-row confirmation. Each is created the first time it is needed, then patched.
  */
 import { actionButton, el, placePart, setAttr, setText } from "./dom.js";
+import { keepUnits } from "./format.js";
 import { attr, differs, disabled, hidden, PARTS, part, text } from "./row-dom.js";
 
 /** @typedef {import("./row-dom.js").Row} Row */
@@ -33,7 +34,7 @@ export function patchProgress(row, v) {
   if (differs(row, "bar.width", pct)) fill.style.width = `${pct}%`;
   // The row's status is said in the bar's own line while there is a bar (the status element
   // stays for screen readers, out of sight): a status appearing under the bar would move the page.
-  const line = [v.status, v.bar.text].filter(Boolean).join(" · ");
+  const line = keepUnits([v.status, v.bar.text].filter(Boolean).join(" · "));
   text(row, "bar.text", /** @type {HTMLElement} */ (row.progress.lastElementChild), line);
 }
 

@@ -8,6 +8,7 @@
  * confirmation) and row-panels.js (Edit, Details).
  */
 import { el } from "./dom.js";
+import { keepUnits } from "./format.js";
 import { patchActions } from "./row-actions.js";
 import { differs, hidden, part, text } from "./row-dom.js";
 import { patchDetails, patchEdit } from "./row-panels.js";
@@ -109,7 +110,7 @@ export function patchRow(row, m, inputs) {
   }
   if (differs(row, "meta", v.meta)) {
     // each part on one line ("size 4.9 GB" never breaks); the text is the same string
-    const parts = v.meta ? v.meta.split(" · ") : [];
+    const parts = v.meta ? keepUnits(v.meta).split(" · ") : [];
     row.meta.replaceChildren(
       ...parts.flatMap((p, i) => [...(i ? [" · "] : []), el("span", "pw-meta-part", p)]),
     );

@@ -8,6 +8,7 @@ import {
   formatDuration,
   formatParameters,
   formatPercent,
+  keepUnits,
   progressText,
 } from "../src/format.js";
 import { enumLabel, foundationLabel, providerLabel, quantizationLabel } from "../src/labels.js";
@@ -62,6 +63,23 @@ describe("numbers for people", () => {
     );
     expect(progressText(dl({ percentage: null, bytes_total: null, eta: null }))).toBe(
       "… · 6.3 MB/s · ETA —",
+    );
+  });
+});
+
+describe("keepUnits", () => {
+  it("joins a number to its unit with a no-break space, nothing else", () => {
+    const nb = "\u00a0";
+    expect(keepUnits("Memory: 1 model loaded, 33.6 MB of 25.3 GB")).toBe(
+      `Memory: 1 model loaded, 33.6${nb}MB of 25.3${nb}GB`,
+    );
+    expect(keepUnits("12.3 MB / 101 MB · 3.2 MB/s · ETA 4 min 5 s · 12 %")).toBe(
+      `12.3${nb}MB / 101${nb}MB · 3.2${nb}MB/s · ETA 4${nb}min 5${nb}s · 12${nb}%`,
+    );
+    expect(keepUnits("3.8 B params")).toBe(`3.8${nb}B params`);
+    // a count and a word, a model name with digits: untouched
+    expect(keepUnits("Disk: 2 models, Phi 3 Mini, 8 Bit, 2 starts")).toBe(
+      "Disk: 2 models, Phi 3 Mini, 8 Bit, 2 starts",
     );
   });
 });

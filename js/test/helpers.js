@@ -133,3 +133,7 @@ export function specEnum(/** @type {string} */ name) {
   const list = block.slice(block.indexOf("enum:"));
   return [...list.matchAll(/^\s+- (.+)$/gm)].map((m) => m[1].replace(/^['"]|['"]$/g, ""));
 }
+
+/** A node's text as a reader sees it: the no-break spaces that keep "33.6 MB" whole read as spaces. */
+export const shown = (/** @type {Node | null | undefined} */ node) =>
+  node?.textContent?.replace(/\u00a0/g, " ");

@@ -12,6 +12,7 @@ import {
   local,
   mount,
   row,
+  shown,
   specEnum,
   traits,
 } from "./helpers.js";
@@ -78,7 +79,7 @@ describe("rows built once and patched in place", () => {
     expect(progressbar?.getAttribute("aria-valuenow")).toBe("50");
     const fill = /** @type {HTMLElement} */ (progressbar?.firstElementChild);
     expect(fill.style.width).toBe("50%");
-    expect(r.querySelector(".pw-progress-text")?.textContent).toContain("50 %");
+    expect(shown(r.querySelector(".pw-progress-text"))).toContain("50 %");
   });
 
   it("lands a mouse press that spans a tick on the same button, once", async () => {
@@ -323,7 +324,7 @@ describe("connection, one place", () => {
   it("says a running download waits for Pieces OS as soon as the banner goes red", async () => {
     const { host, model } = view(traits({ models: [local()], downloads: { m1: dl() } }));
     const r = row(host, "m1");
-    const text = () => r.querySelector(".pw-progress-text")?.textContent;
+    const text = () => shown(r.querySelector(".pw-progress-text"));
     expect(text()).toContain("/s");
     model.set("connection", { ...connected, state: "unreachable", message: "gone" });
     await frame();
@@ -435,13 +436,13 @@ describe("states that read right", () => {
     expect(r.querySelector(".pw-badge")?.textContent).toBe("Downloading");
     model.set("downloads", { m1: dl({ eta: null, speed: 0 }) });
     await frame();
-    expect(r.querySelector(".pw-progress-text")?.textContent).toContain("ETA —");
+    expect(shown(r.querySelector(".pw-progress-text"))).toContain("ETA —");
     expect(r.querySelector(".pw-badge")?.textContent).toBe("Downloading");
     model.set("downloads", { m1: dl({ eta: null, speed: 0, stalled: true, stalled_for: 12 }) });
     await frame();
     expect(r.querySelector(".pw-badge")?.textContent).toBe("Stalled");
     expect(statusOf(r)).toBe(""); // said once, in the badge
-    expect(r.querySelector(".pw-progress-text")?.textContent).toContain("stalled for 12 s");
+    expect(shown(r.querySelector(".pw-progress-text"))).toContain("stalled for 12 s");
     expect(bar(r)?.classList.contains("pw-stalled")).toBe(true);
     model.set("downloads", { m1: dl() });
     await frame();
@@ -498,7 +499,7 @@ describe("disk and memory", () => {
       }),
     );
     const summary = host.querySelector(".pw-summary");
-    expect(summary?.textContent).toBe(
+    expect(shown(summary)).toBe(
       "Disk: 2 models, 12.3 GB · 180 GB free · Memory: 1 model loaded, 6.1 GB of 32 GB",
     );
     const unloadAll = button(host, "unload_all");
@@ -511,7 +512,7 @@ describe("disk and memory", () => {
     model.set("models", [local({ id: "a", downloaded: true })]);
     model.set("_resources", { total_memory: null, available_memory: null, free_disk: null });
     await frame();
-    expect(summary?.textContent).toBe("Disk: 1 model, 4.9 GB · Memory: no model loaded");
+    expect(shown(summary)).toBe("Disk: 1 model, 4.9 GB · Memory: no model loaded");
     // it stays in place (no jump in the header, the focus stays on it), marked unavailable
     expect(unloadAll.isConnected).toBe(true);
     expect(unloadAll.hidden).toBe(false);

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { keyGuard } from "../src/events.js";
 import { keepPlaces } from "../src/order.js";
 import { timing } from "../src/view.js";
-import { button, dl, frame, local, mount, row, traits } from "./helpers.js";
+import { button, dl, frame, local, mount, row, shown, traits } from "./helpers.js";
 
 /** @type {(() => void)[]} */
 let cleanups = [];
@@ -107,9 +107,7 @@ describe("a steady progress area", () => {
     const status = /** @type {HTMLElement} */ (r.querySelector('[role="status"]'));
     expect(status.textContent).toBe("Download complete"); // for screen readers
     expect(status.classList.contains("pw-sr-only")).toBe(true);
-    expect(r.querySelector(".pw-progress-text")?.textContent).toBe(
-      "Download complete · 100 % · 33.6 MB",
-    );
+    expect(shown(r.querySelector(".pw-progress-text"))).toBe("Download complete · 100 % · 33.6 MB");
   });
 });
 
@@ -220,7 +218,7 @@ describe("a restarted kernel", () => {
   it("says so in the banner, greys the rows, disables them and stops their clocks", async () => {
     const { host, model } = view(traits({ models: [local()], downloads: { m1: dl() } }));
     const r = row(host, "m1");
-    expect(r.querySelector(".pw-progress-text")?.textContent).toContain("ETA");
+    expect(shown(r.querySelector(".pw-progress-text"))).toContain("ETA");
     for (const h of model.handlers.get("comm_live_update") ?? []) h(); // ipywidgets on a restart
     await frame();
     const banner = /** @type {HTMLElement} */ (host.querySelector(".pieces-connection"));
@@ -230,7 +228,7 @@ describe("a restarted kernel", () => {
     expect(banner.getAttribute("data-kernel")).toBe("gone");
     expect(host.querySelector(".pieces-widget")?.classList.contains("pw-unreachable")).toBe(true);
     expect(button(r, "cancel").disabled).toBe(true);
-    expect(r.querySelector(".pw-progress-text")?.textContent).toBe("42.5 % · 14.3 MB / 33.6 MB");
+    expect(shown(r.querySelector(".pw-progress-text"))).toBe("42.5 % · 14.3 MB / 33.6 MB");
     expect(r.querySelector('[role="status"]')?.textContent).toBe("");
   });
 });

@@ -130,7 +130,7 @@ def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess, tmp_path: Pa
         assert page.evaluate("window.__pwned") is None
 
         page.screenshot(path=str(shots / "screenshot-light.png"), full_page=False)
-        lab_theme(page, "JupyterLab Dark")  # until the page says it is dark
+        lab_theme(page, "JupyterLab Dark")
         page.screenshot(path=str(shots / "screenshot-dark.png"), full_page=False)
 
         # The server goes away: Refresh shows unreachable; it comes back: Retry reconnects.

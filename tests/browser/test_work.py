@@ -337,7 +337,7 @@ def test_focus_after_clear_filter_save_delete_remove(work: Work) -> None:
     assert where["tag"] != "BODY" and where["action"] == "download", where
 
 
-MEASURE = """(root) => {
+MEASURE = r"""(root) => {
   const box = root.getBoundingClientRect();
   const narrow = [];
   for (const part of root.querySelectorAll('.pw-row .pw-main, .pw-row .pw-details dd')) {
@@ -354,9 +354,23 @@ MEASURE = """(root) => {
     if (r.right > box.right + 1 || r.left < box.left - 1)
       over.push(`${node.className || node.tagName}: ${Math.round(r.left)}-${Math.round(r.right)}`);
   }
+  // a number and its unit ("25.3 GB", "4 min", "12 %") on one line, wherever the text wraps
+  const split = [];
+  const range = document.createRange();
+  for (const part of root.querySelectorAll('.pw-meta-part, .pw-progress-text')) {
+    for (const t of part.childNodes) {
+      if (t.nodeType !== 3) continue;
+      for (const m of t.data.matchAll(/\d[\s\u00a0](?:[KMGTP]?B|min|s|%)(?!\w)/g)) {
+        range.setStart(t, m.index);
+        range.setEnd(t, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (tops.size > 1) split.push(`"${t.data}" breaks in "${m[0]}"`);
+      }
+    }
+  }
   const list = root.querySelector('.pw-list');
   return {
-    width: Math.round(box.width), narrow, over: over.slice(0, 8),
+    width: Math.round(box.width), narrow, over: over.slice(0, 8), split,
     scroll: [root.scrollWidth - root.clientWidth, list.scrollWidth - list.clientWidth],
   };
 }"""
@@ -430,6 +444,11 @@ def test_layout_at_width(work: Work, width: int) -> None:
     rows' text columns stay >= 160 px, nothing overflows, and the header's controls stand in
     tidy rows (groups wrap whole; no label breaks, no control narrower than its text)."""
     page = work.page
+    if not work.model(PHI)["loaded"]:  # the summary's longest part: "Memory: ... of 25.3 GB"
+        requests.post(f"{work.server.url}/model/{PHI}/download", timeout=10)
+        wait_for(lambda: work.model(PHI)["downloaded"], 40, "Phi-3 downloaded")
+        requests.post(f"{work.server.url}/model/{PHI}/load", timeout=30).raise_for_status()
+    expect(work.widget.locator(".pw-summary")).to_contain_text("1 model loaded", timeout=10_000)
     left_sidebar(page, width >= 860)
     details = row(page, LLAMA).locator('button[data-action="details"]')
     if details.get_attribute("aria-expanded") != "true":
@@ -454,6 +473,7 @@ def test_layout_at_width(work: Work, width: int) -> None:
     assert header["groups"] == 3 and not header["problems"], header
     assert not seen["narrow"], seen
     assert not seen["over"], seen
+    assert not seen["split"], seen
     assert seen["scroll"] == [0, 0], seen
 
 
