@@ -14,6 +14,7 @@ from test_server_api import wait_downloaded
 
 SIZE = 64 * 1024
 BLOB = f"m-{SIZE}.bin"
+MAKE = {"PIECES_HUB_CACHE": ""}  # no shared blobs (tests/conftest.py): each server makes its own
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_planted_symlinks_redirect_nothing(tmp_path: Path, catalog: Path, plante
     else:  # the blob itself, with a cache that would describe it
         (hub / BLOB).symlink_to(outside)
         (hub / f"{BLOB}.sha256").write_text(hashlib.sha256(content).hexdigest() + "\n")
-    with ServerProcess(tmp_path / "data", catalog) as server:
+    with ServerProcess(tmp_path / "data", catalog, env=MAKE) as server:
         assert outside.read_bytes() == content
         for name in (BLOB, f"{BLOB}.sha256"):
             assert not (hub / name).is_symlink(), name
@@ -65,9 +66,30 @@ def test_planted_symlinks_redirect_nothing(tmp_path: Path, catalog: Path, plante
 def test_a_digest_cache_that_does_not_parse_is_recomputed(
     tmp_path: Path, catalog: Path, cache: bytes
 ) -> None:
-    with ServerProcess(tmp_path / "data", catalog) as server:
+    with ServerProcess(tmp_path / "data", catalog, env=MAKE) as server:
         pass
     digest_file = server.data_dir / "hub" / f"{BLOB}.sha256"
     digest_file.write_bytes(cache)  # a crash right after the file was created, or worse
     with server:  # starts it again
         check_download(server)
+
+
+def test_a_shared_blob_is_linked_not_made_again(tmp_path: Path, catalog: Path) -> None:
+    """With PIECES_HUB_CACHE, the first server makes the blob and shares it; the next one's hub
+    holds the same file (a hard link), renamed over a symlink planted there, never through it."""
+    shared = {"PIECES_HUB_CACHE": str(tmp_path / "shared")}
+    (tmp_path / "shared").mkdir()
+    with ServerProcess(tmp_path / "a", catalog, env=shared) as first:
+        check_download(first)
+    made = first.data_dir / "hub" / BLOB
+    hub = tmp_path / "b" / "hub"
+    hub.mkdir(parents=True)
+    outside = tmp_path / "outside.bin"
+    content = precious(outside)
+    (hub / BLOB).symlink_to(outside)
+    with ServerProcess(tmp_path / "b", catalog, env=shared) as second:
+        linked = hub / BLOB
+        assert not linked.is_symlink() and linked.stat().st_ino == made.stat().st_ino
+        assert linked.stat().st_nlink == 3  # a's hub, the shared directory, b's hub
+        check_download(second)
+    assert outside.read_bytes() == content

@@ -11,7 +11,6 @@ import pytest
 import requests
 import websocket
 import yaml
-from openapi_schema_validator import OAS30Validator
 from pieces_os_client.api.model_api import ModelApi
 from pieces_os_client.api.models_api import ModelsApi
 from pieces_os_client.api_client import ApiClient
@@ -34,6 +33,10 @@ def components() -> dict[str, Any]:
 
 
 def validate(body: Any, schema_name: str) -> None:
+    # Imported on first use: jsonschema builds its IRI grammar at import (~2.5 s of CPU), which
+    # every xdist worker would pay while collecting, when the two cores are busiest.
+    from openapi_schema_validator import OAS30Validator
+
     schema = {
         "components": components(),
         "allOf": [{"$ref": f"#/components/schemas/{schema_name}"}],

@@ -197,8 +197,9 @@ def test_removing_a_model_mid_download_leaves_nothing(fast_server: ServerProcess
     added = mgr.add_model("Throwaway", url).result(10)
     job = mgr.download(added.id)
     mgr.remove(added.id).result(10)
-    wait_for(lambda: job.done, 10, message="the removed model's job ended")
-    job.stop(5)  # its last update is in...
+    # remove() stopped the job: it ends COMPLETED when the download won the race, and never
+    # ends otherwise (waiting for it to be done failed the test on a busy machine)
+    job.stop(5)  # its thread has ended, so its last update is in...
     mgr._state.flush()  # ...and in the traits
     assert added.id not in mgr.downloads and all(m["id"] != added.id for m in mgr.models)
     assert "not found" not in mgr.error

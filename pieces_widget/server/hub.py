@@ -22,6 +22,9 @@ from aiohttp import web
 from .atomic import atomic_write, read_small, regular_size
 
 BLOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# A directory of generated blobs shared by servers with different data directories (the test
+# suite starts hundreds): a blob made once is hard-linked from there, not made again.
+SHARED_ENV = "PIECES_HUB_CACHE"
 DIGEST = re.compile(r"[0-9a-f]{64}")
 _GEN_CHUNK = 1 << 20
 
@@ -48,6 +51,18 @@ def ensure_blob(hub_dir: Path, name: str, size: int) -> str:
     if regular_size(path) == size and DIGEST.fullmatch(digest):
         return digest
     hub_dir.mkdir(parents=True, exist_ok=True)
+    shared = _shared_path(name, size)
+    digest = _link_shared(shared, path, size) if shared else None
+    if digest is None:
+        digest = _generate(path, name, size)
+        if shared:
+            _share(path, shared, digest)
+    atomic_write(digest_path, (digest + "\n").encode(), mode=0o644)
+    return digest
+
+
+def _generate(path: Path, name: str, size: int) -> str:
+    hub_dir = path.parent
     rng = random.Random(f"pieces-widget-hub:{name}")
     hasher = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=hub_dir)
@@ -66,9 +81,39 @@ def ensure_blob(hub_dir: Path, name: str, size: int) -> str:
     finally:  # a full disk leaves no half blob behind
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-    digest = hasher.hexdigest()
-    atomic_write(digest_path, (digest + "\n").encode(), mode=0o644)
+    return hasher.hexdigest()
+
+
+def _shared_path(name: str, size: int) -> Path | None:
+    root = os.environ.get(SHARED_ENV)
+    return Path(root) / f"{size}-{name}" if root else None
+
+
+def _link_shared(shared: Path, path: Path, size: int) -> str | None:
+    """Hard-link the shared blob to ``path`` (renamed over whatever is there, a symlink
+    included); its digest, or None when there is no complete one or it cannot be linked (another
+    file system)."""
+    cached = read_small(shared.with_name(shared.name + ".sha256"), 128)
+    digest = cached.decode("ascii", "replace").strip() if cached is not None else ""
+    if not DIGEST.fullmatch(digest) or regular_size(shared) != size:
+        return None
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.link")
+    try:
+        os.link(shared, tmp)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return None
     return digest
+
+
+def _share(path: Path, shared: Path, digest: str) -> None:
+    """Offer a blob just made to the shared directory: the blob first, then its digest, so a
+    digest there always describes a complete blob (a second maker finds it taken: fine)."""
+    with contextlib.suppress(OSError):
+        os.link(path, shared)
+        atomic_write(shared.with_name(shared.name + ".sha256"), (digest + "\n").encode(), 0o644)
 
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:

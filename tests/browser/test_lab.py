@@ -16,6 +16,7 @@ import requests
 from browserhosts import IDLE, JupyterLab, launch_chromium
 from playwright.sync_api import expect, sync_playwright
 from serverproc import ServerProcess, write_catalog
+from waiting import page_wait
 from widgetpage import lab_theme
 from widgetpage import progress_values as _progress_values
 from widgetpage import row as _row
@@ -102,8 +103,9 @@ def test_widget_in_jupyterlab(lab: str, demo_server: ServerProcess, tmp_path: Pa
         # Cancel mid-way: the row says canceled and offers to resume the partial download.
         llama = _row(page, "demo-llama-3-8b")
         llama.get_by_role("button", name="Download Llama 3 8B Instruct").click()
-        expect(llama.locator('[role="progressbar"]')).to_be_visible(timeout=20_000)
-        time.sleep(1.0)
+        bar = llama.locator('[role="progressbar"]')
+        expect(bar).to_be_visible(timeout=20_000)
+        page_wait(lambda: float(bar.get_attribute("aria-valuenow") or 0) > 0, 20, "Llama 3 moves")
         llama.get_by_role("button", name="Cancel Llama 3 8B Instruct").click()
         expect(llama.locator('[role="status"]')).to_have_text("Download canceled", timeout=10_000)
         resume = llama.get_by_role("button", name=re.compile(r"^Resume \(\d+ %\) Llama 3 8B"))

@@ -27,7 +27,7 @@ from pieces_widget.server.catalog import DEMO_CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-results"
-HUB_RATE = 2 * MiB  # the smallest model takes 16 s: a download stays active through a check
+HUB_RATE = 4 * MiB  # the smallest model takes 8 s, the ones a check watches (Gemma, Granite) 12+
 PHI, GEMMA, GRANITE, LLAMA = (
     "demo-phi-3-mini",
     "demo-gemma-1.1-2b",
