@@ -64,7 +64,26 @@ export function listen(root, on) {
         on.row(id, box.classList.contains("pw-edit") ? "close-edit" : "keep", false);
       return;
     }
+    if (submitsOnEnter(key)) {
+      // A browser submits a form on Enter in a text field by itself, but not in JupyterLab's
+      // output area (seen in Chromium, JupyterLab 4): the widget submits it, once.
+      key.preventDefault();
+      /** @type {HTMLInputElement} */ (key.target).form?.requestSubmit();
+      return;
+    }
     guardKey(key);
+  };
+  /** Enter, unmodified and not composing, in a text field of one of the widget's forms. */
+  const submitsOnEnter = (/** @type {KeyboardEvent} */ key) => {
+    const t = key.target;
+    if (key.key !== "Enter" || key.isComposing || key.repeat) return false;
+    if (key.shiftKey || key.ctrlKey || key.altKey || key.metaKey) return false;
+    return (
+      t instanceof HTMLInputElement &&
+      t.form !== null &&
+      t.form.hasAttribute("data-form") &&
+      root.contains(t.form)
+    );
   };
   /** Enter acts on keydown, Space on keyup: both are checked. @param {KeyboardEvent} key */
   const guardKey = (key) => {

@@ -182,6 +182,25 @@ describe("rows built once and patched in place", () => {
     return { custom, model, r, form };
   }
 
+  it("saves on Enter in the Name field, once; Shift+Enter and Enter in Description do not", async () => {
+    const { model, form } = await openEdit();
+    const name = /** @type {HTMLInputElement} */ (form.elements.namedItem("name"));
+    const desc = /** @type {HTMLTextAreaElement} */ (form.elements.namedItem("description"));
+    const enter = (/** @type {Element} */ t, over = {}) =>
+      t.dispatchEvent(
+        new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true, ...over }),
+      );
+    name.value = "By Enter";
+    const sent = model.sent.length;
+    expect(enter(desc)).toBe(true); // a new line in the description
+    expect(enter(name, { shiftKey: true })).toBe(true);
+    expect(model.sent.length).toBe(sent);
+    expect(enter(name)).toBe(false); // taken: the browser's own submit would not come in JupyterLab
+    expect(model.sent.slice(sent)).toEqual([
+      { action: "update", id: "m1", fields: { name: "By Enter", description: "old" } },
+    ]);
+  });
+
   it("keeps a refused save's form open with what was typed, beside the reason", async () => {
     const { custom, model, r, form } = await openEdit();
     const name = /** @type {HTMLInputElement} */ (form.elements.namedItem("name"));
