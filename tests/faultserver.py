@@ -348,3 +348,87 @@ class FaultHub:
         self._loop.loop.call_soon_threadsafe(self._release.set)
         self._loop.call(self._runner.cleanup())
         self._loop.close()
+
+
+class RouteProxy:
+    """An HTTP and WebSocket proxy to a real server that misbehaves on chosen routes:
+    ``refuse[path] = (status, text)`` answers there instead of the server; ``inject`` frames go
+    first on every relayed WebSocket (what a real server never sends); ``drop_after`` frames the
+    first relayed WebSocket is cut without a close; ``seen`` lists (method, path) of every
+    request."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.refuse: dict[str, tuple[int, str]] = {}
+        self.inject: list[str | bytes] = []
+        self.drop_after: int | None = None
+        self.seen: list[tuple[str, str]] = []
+        self._loop = _LoopThread()
+        self.url = self._loop.call(self._start())
+
+    async def _start(self) -> str:
+        import aiohttp
+
+        self._session = aiohttp.ClientSession()
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        return f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    def count(self, method: str, path: str) -> int:
+        return self.seen.count((method, path))
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.seen.append((request.method, request.path))
+        if request.path in self.refuse:
+            status, text = self.refuse[request.path]
+            return web.Response(status=status, text=text)
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self._relay(request)
+        body = await request.read()
+        headers = {k: v for k, v in request.headers.items() if k.lower() == "content-type"}
+        async with self._session.request(
+            request.method, self.upstream + request.path_qs, data=body or None, headers=headers
+        ) as answer:
+            return web.Response(
+                status=answer.status, body=await answer.read(), content_type=answer.content_type
+            )
+
+    async def _relay(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        for frame in self.inject:
+            await (ws.send_bytes(frame) if isinstance(frame, bytes) else ws.send_str(frame))
+        url = self.upstream.replace("http", "ws", 1) + request.path_qs
+        async with self._session.ws_connect(url) as upstream:
+
+            async def client_leaves() -> None:
+                async for _ in ws:
+                    pass
+                await upstream.close()
+
+            leaving = asyncio.ensure_future(client_leaves())
+            relayed = 0
+            async for message in upstream:
+                if ws.closed:
+                    break
+                await ws.send_str(message.data)
+                relayed += 1
+                if relayed == self.drop_after:
+                    self.drop_after = None
+                    assert request.transport is not None
+                    request.transport.abort()  # gone without a close, as when a server dies
+                    break
+            leaving.cancel()
+        await ws.close()
+        return ws
+
+    def close(self) -> None:
+        async def stop() -> None:
+            await self._runner.cleanup()
+            await self._session.close()
+
+        self._loop.call(stop())
+        self._loop.close()

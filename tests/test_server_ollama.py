@@ -1,11 +1,13 @@
 """The Ollama API of Pieces OS 11+ on the reference server, over real HTTP and WebSockets:
 installed by default; with ``--without-ollama`` local models are blocked until an install (a
-real transfer from the server's hub) has run; cancel, failure, restart, update required. Every
+real transfer from the server's hub) has run; cancel, failure, restart, update required; an
+update (and its cancel) and an uninstall, driven by the official SDK too. Every
 body validates against the spec's ``OllamaStatus`` / ``OllamaDeployment(s)`` and parses with
 the official SDK."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import time
@@ -13,14 +15,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 import requests
+import schemathesis
 import websocket
+from pieces_os_client.api.ollama_api import OllamaApi
+from pieces_os_client.api_client import ApiClient
+from pieces_os_client.configuration import Configuration
 from pieces_os_client.models.ollama_deployment import OllamaDeployment
 from pieces_os_client.models.ollama_deployments import OllamaDeployments
 from pieces_os_client.models.ollama_status import OllamaStatus
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
 from serverproc import MiB, ServerProcess, local_model, write_catalog
 from test_server_api import wait_downloaded
+from test_server_fuzz import full_spec
 from test_server_schema import validate
 from waiting import wait_for
 
@@ -195,3 +207,158 @@ def test_update_required_unknown_ids_and_the_origin_guard(
     ws = websocket.create_connection(stream_url(server), timeout=5, origin="http://127.0.0.1:1")
     assert json.loads(ws.recv()) == body
     ws.close()
+
+
+def wait_status(server: ServerProcess, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    return wait_for(lambda: (lambda s: s if done(s) else None)(status(server)), 20)
+
+
+def test_an_update_clears_update_required_through_the_official_sdk(
+    start: Callable[..., ServerProcess],
+) -> None:
+    """POST /ollama/update runs a real transfer of the newer runtime; when it ends the
+    installation is that version, updateRequired is gone, and a restart keeps it."""
+    server = start("--ollama-update-required", "0.7.0")
+    api = OllamaApi(ApiClient(Configuration(host=server.url)))
+    assert status(server)["updateRequired"]["version"] == "0.7.0"
+    wrong = requests.post(f"{server.url}/ollama/update", json={"version": "9.9"}, timeout=5)
+    assert wrong.status_code == 500 and "the version available is 0.7.0" in wrong.text
+    started = api.ollama_update(ollama_deployment=OllamaDeployment(version="0.7.0"))
+    assert started.version == "0.7.0" and started.status.value == "INITIALIZED"
+    assert "updating" in status(server) or "updateRequired" not in status(server)
+    final = wait_status(server, lambda s: "updating" not in s)
+    assert final == {"installation": final["installation"]}, "no updateRequired any more"
+    assert final["installation"] == {"id": started.id, "version": "0.7.0", "status": "COMPLETED"}
+    done = deployment(requests.get(f"{server.url}/ollama/update/{started.id}", timeout=5))
+    assert done["status"] == "COMPLETED" and done["percentage"] == 100
+    assert api.ollama_update_snapshot(started.id).status.value == "COMPLETED"
+    updates = requests.get(f"{server.url}/ollama/updates", timeout=5).json()
+    validate(updates, "OllamaDeployments")
+    assert [d.id for d in api.ollama_updates_snapshot().iterable] == [started.id]
+    assert requests.get(f"{server.url}/ollama/installs", timeout=5).json() == {"iterable": []}
+    again = deployment(requests.post(f"{server.url}/ollama/update", timeout=5))
+    assert again == final["installation"], "nothing left to update"
+    assert "GET /hub/ollama-runtime-0.7.0.bin" in server.log(), "a real transfer from the hub"
+    server.stop()
+    server = start("--ollama-update-required", "0.7.0")
+    assert status(server) == final, "the update survives a restart"
+
+
+def test_cancel_an_update_keeps_the_old_runtime(start: Callable[..., ServerProcess]) -> None:
+    server = start("--ollama-update-required", "0.7.0", hub_rate=2 * MiB)
+    before = status(server)
+    started = deployment(requests.post(f"{server.url}/ollama/update", timeout=5))
+    moving = wait_status(server, lambda s: (s.get("updating") or {}).get("percentage", 0) > 0)
+    assert moving["updating"]["id"] == started["id"]
+    assert moving["installation"]["version"] == "0.6.2", "the old runtime until the new is whole"
+    refused = requests.post(f"{server.url}/ollama/uninstall", timeout=5)
+    assert refused.status_code == 500 and "being updated" in refused.text
+    canceled = deployment(
+        requests.post(f"{server.url}/ollama/update/{started['id']}/cancel", timeout=5)
+    )
+    assert canceled["status"] == "CANCELED" and 0 < canceled["percentage"] < 100
+    assert status(server) == before, "still 0.6.2, still needing the update"
+    snapshot = deployment(requests.get(f"{server.url}/ollama/update/{started['id']}", timeout=5))
+    assert snapshot["status"] == "CANCELED"
+    for method, path in (("get", "/ollama/update/nope"), ("post", "/ollama/update/nope/cancel")):
+        gone = requests.request(method, server.url + path, timeout=5)
+        assert gone.status_code == 410 and "update 'nope'" in gone.text
+    gone = requests.get(f"{server.url}/ollama/install/{started['id']}", timeout=5)
+    assert gone.status_code == 410, "an update's id is not an install's"
+    assert requests.post(f"{server.url}/model/m/download", timeout=5).status_code == 200
+
+
+def test_uninstall_blocks_local_models_until_an_install(
+    start: Callable[..., ServerProcess],
+) -> None:
+    server = start()
+    url = server.url
+    installation = status(server)["installation"]
+    assert requests.post(f"{url}/model/m/download", timeout=5).status_code == 200
+    wait_downloaded(url, "m")
+    assert requests.post(f"{url}/model/m/load", timeout=5).json()["loaded"] is True
+    for path in ("/ollama/uninstall", "/ollama/update"):
+        forged = requests.post(url + path, headers={"Origin": "https://evil.example"}, timeout=5)
+        assert forged.status_code == 403, "the origin guard covers the new routes"
+    assert status(server)["installation"] == installation
+    wrong = requests.post(f"{url}/ollama/uninstall", json={"id": "other"}, timeout=5)
+    assert wrong.status_code == 410 and "'other'" in wrong.text
+    bad = requests.post(f"{url}/ollama/uninstall", json=[1], timeout=5)
+    assert bad.status_code == 400
+    api = OllamaApi(ApiClient(Configuration(host=url)))
+    removed = api.ollama_uninstall(ollama_deployment=OllamaDeployment.from_dict(installation))
+    assert removed.id == installation["id"]
+    assert status(server) == {}, "not installed"
+    assert requests.get(f"{url}/model/m", timeout=5).json()["loaded"] is False
+    for action in ("download", "load"):
+        refused = requests.post(f"{url}/model/m/{action}", timeout=5)
+        assert refused.status_code == 500 and "Ollama is not installed" in refused.text
+    twice = requests.post(f"{url}/ollama/uninstall", timeout=5)
+    assert twice.status_code == 500 and "nothing to uninstall" in twice.text
+    nothing = requests.post(f"{url}/ollama/update", timeout=5)
+    assert nothing.status_code == 500 and "not installed" in nothing.text
+    server.stop()
+    server = start()
+    assert status(server) == {}, "the uninstall survives a restart"
+    started = install(server)
+    final = wait_status(server, lambda s: "installation" in s)
+    assert final["installation"]["id"] == started["id"]
+    assert requests.post(f"{server.url}/model/m/load", timeout=30).json()["loaded"] is True
+
+
+OLLAMA_ROUTES = {  # the status WebSocket is tested above
+    "/ollama/status": ["get"],
+    "/ollama/install": ["post"],
+    "/ollama/install/{identifier}": ["get"],
+    "/ollama/install/{identifier}/cancel": ["post"],
+    "/ollama/installs": ["get"],
+    "/ollama/update": ["post"],
+    "/ollama/update/{identifier}": ["get"],
+    "/ollama/update/{identifier}/cancel": ["post"],
+    "/ollama/updates": ["get"],
+    "/ollama/uninstall": ["post"],
+}
+
+
+def test_ollama_routes_against_the_spec(start: Callable[..., ServerProcess]) -> None:
+    """A bounded schemathesis run of every Ollama route (bodies and ids from the spec's
+    schemas): no undocumented 5xx, every documented answer valid, every error one line."""
+    server = start("--ollama-update-required", "0.7.0", hub_rate=0)
+    spec = copy.deepcopy(full_spec())
+    spec["paths"] = {
+        path: {m: op for m, op in spec["paths"][path].items() if m in methods}
+        for path, methods in OLLAMA_ROUTES.items()
+    }
+    operations = [r.ok() for r in schemathesis.openapi.from_dict(spec).get_all_operations()]
+    assert sorted({op.path for op in operations}) == sorted(OLLAMA_ROUTES)
+    session = requests.Session()
+    statuses: dict[str, set[int]] = {}
+    for operation in operations:
+
+        @hypothesis.settings(
+            max_examples=10,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(hypothesis.HealthCheck),
+            phases=[hypothesis.Phase.generate],
+        )
+        @hypothesis.given(case=operation.as_strategy())
+        def check(case: Any) -> None:
+            response = case.call(base_url=server.url, session=session, timeout=30)
+            statuses.setdefault(case.path, set()).add(response.status_code)
+            documented = set(case.operation.definition.raw["responses"])
+            assert response.status_code < 500 or str(response.status_code) in documented
+            if response.status_code >= 400:
+                (kind,) = response.headers["content-type"]
+                assert kind.startswith("text/plain") and "\n" not in response.text.strip()
+            else:
+                case.validate_response(
+                    response, checks=[response_schema_conformance, content_type_conformance]
+                )
+
+        check()
+    session.close()
+    assert "Traceback" not in server.log()
+    fixed = [path for path in OLLAMA_ROUTES if "{identifier}" not in path]
+    assert all(any(s < 300 for s in statuses[path]) for path in fixed), statuses

@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--load", action="store_true", help="also load the models into memory")
     _pull_options(p)
     command("status", "connection, versions, disk and memory, the Ollama runtime")
-    command("install-ollama", "install Ollama, which local models run on (Pieces OS 11+)")
+    command("install-ollama", "install/update Ollama, which local models run on (Pieces OS 11+)")
     p = sub.add_parser(
         "serve",
         help="run the reference server (options of python -m pieces_widget.server)",

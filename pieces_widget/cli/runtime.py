@@ -1,5 +1,6 @@
 """``pieces-models install-ollama`` and the Ollama line of ``status``: the runtime local models
-need since Pieces OS 11, installed through Pieces OS with a bar (or a line per change)."""
+need since Pieces OS 11, installed (or updated, where Pieces OS says an update is required)
+through Pieces OS with a bar (or a line per change)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def runtime_line(info: RuntimeInfo) -> str:
         return f"Ollama {clean(info['version']) or '(version unknown)'}"
     if state == "missing":
         return f"not installed: local models cannot run (`{PROG} install-ollama` installs it)"
+    if state == "update-required" and "Pieces OS can update it" in info["message"]:
+        return f"{clean(info['message'])} (`{PROG} install-ollama` updates it)"
     return clean(info["message"])
 
 
@@ -36,7 +39,8 @@ def cmd_install_ollama(client: PiecesClient, args: argparse.Namespace, out: Outp
     if before["state"] == "installed":
         out.say(f"Ollama {clean(before['version'])} is already installed")
         return 0
-    install = RuntimeInstall(client, poll_every=0.25)
+    kind = "update" if before["state"] == "update-required" else "install"
+    install = RuntimeInstall(client, kind=kind, poll_every=0.25)
     bar = _bar(out) if out.bars else None
     said = ""
     try:
@@ -45,13 +49,13 @@ def cmd_install_ollama(client: PiecesClient, args: argparse.Namespace, out: Outp
             pct = install.percentage or 0.0
             if bar is not None:
                 bar.update(pct - bar.n)
-            elif (line := _line(install.status, install.percentage)) != said:
+            elif (line := _line(kind, install.status, install.percentage)) != said:
                 said = line
                 out.say(line)
     except KeyboardInterrupt:
         install.cancel()
         install.wait_briefly(5)
-        out.error("interrupted: the Ollama install was canceled")
+        out.error(f"interrupted: the Ollama {kind} was canceled")
         return EXIT_INTERRUPTED
     finally:
         install.stop()
@@ -59,16 +63,18 @@ def cmd_install_ollama(client: PiecesClient, args: argparse.Namespace, out: Outp
             bar.close()
     if install.status != COMPLETED:
         why = f": {clean(install.error)}" if install.error else ""
-        raise CliFailure(f"the Ollama install ended {install.status.lower()}{why}")
+        raise CliFailure(f"the Ollama {kind} ended {install.status.lower()}{why}")
     after = runtime_info(client.ollama_status())
-    out.say(f"Ollama {clean(after['version'])} installed: local models can run")
+    done = "updated" if kind == "update" else "installed"
+    out.say(f"Ollama {clean(after['version'])} {done}: local models can run")
     out.data(after)
     return 0
 
 
-def _line(status: str, percentage: float | None) -> str:
+def _line(kind: str, status: str, percentage: float | None) -> str:
     done = "" if percentage is None else f" {readable_percent(percentage // 10 * 10)}"
-    return f"installing Ollama{done}" if status != "INITIALIZED" else "installing Ollama: starting"
+    doing = "updating" if kind == "update" else "installing"
+    return f"{doing} Ollama{done}" if status != "INITIALIZED" else f"{doing} Ollama: starting"
 
 
 def _bar(out: Output):

@@ -141,8 +141,33 @@ class PiecesClient(Transport):
         path = f"/ollama/install/{quote(check_id(install_id), safe='')}/cancel"
         return self._deployment("POST", path)
 
-    def _deployment(self, method: str, path: str) -> dict[str, Any]:
-        data = self._json(method, path)
+    def update_ollama(self, version: str | None = None) -> dict[str, Any]:
+        """Start updating Ollama to ``version`` (the one ``updateRequired`` names when None;
+        returns at once): the ``OllamaDeployment`` to follow."""
+        if version is None:
+            required = (self.ollama_status() or {}).get("updateRequired")
+            version = required.get("version") if isinstance(required, dict) else None
+        body = {"version": version} if isinstance(version, str) else None
+        return self._deployment("POST", "/ollama/update", json=body)
+
+    def ollama_update(self, update_id: str) -> dict[str, Any]:
+        """One update's ``OllamaDeployment``."""
+        return self._deployment("GET", f"/ollama/update/{quote(check_id(update_id), safe='')}")
+
+    def cancel_ollama_update(self, update_id: str) -> dict[str, Any]:
+        path = f"/ollama/update/{quote(check_id(update_id), safe='')}/cancel"
+        return self._deployment("POST", path)
+
+    def uninstall_ollama(self, installation: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Uninstall Ollama (``installation``: the status's ``installation``, read when None):
+        local models cannot run until it is installed again."""
+        if installation is None:
+            installation = (self.ollama_status() or {}).get("installation")
+        body = dict(installation) if isinstance(installation, Mapping) else None
+        return self._deployment("POST", "/ollama/uninstall", json=body)
+
+    def _deployment(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        data = self._json(method, path, **kwargs)
         if not isinstance(data, dict):
             raise PiecesServerError(200, str(data)[:200], f"{method} {path} sent no object")
         return data

@@ -45,6 +45,7 @@ class ModelServer:
         self.habits = habits = habits or Habits()
         self.transfers = Transfers(options, on_done=self._transfer_done, habits=habits)
         self.ollama = OllamaRuntime(store.data_dir, ollama or OllamaOptions(), options)
+        self.ollama.on_uninstall = self._drop_all_weights  # no Ollama, no local model runs
         self.loaded: dict[str, LoadedWeights] = {}
         self.errors: dict[str, str] = {}  # model id -> why its last download failed
         self.health_id = str(uuid.uuid4())
@@ -109,6 +110,10 @@ class ModelServer:
         weights = self.loaded.pop(model_id, None)
         if weights is not None:
             weights.close()
+
+    def _drop_all_weights(self) -> None:
+        for model_id in list(self.loaded):
+            self.drop_weights(model_id)
 
     async def close(self, _: web.Application | None = None) -> None:
         """Stop everything in flight (on shutdown): sockets, transfers, loads."""

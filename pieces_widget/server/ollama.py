@@ -1,7 +1,9 @@
 """The Ollama runtime as Pieces OS 11+ manages it: local models run on Ollama, which Pieces OS
-installs through its own API. Installed by default; with ``installed=False`` (``--without-
-ollama``) local models are blocked until an install has run: a real transfer of a runtime file
-from the server's own hub into ``<data dir>/ollama/``, where the installed state persists.
+installs, updates and uninstalls through its own API. Installed by default; with
+``installed=False`` (``--without-ollama``) local models are blocked until an install has run: a
+real transfer of a runtime file from the server's own hub into ``<data dir>/ollama/``, where the
+installed state persists. An update is the same transfer of the newer version's file (the old
+runtime stays until it is whole); an uninstall deletes the runtime and blocks local models again.
 
 JSON shapes follow the spec's ``OllamaStatus`` and ``OllamaDeployment``; a failed install
 carries an ``error`` extra field, like a failed model download.
@@ -14,6 +16,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,11 @@ MISSING = (
     "Ollama is not installed: local models run on Ollama; install it first (POST /ollama/install)"
 )
 _KEY = "ollama"  # the install's key in its own Transfers (never shared with model ids)
+INSTALL, UPDATE = "install", "update"
+
+
+class RuntimeRefusal(Exception):
+    """Why an update or uninstall cannot start now, in one line (a 500 with this text)."""
 
 
 @dataclass(frozen=True)
@@ -76,13 +84,16 @@ class OllamaRuntime:
         self.hub_dir = data_dir / "hub"
         self.blob = f"ollama-runtime-{self.latest}.bin"
         self.installation = self._read_installation()
-        if self.installation is None and options.installed:
+        if self.installation is None and options.installed and not self._uninstalled:
             default_id = str(
                 uuid.uuid5(uuid.NAMESPACE_URL, f"pieces-widget/ollama/{options.version}")
             )
             self.installation = Deployment(default_id, options.version, COMPLETED, None)
         self.installing: Deployment | None = None
+        self.updating: Deployment | None = None
         self.deployments: dict[str, Deployment] = {}  # this session's installs, by id
+        self.updates: dict[str, Deployment] = {}  # this session's updates, by id
+        self.on_uninstall: Callable[[], None] | None = None  # the server unloads local models
         self._sources = sources
         self._transfers: Transfers | None = None
         self._task: asyncio.Task[None] | None = None
@@ -100,6 +111,13 @@ class OllamaRuntime:
     @property
     def _runtime(self) -> Path:
         return self.dir / "runtime.bin"
+
+    @property
+    def _uninstalled(self) -> bool:
+        """An uninstall ran here: the default installation does not come back on a restart."""
+        with contextlib.suppress(OSError, ValueError):
+            return json.loads(self._record.read_text(encoding="utf-8")) == {"uninstalled": True}
+        return False
 
     def _read_installation(self) -> Deployment | None:
         """The installation an earlier install left in the data directory, if whole."""
@@ -131,6 +149,8 @@ class OllamaRuntime:
                 status["updateRequired"] = {"version": required, "userManaged": False}
         if self.installing is not None:
             status["installing"] = self.installing.to_json()
+        if self.updating is not None:
+            status["updating"] = self.updating.to_json()
         return status
 
     def watch(self) -> asyncio.Event:
@@ -154,18 +174,67 @@ class OllamaRuntime:
             return self.installing
         deployment = Deployment(str(uuid.uuid4()), self.latest)
         self.deployments[deployment.id] = self.installing = deployment
-        self._task = asyncio.get_running_loop().create_task(self._run(deployment, server_url))
-        self._changed()
+        self._start(deployment, server_url, INSTALL)
         return deployment
+
+    def update(self, server_url: str, version: str | None) -> Deployment:
+        """Start an update to ``version`` (the latest when None), or return the one in flight,
+        or the installation when it already is that version. ``RuntimeRefusal`` when Ollama is
+        not installed (or being installed) or ``version`` is not the one this server offers."""
+        if self.updating is not None:
+            return self.updating
+        if self.installation is None:
+            raise RuntimeRefusal(
+                "Ollama is not installed: there is nothing to update; install it (POST "
+                "/ollama/install)"
+            )
+        if version is not None and version != self.latest:
+            raise RuntimeRefusal(
+                f"cannot update Ollama to {version[:40]!r}: the version available is {self.latest}"
+            )
+        if self.installation.version == self.latest:
+            return self.installation
+        deployment = Deployment(str(uuid.uuid4()), self.latest)
+        self.updates[deployment.id] = self.updating = deployment
+        self._start(deployment, server_url, UPDATE)
+        return deployment
+
+    def uninstall(self, installation_id: str | None) -> Deployment:
+        """Delete the installation (``installation_id``, when given, must name it): local
+        models are blocked again. ``RuntimeRefusal`` when none is there or one is changing."""
+        installation = self.installation
+        running = self.installing or self.updating
+        if running is not None:
+            raise RuntimeRefusal(
+                f"Ollama is being {'installed' if running is self.installing else 'updated'} "
+                f"({running.id}): wait for it to end or cancel it, then uninstall"
+            )
+        if installation is None:
+            raise RuntimeRefusal("Ollama is not installed: there is nothing to uninstall")
+        if installation_id is not None and installation_id != installation.id:
+            raise KeyError(installation_id)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self._record, {"uninstalled": True})
+        with contextlib.suppress(FileNotFoundError):
+            self._runtime.unlink()
+        self.installation = None
+        if self.on_uninstall is not None:
+            self.on_uninstall()
+        self._changed()
+        return installation
+
+    def _start(self, deployment: Deployment, server_url: str, kind: str) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(deployment, server_url, kind))
+        self._changed()
 
     async def cancel(self, deployment: Deployment) -> None:
         """Stop ``deployment`` if it runs, and wait until it has."""
         task = self._task
-        if deployment is self.installing and task is not None:
+        if deployment in (self.installing, self.updating) and task is not None:
             task.cancel()
             await asyncio.wait([task])
 
-    async def _run(self, deployment: Deployment, server_url: str) -> None:
+    async def _run(self, deployment: Deployment, server_url: str, kind: str) -> None:
         transfer: Transfer | None = None
         try:
             size = self.options.runtime_bytes
@@ -175,7 +244,7 @@ class OllamaRuntime:
             self.dir.mkdir(exist_ok=True)
             source = Source(f"{server_url}/hub/{self.blob}", digest, size)
             transfer = self.transfers.start(_KEY, source, self.dir / "runtime.part", self._runtime)
-            await self._follow(deployment, transfer)
+            await self._follow(deployment, transfer, kind)
             if transfer.status == COMPLETED:
                 atomic_write_json(
                     self._record, {"id": deployment.id, "version": deployment.version}
@@ -184,24 +253,27 @@ class OllamaRuntime:
         except asyncio.CancelledError:
             if transfer is not None:
                 await transfer.cancel()
-                self._mirror(deployment, transfer)
+                self._mirror(deployment, transfer, kind)
             deployment.status = CANCELED
         except OSError as exc:
             deployment.status = FAILED
-            deployment.error = f"cannot install Ollama: {disk_error(exc, str(self.dir))}"
+            deployment.error = f"cannot {kind} Ollama: {disk_error(exc, str(self.dir))}"
             log.warning("%s", deployment.error)
         finally:
-            self.installing = None
+            if kind == INSTALL:
+                self.installing = None
+            else:
+                self.updating = None
             self._task = None
             self._changed()
 
-    async def _follow(self, deployment: Deployment, transfer: Transfer) -> None:
+    async def _follow(self, deployment: Deployment, transfer: Transfer, kind: str) -> None:
         """Mirror the transfer's progress into ``deployment`` until it ends."""
         changed = transfer.watch()
         try:
             while True:
                 changed.clear()
-                self._mirror(deployment, transfer)
+                self._mirror(deployment, transfer, kind)
                 self._changed()
                 if transfer.done:
                     return
@@ -210,12 +282,12 @@ class OllamaRuntime:
             transfer.unwatch(changed)
 
     @staticmethod
-    def _mirror(deployment: Deployment, transfer: Transfer) -> None:
+    def _mirror(deployment: Deployment, transfer: Transfer, kind: str) -> None:
         frame = transfer.frame()
         deployment.status = frame["status"]
         deployment.percentage = frame.get("percentage")
         if transfer.status == FAILED:
-            deployment.error = f"cannot install Ollama: {transfer.error}"
+            deployment.error = f"cannot {kind} Ollama: {transfer.error}"
 
     @property
     def transfers(self) -> Transfers:

@@ -1,7 +1,9 @@
-"""One model's download: its status and progress frames, its watchers, cancel, and its ``.part``
-file (resume from what it holds, checksum, atomic rename into place).
+"""One model's download: its status and progress frames, its watchers, cancel, and the order of
+its steps (wait for the last flush, open the ``.part``, resume from what it holds, install it).
 
-The bytes come from ``fetch.Fetcher`` (the http(s) side) through ``sink.Sink`` (the disk side).
+The bytes come from ``fetch.Fetcher`` (the http(s) side) through ``sink.Sink`` (the disk side);
+the ``.part`` file itself (prefix hash, checksum and rename, removal, disk failures in words) is
+``partfile.py``'s.
 A transfer's end (status, ``finished``) is set by a done-callback of its task, never by code
 inside it: a task cancelled before its first step never runs its own ``finally``, and a
 download and a cancel that arrive together would otherwise leave the model downloading for good.
@@ -11,40 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
-import errno
-import hashlib
 import logging
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from ..core.models import (
-    CANCELED,
-    COMPLETED,
-    FAILED,
-    INITIALIZED,
-    TERMINAL_STATUSES,
-    readable_bytes,
-)
-from . import resume
+from ..core.models import CANCELED, COMPLETED, FAILED, INITIALIZED, TERMINAL_STATUSES
+from . import partfile, resume
 from .catalog import Source
 from .fetch import Fetcher
-from .files import fsync_dir, open_fd, pread
 from .habits import Habits
-from .sink import CHUNK, DiskError, Sink, flush_error
-from .sources import SourceError, SourceOptions, disk_error
+from .partfile import TransferError
+from .sink import DiskError, Sink, flush_error
+from .sources import SourceError, SourceOptions
 from .store import regular_size
 
 log = logging.getLogger("pieces_widget.server")
-
-
-class TransferError(Exception):
-    """Why a download failed, in words for the user."""
 
 
 class Transfer:
@@ -148,7 +135,7 @@ class Transfer:
             self.digest = task.result()
         self._sink = None
         if status == CANCELED and self.habits.cancel_discards:
-            self._discard_part()
+            partfile.discard(self.part)
         self._on_disk = self.source.bytes if status == COMPLETED else regular_size(self.part) or 0
         self.status = status
         self.finished.set()
@@ -168,37 +155,18 @@ class Transfer:
             self._changed()
         await self._settle()
         if self.habits.cancel_discards:  # no partial is ever resumed: every download from 0
-            self._discard_part()
+            partfile.discard(self.part)
             self._on_disk = 0
-        try:
-            f = _open_part(self.part)
-        except OSError as exc:
-            raise TransferError(disk_error(exc, str(self.part.parent))) from None
+        f = partfile.open_part(self.part)
         try:
             with f:
                 digest = await self._download_into(f.fileno())
         except BaseException:
             if regular_size(self.part) == 0:  # nothing to resume: no 0-byte .part left behind
-                self._discard_part()
+                partfile.discard(self.part)
             raise
-        if self.source.sha256 is not None and digest != self.source.sha256:
-            self._discard_part()
-            raise TransferError(
-                "checksum mismatch: the file does not have the expected sha256, it was deleted"
-            )
-        try:
-            os.replace(self.part, self.final)
-            fsync_dir(self.final.parent)
-        except OSError as exc:
-            raise TransferError(disk_error(exc, str(self.final.parent))) from None
-        resume.drop(self.part)
+        partfile.install(self.part, self.final, digest, self.source.sha256)
         return digest
-
-    def _discard_part(self) -> None:
-        """Remove the ``.part`` and what it was downloaded from (never an error)."""
-        for path in (self.part, resume.sidecar(self.part)):
-            with contextlib.suppress(OSError):
-                path.unlink()
 
     async def _settle(self) -> None:
         """Wait for the flush a cancelled transfer of this model left running. If it failed, the
@@ -210,7 +178,7 @@ class Transfer:
         await asyncio.wait([asyncio.wrap_future(flush)])
         if (exc := flush_error(flush)) is not None:
             log.warning("%r: the last flush failed (%s): downloading from 0", self.model_id, exc)
-            self._discard_part()
+            partfile.discard(self.part)
             self._on_disk = 0
 
     async def _download_into(self, fd: int) -> str:
@@ -224,20 +192,7 @@ class Transfer:
             log.info("%r: the partial file cannot be checked: downloading from 0", self.model_id)
             os.ftruncate(fd, 0)
             offset = 0
-        hasher = hashlib.sha256()
-        if offset:
-            stop = threading.Event()
-            hashing = asyncio.get_running_loop().run_in_executor(
-                None, _hash_prefix, fd, offset, hasher, stop
-            )
-            try:
-                await asyncio.shield(hashing)
-            except asyncio.CancelledError:
-                stop.set()  # the thread reads our fd: let it finish before the fd is closed,
-                while not hashing.done():  # even through a second cancel (a shutdown)
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await asyncio.wait([hashing])
-                raise
+        hasher = await partfile.hash_prefix(fd, offset)
         sink = self._sink = Sink(fd, hasher, offset)
         try:
             if offset < total:
@@ -246,39 +201,9 @@ class Transfer:
         except BaseException as exc:
             sink.abort()  # never close the file under a write in flight
             if isinstance(exc, DiskError):
-                raise TransferError(self._disk_failure(exc.error, sink)) from None
+                failure = partfile.disk_failure(exc.error, self.part, sink, total)
+                raise TransferError(failure) from None
             raise
         finally:
             self.last_flush = sink.flushing
             sink.close()
-
-    def _disk_failure(self, exc: OSError, sink: Sink) -> str:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            # A partial file must not keep the disk full: remove it (decided; see README).
-            self._discard_part()
-            return (
-                f"disk full after {readable_bytes(sink.written)} of "
-                f"{readable_bytes(self.source.bytes)}: the partial file was removed to free "
-                "the space; free some disk space and download again"
-            )
-        if flush_error(sink.flushing) is not None:
-            # The written bytes may be in memory only, and the kernel will not say so again.
-            self._discard_part()
-            return f"{disk_error(exc, str(self.part.parent))}; the partial file was removed"
-        return disk_error(exc, str(self.part.parent))
-
-
-def _hash_prefix(fd: int, size: int, hasher: Any, stop: threading.Event) -> None:
-    offset = 0
-    while offset < size and not stop.is_set():
-        block = pread(fd, min(CHUNK * 4, size - offset), offset)
-        if not block:
-            break
-        hasher.update(block)
-        offset += len(block)
-
-
-def _open_part(path: Path) -> Any:
-    """The ``.part`` file for appending and reading back, never through a symlink."""
-    fd = open_fd(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
-    return os.fdopen(fd, "a+b", buffering=0)

@@ -127,12 +127,16 @@ class ConnectionWatch(Background):
             log.info("Ollama status: %s", exc)
 
     def install_runtime(self) -> RuntimeInstall:
-        """Ask Pieces OS to install Ollama, which local models run on (Pieces OS 11+); returns
-        at once: ``.wait()`` gives the final status, the ``runtime`` trait shows the progress."""
+        """Ask Pieces OS to install Ollama, which local models run on (Pieces OS 11+), or to
+        update it where the runtime reads ``update-required``; returns at once: ``.wait()``
+        gives the final status, the ``runtime`` trait shows the progress."""
         self._ensure_open()
         if self._install is not None and not self._install.done:
             return self._install
-        self._install = RuntimeInstall(self.client, on_update=self._on_runtime)
+        needs_update = self._state.get("runtime")["state"] == "update-required"
+        self._install = RuntimeInstall(
+            self.client, kind="update" if needs_update else "install", on_update=self._on_runtime
+        )
         return self._install
 
     def _on_runtime(self, info: RuntimeInfo) -> None:
