@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 
@@ -42,5 +43,26 @@ def main(names: list[str]) -> int:
     return 0 if all(r.passed for r in rows) else 1
 
 
+def parse(argv: list[str]) -> list[str]:
+    """The suites to run (all when none is named); ``--help`` lists them, an unknown name is a
+    one-line error instead of a traceback from the import."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Run the benchmark suites and print a table of ratios against baselines"
+        " measured in the same run. Exit status 1 if any row misses its target.",
+    )
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="suite",
+        help=f"suites to run, in the order given (default: all): {', '.join(SUITES)}",
+    )
+    names: list[str] = parser.parse_args(argv).names
+    unknown = [name for name in names if name not in SUITES]
+    if unknown:
+        parser.error(f"no such suite: {', '.join(unknown)} (choose from {', '.join(SUITES)})")
+    return names
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(parse(sys.argv[1:])))
