@@ -5,6 +5,7 @@ and oversized frames refused), against the real reference server."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -69,6 +70,30 @@ def test_runtime_states_in_words(status: dict | None, state: str, words: str) ->
     info = runtime_info(status)
     assert info["state"] == state
     assert words in info["message"] if words else info["message"] == ""
+
+
+@pytest.mark.parametrize(
+    ("status", "offer"),
+    [
+        (None, ""),
+        ({}, "install"),
+        ({"installation": INSTALLED}, ""),
+        ({"installing": {"version": "0.6.2", "status": "IN-PROGRESS"}}, ""),
+        ({"installation": INSTALLED, "updateRequired": {"version": "0.7.0"}}, "update"),
+        (
+            {"installation": INSTALLED, "updateRequired": {"version": "0.7", "userManaged": True}},
+            "",
+        ),
+        ({"installing": {"version": "0.6.2", "status": "FAILED"}}, "install"),
+        ({"installation": INSTALLED, "updating": {"version": "0.7", "status": "FAILED"}}, "update"),
+    ],
+)
+def test_the_runtime_offers_what_pieces_os_can_do(status: dict | None, offer: str) -> None:
+    """The widget's button and the CLI's next step follow ``offer``, never the message's words."""
+    info = runtime_info(status)
+    assert info["offer"] == offer
+    if status and status.get("updating"):
+        assert info["message"].startswith("The Ollama update failed")
 
 
 def test_an_older_pieces_os_without_the_ollama_api_reads_none(fault: FaultServer) -> None:
@@ -293,3 +318,22 @@ def test_the_cli_updates_a_runtime_that_needs_it(start: Callable[..., ServerProc
     assert "updating Ollama" in updated.stdout
     assert "Ollama 0.7.0 updated: local models can run" in updated.stdout
     assert "ollama        Ollama 0.7.0" in cli("status").stdout
+
+
+def test_the_cli_asks_the_user_to_update_a_runtime_pieces_os_cannot(fault: FaultServer) -> None:
+    """A user-managed Ollama that needs an update: install-ollama sends nothing, says who acts."""
+    status = {
+        "installation": INSTALLED,
+        "updateRequired": {"version": "0.7.0", "userManaged": True},
+    }
+    fault.raw_answers["/ollama/status"] = (
+        {"Content-Type": "application/json"},
+        json.dumps(status).encode(),
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    command = [sys.executable, "-m", "pieces_widget", "install-ollama", "--url", fault.url]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 1, done.stderr
+    assert "update it yourself (Pieces OS cannot)" in done.stdout + done.stderr
+    posted = [path for method, path, _ in fault.seen if method == "POST"]
+    assert not [path for path in posted if path.startswith("/ollama/")], posted

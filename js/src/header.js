@@ -207,6 +207,12 @@ export function createHeader() {
 
 /** @typedef {ReturnType<typeof createHeader>} Header */
 
+/** The runtime notice's button. @param {string} offer "install" | "update" @param {boolean} failed */
+export function runtimeButton(offer, failed) {
+  if (offer === "update") return failed ? "Retry update" : "Update Ollama";
+  return failed ? "Retry install" : "Install Ollama";
+}
+
 /** What the banner says once the widget's kernel restarted: its Python side is gone. */
 export const KERNEL_GONE = "This widget's kernel restarted: run the cell again";
 
@@ -224,7 +230,7 @@ export function patchBanner(h, c, kernelGone = false) {
 
 /**
  * The runtime notice: what is wrong and why, one line, with Install (or Retry after a failed
- * install) while Pieces OS can install it; the install's progress in place.
+ * install, or Update) while Pieces OS can do it; the install's progress in place.
  * @param {Header} h @param {Partial<Runtime>} r @param {boolean} offline
  */
 export function patchRuntime(h, r, offline) {
@@ -232,9 +238,12 @@ export function patchRuntime(h, r, offline) {
   setHidden(h.runtime, !why);
   if (h.runtime.dataset.state !== (r.state ?? "none")) h.runtime.dataset.state = r.state ?? "none";
   setText(h.runtimeText, why);
-  const offer = r.state === "missing" || r.state === "failed";
-  setHidden(h.install, !offer);
-  setText(h.install, r.state === "failed" ? "Retry install" : "Install Ollama");
+  // what Pieces OS can do about it, as the Python side says (an older one sent no offer)
+  const offer = r.offer ?? (r.state === "missing" || r.state === "failed" ? "install" : "");
+  setHidden(h.install, !offer || !why);
+  const label = runtimeButton(offer, r.state === "failed");
+  setText(h.install, label);
+  setAttr(h.install, "aria-label", `${label} through Pieces OS`);
   if (h.install.disabled !== offline) h.install.disabled = offline;
 }
 

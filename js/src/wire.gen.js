@@ -42,6 +42,7 @@
  *   version: string,
  *   percentage: number | null,
  *   message: string,
+ *   offer: "install" | "update" | "",
  * }} Runtime
  */
 /**

@@ -305,6 +305,39 @@ describe("rows built once and patched in place", () => {
   });
 });
 
+describe("the runtime notice", () => {
+  it("offers what Pieces OS can do: install, update, retry; nothing where the user must act", async () => {
+    const { host, model } = view(traits());
+    const notice = /** @type {HTMLElement} */ (host.querySelector(".pw-runtime"));
+    const offer = /** @type {HTMLButtonElement} */ (
+      notice.querySelector('button[data-action="install_runtime"]')
+    );
+    const shows = async (/** @type {Record<string, unknown>} */ runtime) => {
+      model.set("runtime", { version: "", percentage: null, message: "", ...runtime });
+      await frame();
+      return offer.hidden ? null : offer.textContent;
+    };
+    expect(await shows({ state: "installed", offer: "" })).toBeNull();
+    expect(notice.hidden).toBe(true);
+    expect(await shows({ state: "missing", offer: "install" })).toBe("Install Ollama");
+    const needs = "Ollama 0.6.2 needs an update to 0.7.0: Pieces OS can update it.";
+    expect(await shows({ state: "update-required", offer: "update", message: needs })).toBe(
+      "Update Ollama",
+    );
+    expect(offer.getAttribute("aria-label")).toBe("Update Ollama through Pieces OS");
+    const mine = "Ollama 0.6.2 needs an update to 0.7.0: update it yourself (Pieces OS cannot).";
+    expect(await shows({ state: "update-required", offer: "", message: mine })).toBeNull();
+    expect(notice.textContent).toContain("update it yourself");
+    expect(
+      await shows({ state: "failed", offer: "update", message: "The Ollama update failed: x." }),
+    ).toBe("Retry update");
+    expect(
+      await shows({ state: "failed", offer: "install", message: "The Ollama install failed: x." }),
+    ).toBe("Retry install");
+    expect(await shows({ state: "installing", offer: "", percentage: 40 })).toBeNull();
+  });
+});
+
 describe("connection, one place", () => {
   it("shows the Python side's words in the banner with Retry, and dims and disables rows", async () => {
     const { host, model } = view(

@@ -25,7 +25,7 @@ def runtime_line(info: RuntimeInfo) -> str:
         return f"Ollama {clean(info['version']) or '(version unknown)'}"
     if state == "missing":
         return f"not installed: local models cannot run (`{PROG} install-ollama` installs it)"
-    if state == "update-required" and "Pieces OS can update it" in info["message"]:
+    if state == "update-required" and info["offer"] == "update":
         return f"{clean(info['message'])} (`{PROG} install-ollama` updates it)"
     return clean(info["message"])
 
@@ -39,7 +39,10 @@ def cmd_install_ollama(client: PiecesClient, args: argparse.Namespace, out: Outp
     if before["state"] == "installed":
         out.say(f"Ollama {clean(before['version'])} is already installed")
         return 0
-    kind = "update" if before["state"] == "update-required" else "install"
+    if before["state"] == "update-required" and before["offer"] != "update":
+        out.say(clean(before["message"]))  # the user updates it, not Pieces OS
+        return 1
+    kind = "update" if before["offer"] == "update" else "install"
     install = RuntimeInstall(client, kind=kind, poll_every=0.25)
     bar = _bar(out) if out.bars else None
     said = ""

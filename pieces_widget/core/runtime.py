@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pieces_widget.runtime")
 
 RuntimeState = Literal["installed", "missing", "installing", "update-required", "failed", "none"]
+RuntimeOffer = Literal["install", "update", ""]
 BLOCKING_STATES = frozenset({"missing", "update-required", "installing", "failed"})
 
 
@@ -36,9 +37,12 @@ class RuntimeInfo(TypedDict):
     version: str  # the installed version ("" when none)
     percentage: float | None  # an install or update in progress, 0-100
     message: str  # one line for people ("" when nothing needs saying)
+    offer: RuntimeOffer  # what Pieces OS can do about it now ("": nothing, or the user must)
 
 
-NO_API: RuntimeInfo = {"state": "none", "version": "", "percentage": None, "message": ""}
+NO_API: RuntimeInfo = {
+    "state": "none", "version": "", "percentage": None, "message": "", "offer": ""
+}  # fmt: skip
 MISSING = "Local models run on Ollama, which is not installed."
 
 
@@ -57,13 +61,14 @@ def runtime_info(status: Mapping[str, Any] | None) -> RuntimeInfo:
         return NO_API
     installation = _deployment(status, "installation")
     version = _text(installation.get("version")) if installation else ""
-    for key, verb in (("installing", "Installing"), ("updating", "Updating")):
+    runs = (("installing", "Installing", "install"), ("updating", "Updating", "update"))
+    for key, verb, job in runs:
         running = _deployment(status, key)
         if running is None:
             continue
         if running.get("status") == FAILED:
             why = _text(running.get("error")) or "Pieces OS gave no reason"
-            return _info("failed", version, None, f"The Ollama install failed: {why}.")
+            return _info("failed", version, None, f"The Ollama {job} failed: {why}.", job)
         percentage = clamp_percentage(running.get("percentage"))
         done = "" if percentage is None else f" ({readable_percent(percentage)})"
         return _info("installing", version, percentage, f"{verb} Ollama{done}…")
@@ -71,20 +76,20 @@ def runtime_info(status: Mapping[str, Any] | None) -> RuntimeInfo:
     if required is not None:
         needed = _text(required.get("version")) or "a newer version"
         have = f" {version}" if version else ""
-        if required.get("userManaged") is True:
-            act = "update it yourself (Pieces OS cannot)"
-        else:
-            act = "Pieces OS can update it"
-        return _info(
-            "update-required", version, None, f"Ollama{have} needs an update to {needed}: {act}."
-        )
+        mine = required.get("userManaged") is True
+        act = "update it yourself (Pieces OS cannot)" if mine else "Pieces OS can update it"
+        message = f"Ollama{have} needs an update to {needed}: {act}."
+        return _info("update-required", version, None, message, "" if mine else "update")
     if installation is None:
-        return _info("missing", "", None, MISSING)
+        return _info("missing", "", None, MISSING, "install")
     return _info("installed", version, None, "")
 
 
-def _info(state: RuntimeState, version: str, pct: float | None, message: str) -> RuntimeInfo:
-    return {"state": state, "version": version, "percentage": pct, "message": message}
+def _info(
+    state: RuntimeState, version: str, pct: float | None, message: str, offer: RuntimeOffer = ""
+) -> RuntimeInfo:
+    return {"state": state, "version": version, "percentage": pct, "message": message,
+            "offer": offer}  # fmt: skip
 
 
 Kind = Literal["install", "update"]

@@ -133,10 +133,8 @@ class ConnectionWatch(Background):
         self._ensure_open()
         if self._install is not None and not self._install.done:
             return self._install
-        needs_update = self._state.get("runtime")["state"] == "update-required"
-        self._install = RuntimeInstall(
-            self.client, kind="update" if needs_update else "install", on_update=self._on_runtime
-        )
+        kind = "update" if self._state.get("runtime").get("offer") == "update" else "install"
+        self._install = RuntimeInstall(self.client, kind=kind, on_update=self._on_runtime)
         return self._install
 
     def _on_runtime(self, info: RuntimeInfo) -> None:
