@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,25 @@ def ctrl_c_works() -> None:
 def write_catalog(path: Path, models: list[dict[str, Any]]) -> Path:
     path.write_text(json.dumps(models))
     return path
+
+
+def server_starter(
+    tmp_path: Path, models: list[dict[str, Any]], hub_rate: float
+) -> Iterator[Callable[..., ServerProcess]]:
+    """A ``start`` fixture's body: ``start(*server_args, hub_rate=...)`` starts (or restarts, on
+    the same data directory) a server with ``models``; every server it started stops after."""
+    catalog = write_catalog(tmp_path / "catalog.json", models)
+    started: list[ServerProcess] = []
+    default_rate = hub_rate
+
+    def run(*args: str, hub_rate: float = default_rate) -> ServerProcess:
+        server = ServerProcess(tmp_path / "data", catalog, hub_rate=hub_rate, extra_args=[*args])
+        started.append(server.start())
+        return server
+
+    yield run
+    for server in started:
+        server.stop()
 
 
 def write_cloud_models(data_dir: Path, count: int, description: int = 4000) -> list[str]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from serverproc import MiB, ServerProcess, local_model, write_catalog
+from serverproc import MiB, ServerProcess, local_model, server_starter
 from waiting import wait_for
 
 from pieces_widget import DownloadJob, ModelManager, PiecesClient
@@ -30,17 +30,7 @@ QUICK = StreamTiming(reconcile_every=0.5, idle_grace=1.0, poll_every=0.3, backof
 
 @pytest.fixture
 def start(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    catalog = write_catalog(tmp_path / "catalog.json", CATALOG)
-    servers: list[ServerProcess] = []
-
-    def run(*args: str, hub_rate: float = 2 * MiB) -> ServerProcess:
-        server = ServerProcess(tmp_path / "data", catalog, hub_rate=hub_rate, extra_args=[*args])
-        servers.append(server.start())
-        return server
-
-    yield run
-    for server in servers:
-        server.stop()
+    yield from server_starter(tmp_path, CATALOG, hub_rate=2 * MiB)
 
 
 class Seen:

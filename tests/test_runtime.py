@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 from faultserver import FaultServer, RouteProxy, SlowServer
-from serverproc import MiB, ServerProcess, local_model, write_catalog
+from serverproc import MiB, ServerProcess, local_model, server_starter
 from waiting import wait_for
 
 from pieces_widget import ModelManager, PiecesClient
@@ -124,17 +124,7 @@ FAST = RuntimeTiming(poll_every=0.1, retry_socket_every=0.5, reconcile_every=5.0
 
 @pytest.fixture
 def start(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    catalog = write_catalog(tmp_path / "catalog.json", [local_model("m", MiB)])
-    started: list[ServerProcess] = []
-
-    def run(*args: str, hub_rate: float = 8 * MiB) -> ServerProcess:
-        server = ServerProcess(tmp_path / "data", catalog, hub_rate=hub_rate, extra_args=[*args])
-        started.append(server.start())
-        return server
-
-    yield run
-    for server in started:
-        server.stop()
+    yield from server_starter(tmp_path, [local_model("m", MiB)], hub_rate=8 * MiB)
 
 
 @pytest.fixture

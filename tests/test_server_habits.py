@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 import websocket
-from serverproc import MiB, ServerProcess, local_model, write_catalog
+from serverproc import MiB, ServerProcess, local_model, server_starter
 from test_server_api import wait_downloaded
 from test_server_transfers import hub_digest, hub_requests, weights_digest
 from waiting import wait_for
@@ -30,19 +30,9 @@ Frames = list[tuple[float, dict[str, Any]]]
 @pytest.fixture
 def start(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Start a server with one 4 MiB local model ``m`` (and ``n``) and the given options."""
-    catalog = write_catalog(
-        tmp_path / "catalog.json", [local_model("m", 4 * MiB), local_model("n", 4 * MiB)]
+    yield from server_starter(
+        tmp_path, [local_model("m", 4 * MiB), local_model("n", 4 * MiB)], hub_rate=4 * MiB
     )
-    started: list[ServerProcess] = []
-
-    def run(*args: str, hub_rate: float = 4 * MiB) -> ServerProcess:
-        server = ServerProcess(tmp_path / "data", catalog, hub_rate=hub_rate, extra_args=[*args])
-        started.append(server.start())
-        return server
-
-    yield run
-    for server in started:
-        server.stop()
 
 
 def frames_until(

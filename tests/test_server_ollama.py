@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
 )
-from serverproc import MiB, ServerProcess, local_model, write_catalog
+from serverproc import MiB, ServerProcess, local_model, server_starter
 from test_server_api import wait_downloaded
 from test_server_fuzz import full_spec
 from test_server_schema import validate
@@ -43,17 +43,7 @@ RUNTIME = "ollama-runtime-0.6.2.bin"
 @pytest.fixture
 def start(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Start (or restart, same data dir) a server with the given options."""
-    catalog = write_catalog(tmp_path / "catalog.json", CATALOG)
-    started: list[ServerProcess] = []
-
-    def run(*args: str, hub_rate: float = 16 * MiB) -> ServerProcess:
-        server = ServerProcess(tmp_path / "data", catalog, hub_rate=hub_rate, extra_args=[*args])
-        started.append(server.start())
-        return server
-
-    yield run
-    for server in started:
-        server.stop()
+    yield from server_starter(tmp_path, CATALOG, hub_rate=16 * MiB)
 
 
 def status(server: ServerProcess) -> dict[str, Any]:
@@ -365,7 +355,7 @@ def test_ollama_routes_against_the_spec(start: Callable[..., ServerProcess]) -> 
                 & set(session.get(f"{server.url}/ollama/status", timeout=10).json())
             ),
             30,
-            "no Ollama install or update running",
+            message="no Ollama install or update running",
         )
         check()
     session.close()
