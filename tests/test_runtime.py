@@ -22,7 +22,8 @@ from waiting import wait_for
 
 from pieces_widget import ModelManager, PiecesClient
 from pieces_widget.core.capped_ws import MAX_FRAME_BYTES
-from pieces_widget.core.runtime import RuntimeInfo, RuntimeInstall, runtime_info
+from pieces_widget.core.runtime import RuntimeInstall
+from pieces_widget.core.runtime_status import RuntimeInfo, runtime_info
 from pieces_widget.core.runtime_stream import RuntimeTiming
 from pieces_widget.widget.watch import connected_message
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .._version import __version__
 from ..core.errors import ModelNotFoundError, PiecesConnectionError
-from ..core.runtime import runtime_info
+from ..core.runtime_status import runtime_info
 from ..core.summary import machine_resources, summarize
 from .output import (
     DETAILS,

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from ..core.models import COMPLETED
 from ..core.numbers import readable_percent
-from ..core.runtime import RuntimeInfo, RuntimeInstall, runtime_info
+from ..core.runtime import RuntimeInstall
+from ..core.runtime_status import RuntimeInfo, runtime_info
 from .output import EXIT_INTERRUPTED, PROG, CliFailure, Output, clean
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
-"""The Ollama runtime of Pieces OS 11+: its state in words, and an install followed to its end.
+"""The Ollama runtime of Pieces OS 11+: an install (or update) followed to its end; its state in
+words is ``runtime_status``.
 
 Since Pieces OS 11 local models run on Ollama, which Pieces OS installs and updates through its
 own API (``/ollama/status``, ``/ollama/install``...; schemas ``OllamaStatus`` and
@@ -13,84 +14,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import PiecesError, PiecesServerError
 from .models import CANCELED, COMPLETED, FAILED, TERMINAL_STATUSES, clamp_percentage
 from .numbers import readable_percent
+from .runtime_status import RuntimeInfo, deployment_of, one_line, runtime_info
 from .runtime_stream import RuntimeTiming, StatusSocket
 
 if TYPE_CHECKING:
     from .client import PiecesClient
 
 log = logging.getLogger("pieces_widget.runtime")
-
-RuntimeState = Literal["installed", "missing", "installing", "update-required", "failed", "none"]
-RuntimeOffer = Literal["install", "update", ""]
-BLOCKING_STATES = frozenset({"missing", "update-required", "installing", "failed"})
-
-
-class RuntimeInfo(TypedDict):
-    """The runtime as people read it (the widget's ``runtime`` trait, the CLI's status line)."""
-
-    state: RuntimeState
-    version: str  # the installed version ("" when none)
-    percentage: float | None  # an install or update in progress, 0-100
-    message: str  # one line for people ("" when nothing needs saying)
-    offer: RuntimeOffer  # what Pieces OS can do about it now ("": nothing, or the user must)
-
-
-NO_API: RuntimeInfo = {
-    "state": "none", "version": "", "percentage": None, "message": "", "offer": ""
-}  # fmt: skip
-MISSING = "Local models run on Ollama, which is not installed."
-
-
-def _deployment(status: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
-    value = status.get(key)
-    return value if isinstance(value, Mapping) else None
-
-
-def _text(value: Any) -> str:
-    return " ".join(value.split())[:200] if isinstance(value, str) else ""
-
-
-def runtime_info(status: Mapping[str, Any] | None) -> RuntimeInfo:
-    """``OllamaStatus`` JSON (None: this Pieces OS has no Ollama API) -> ``RuntimeInfo``."""
-    if status is None:
-        return NO_API
-    installation = _deployment(status, "installation")
-    version = _text(installation.get("version")) if installation else ""
-    runs = (("installing", "Installing", "install"), ("updating", "Updating", "update"))
-    for key, verb, job in runs:
-        running = _deployment(status, key)
-        if running is None:
-            continue
-        if running.get("status") == FAILED:
-            why = _text(running.get("error")) or "Pieces OS gave no reason"
-            return _info("failed", version, None, f"The Ollama {job} failed: {why}.", job)
-        percentage = clamp_percentage(running.get("percentage"))
-        done = "" if percentage is None else f" ({readable_percent(percentage)})"
-        return _info("installing", version, percentage, f"{verb} Ollama{done}…")
-    required = _deployment(status, "updateRequired")
-    if required is not None:
-        needed = _text(required.get("version")) or "a newer version"
-        have = f" {version}" if version else ""
-        mine = required.get("userManaged") is True
-        act = "update it yourself (Pieces OS cannot)" if mine else "Pieces OS can update it"
-        message = f"Ollama{have} needs an update to {needed}: {act}."
-        return _info("update-required", version, None, message, "" if mine else "update")
-    if installation is None:
-        return _info("missing", "", None, MISSING, "install")
-    return _info("installed", version, None, "")
-
-
-def _info(
-    state: RuntimeState, version: str, pct: float | None, message: str, offer: RuntimeOffer = ""
-) -> RuntimeInfo:
-    return {"state": state, "version": version, "percentage": pct, "message": message,
-            "offer": offer}  # fmt: skip
-
 
 Kind = Literal["install", "update"]
 _RUNNING_KEY = {"install": "installing", "update": "updating"}
@@ -208,7 +143,7 @@ class RuntimeInstall:
         final = deployment.get("status")
         if final in TERMINAL_STATUSES:  # e.g. the installation: there was nothing to do
             self._look()
-            self._end(str(final), _text(deployment.get("error")) or None)
+            self._end(str(final), one_line(deployment.get("error")) or None)
         return not self.done
 
     # -- what the server says ----------------------------------------------------------------
@@ -271,7 +206,7 @@ class RuntimeInstall:
         running = deployment if deployment is not None else self._mine(status)
         final = running.get("status") if running is not None else None
         if final in TERMINAL_STATUSES:
-            self._end(str(final), _text(running.get("error")) if running else None)
+            self._end(str(final), one_line(running.get("error")) if running else None)
         elif running is not None:
             self.percentage = clamp_percentage(running.get("percentage"))
             self.status = "IN-PROGRESS"
@@ -279,19 +214,19 @@ class RuntimeInstall:
             self._end(COMPLETED, None)
         elif not asked:
             self._look_due = True  # no longer running, not in place: how did it end?
-        elif gone and _deployment(status, _RUNNING_KEY[self.kind]) is None:
+        elif gone and deployment_of(status, _RUNNING_KEY[self.kind]) is None:
             self._end(FAILED, f"Pieces OS no longer knows this Ollama {self.kind} (restarted?)")
 
     def _mine(self, status: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """This deployment in the status (under ``installing`` or ``updating``), if there."""
-        running = _deployment(status, _RUNNING_KEY[self.kind])
+        running = deployment_of(status, _RUNNING_KEY[self.kind])
         if running is None or (self.id is not None and running.get("id") != self.id):
             return None
         return running
 
     def _landed(self, status: Mapping[str, Any]) -> bool:
         """The installation is in place (for an update: this deployment's version or id)."""
-        installation = _deployment(status, "installation")
+        installation = deployment_of(status, "installation")
         if installation is None:
             return False
         if self.kind == "install":
@@ -314,7 +249,7 @@ class RuntimeInstall:
             self._cancel_sent = False  # asked again on the next look
             return
         if answer.get("status") in TERMINAL_STATUSES:
-            self._end(str(answer["status"]), _text(answer.get("error")) or None)
+            self._end(str(answer["status"]), one_line(answer.get("error")) or None)
 
     def _end(self, status: str, error: str | None) -> None:
         if self.done:

@@ -19,7 +19,8 @@ from ..core.deprecation import renamed
 from ..core.errors import PiecesError
 from ..core.jobs import DownloadJob
 from ..core.models import Model
-from ..core.runtime import NO_API, RuntimeInstall
+from ..core.runtime import RuntimeInstall
+from ..core.runtime_status import NO_API
 from ..core.summary import Summary, machine_resources, summarize
 from . import reprs
 from .actions import ModelActions

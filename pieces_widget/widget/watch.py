@@ -11,7 +11,8 @@ from typing import Any
 
 from ..core.errors import PiecesConnectionError, PiecesError, PiecesTimeoutError
 from ..core.models import Model
-from ..core.runtime import RuntimeInfo, RuntimeInstall, runtime_info
+from ..core.runtime import RuntimeInstall
+from ..core.runtime_status import RuntimeInfo, runtime_info
 from ..core.summary import machine_resources
 from .background import Background, Ticker
 from .wire import Connection

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal, TypedDict, get_args
 
 # Shapes the core defines that cross to the browser too (re-exported: this is the list).
-from ..core.runtime import RuntimeInfo as RuntimeInfo
+from ..core.runtime_status import RuntimeInfo as RuntimeInfo
 from ..core.summary import Resources as Resources
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ Command = Literal[
 ]
 COMMANDS: frozenset[str] = frozenset(Command.__args__)  # type: ignore[attr-defined]
 
-# ``runtime`` (public): ``RuntimeInfo`` from ``core.runtime``: {state, version, percentage,
+# ``runtime`` (public): ``RuntimeInfo`` from ``core.runtime_status``: {state, version, percentage,
 # message}; state in installed | missing | installing | update-required | failed | none.
 
 # Extra fields the reference server adds to its Model JSON (the official SDK ignores them):
