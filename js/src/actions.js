@@ -82,7 +82,7 @@ export function rowActions(m, inputs, active) {
     add("edit", "edit", "Edit");
     actions[actions.length - 1].expanded = Boolean(inputs.editing);
   }
-  add("details", "details", inputs.details ? "Hide" : "Details", false, undefined, false);
+  add("details", "details", inputs.details ? "Hide details" : "Details", false, undefined, false);
   actions[actions.length - 1].expanded = Boolean(inputs.details);
   const size = m.bytes?.value != null ? ` (${formatBytes(m.bytes.value)})` : "";
   if (!m.cloud && m.downloaded && !active) {

@@ -117,8 +117,10 @@ export function orderRows(catalog, { query, showCloud, prefs, active, localOnly 
   const words = query.trim().toLowerCase().split(/\s+/).filter(Boolean);
   const matches = (/** @type {Entry} */ e) => {
     if (!words.length) return true;
-    const text = `${e.search}\n${stateWords(e.model, active)}`;
-    return words.every((w) => text.includes(w));
+    // a word matches inside the name, id, family...; a state word only from its start
+    // ("loaded" is not in "downloaded"; "down" finds downloaded and downloading)
+    const states = stateWords(e.model, active).split(" ");
+    return words.every((w) => e.search.includes(w) || states.some((s) => s.startsWith(w)));
   };
   const visible = catalog.entries.filter(
     (e) =>

@@ -99,7 +99,7 @@ export function createHeader() {
   const controls = el("div", "pw-controls");
   const filter = el("input", "pw-filter");
   filter.type = "search";
-  filter.placeholder = "Filter: name, family, provider, 4-bit, loaded…";
+  filter.placeholder = "Filter: name, provider, loaded…";
   filter.setAttribute("aria-label", "Filter models");
   filter.dataset.control = "filter";
   const cloud = el("input");

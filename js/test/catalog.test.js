@@ -72,6 +72,10 @@ describe("order of the rows", () => {
     expect(ids({ query: "GPT_4" })).toEqual([[null, ["cloud"]]]);
     expect(ids({ query: " zed " })).toEqual([[null, ["small"]]]);
     expect(ids({ query: "xyz" })).toEqual([[null, []]]);
+    // state words match from their start: "loaded" is not found inside "downloaded"
+    expect(ids({ query: "loaded" })).toEqual([[null, ["mid"]]]);
+    expect(ids({ query: "down" })).toEqual([[null, ["big", "dl", "mid"]]]);
+    expect(ids({ query: "on device" })).toEqual([[null, ["big", "mid"]]]);
   });
 
   it("indexes a model list once, whatever the number of views", () => {

@@ -30,7 +30,7 @@ describe("rowState", () => {
       "Remove",
     ]);
     expect(labels(rowState(local(), { download: dl() }))).toEqual(["Cancel", "Details"]);
-    expect(labels(rowState(local(), { details: true }))).toEqual(["Download", "Hide"]);
+    expect(labels(rowState(local(), { details: true }))).toEqual(["Download", "Hide details"]);
   });
 
   it("keeps one slot for the main action so its element survives state changes", () => {

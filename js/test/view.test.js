@@ -513,7 +513,7 @@ describe("states that read right", () => {
       const dt = [...panel.querySelectorAll("dt")].find((d) => d.textContent === label);
       return dt?.nextElementSibling?.textContent;
     };
-    expect(toggle.textContent).toBe("Hide");
+    expect(toggle.textContent).toBe("Hide details");
     expect(toggle.getAttribute("aria-expanded")).toBe("true");
     expect(field("Foundation")).toBe("Phi-3 Mini");
     expect(field("Provider")).toBe("Microsoft");

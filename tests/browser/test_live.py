@@ -442,7 +442,7 @@ def test_step08_details_opens_updates_closes(live: Live) -> None:
     expect(toggle).to_have_attribute("aria-expanded", "false")
     live.secondary(PHI, "details").click()
     expect(panel).to_be_visible()
-    expect(toggle).to_have_text("Hide")
+    expect(toggle).to_have_text("Hide details")
     expect(toggle).to_have_attribute("aria-expanded", "true")
     labels = panel.locator("dt").all_inner_texts()
     assert {"Name", "State", "Size", "Id"} <= set(labels), labels
