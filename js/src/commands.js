@@ -65,6 +65,7 @@ export function createCommands({
         // closed
       } else {
         ui.details.add(id);
+        ui.focus = { id, part: "details" };
         if (!offline()) send({ action: "snapshot", id });
       }
     } else if (action === "edit") {

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Where the focus goes after a draw: what the user asked to focus (an opened confirmation or
- * Edit form, an added row); else, when the draw took away the focused element: from a row (Keep,
+ * Edit form, an added row; an opened panel, Details too, is scrolled whole into the list's view); else, when the draw took away the focused element: from a row (Keep,
  * Delete, Save, Remove) to the row's main button, the next row's when the row is gone; from the
  * line under the list (Clear filter, Sort now) to the first row's main button; from the header
  * (a closed Add form) to the Add model button; never <body>.
@@ -36,10 +36,15 @@ export function createFocus({ root, rows, ui, visible, filter, addToggle, flashM
     ui.focus = null;
     if (want) {
       const row = rows.get(want.id);
+      const panel = { confirm: row?.confirm, edit: row?.edit, details: row?.details }[want.part];
+      // the list scrolls on its own: the opened panel is brought whole into its view
+      panel?.scrollIntoView?.({ block: "nearest" }); // (jsdom has none)
       const target =
         want.part === "confirm"
-          ? row?.confirm?.querySelector('button[data-action="keep"]')
-          : row?.edit?.querySelector("input, textarea");
+          ? panel?.querySelector('button[data-action="keep"]')
+          : want.part === "edit"
+            ? panel?.querySelector("input, textarea")
+            : null; // Details takes no focus
       if (target instanceof HTMLElement) {
         target.focus();
         return true;

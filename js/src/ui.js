@@ -28,7 +28,7 @@ export function createUi() {
     seen: new Map(),
     /** a short-lived word in a row's status ("Saved") @type {Map<string, string>} */
     notice: new Map(),
-    /** what takes the focus after the next draw @type {{ id: string, part: "confirm" | "edit" } | null} */
+    /** what takes the focus after the next draw @type {{ id: string, part: "confirm" | "edit" | "details" } | null} */
     focus: null,
     /** the model the Add form just added: shown, highlighted and focused after the next draw */
     added: "",

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -278,6 +279,37 @@ def test_more_menu_by_keyboard_and_pointer(work: Work) -> None:
         assert hit == last_items.nth(i).text_content(), (i, hit)
     page.keyboard.press("Escape")
     expect(last.locator('[role="menu"]')).to_be_hidden()
+
+
+WHOLE_IN_LIST = """(panel) => {
+  const list = panel.closest('.pw-list').getBoundingClientRect();
+  const p = panel.getBoundingClientRect();
+  return p.height > 0 && p.top >= list.top - 1 && p.bottom <= list.bottom + 1;
+}"""
+
+
+def test_an_opened_panel_shows_whole_in_the_scrolling_list(work: Work) -> None:
+    """The list scrolls on its own (at most 75 % of the window): Details or Edit opened on its
+    last rows is brought whole into view, Save included, without the user scrolling."""
+    page = work.page
+    page.set_viewport_size({"width": 1280, "height": 520})
+    lst = work.widget.locator(".pw-list")
+    try:
+        for model_id, kind, selector in ((PHI, "details", "section.pw-details"),
+                                         (CUSTOM, "edit", "form.pw-edit")):  # fmt: skip
+            lst.evaluate("l => { l.scrollTop = 0; }")
+            menu_item(row(page, model_id), kind).click()
+            panel = row(page, model_id).locator(selector)
+            expect(panel).to_be_visible()
+            wait_for(partial(panel.evaluate, WHOLE_IN_LIST), 5, f"{kind} whole in the list's view")
+            if kind == "edit":
+                expect(panel.locator('input[name="name"]')).to_be_focused()
+                row(page, model_id).locator('button[data-action="close-edit"]').click()
+            else:
+                menu_item(row(page, model_id), kind).click()
+            expect(panel).to_be_hidden()
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 1000})
 
 
 def test_focus_after_clear_filter_save_delete_remove(work: Work) -> None:
