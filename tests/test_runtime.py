@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from aiohttp import web
 from faultserver import FaultServer, RouteProxy, SlowServer
 from serverproc import MiB, ServerProcess, local_model, server_starter
 from waiting import wait_for
@@ -328,3 +329,45 @@ def test_the_cli_asks_the_user_to_update_a_runtime_pieces_os_cannot(fault: Fault
     assert "update it yourself (Pieces OS cannot)" in done.stdout + done.stderr
     posted = [path for method, path, _ in fault.seen if method == "POST"]
     assert not [path for path in posted if path.startswith("/ollama/")], posted
+
+
+class InstallEndsBetweenReads(FaultServer):
+    """An Ollama install that ends on the client's second read of it: from then on the
+    deployment says COMPLETED and the status shows the installation, as a real server's state
+    changes; no status socket (404), so the client polls both."""
+
+    def __init__(self) -> None:
+        self.reads, self.ended = 0, False
+        super().__init__()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        deployment = {"id": "i1", "version": "0.6.2"}
+        running = {**deployment, "status": "IN-PROGRESS", "percentage": 50.0}
+        ended = {**deployment, "status": "COMPLETED", "percentage": 100.0}
+        if request.path == "/ollama/status/stream":
+            return web.Response(status=404, text="404: Not Found")
+        if request.path == "/ollama/install":
+            return web.json_response({**deployment, "status": "INITIALIZED"})
+        if request.path == "/ollama/install/i1":
+            self.reads += 1
+            self.ended = self.ended or self.reads >= 2
+            return web.json_response(ended if self.ended else running)
+        if request.path == "/ollama/status":
+            return web.json_response(
+                {"installation": ended} if self.ended else {"installing": running}
+            )
+        return await super()._handle(request)
+
+
+def test_the_last_word_of_a_finished_install_is_installed() -> None:
+    """Polling reads the deployment, then the status: the status read after the deployment
+    ended shows its end. (Read the other way round, a widget said "Installing Ollama…" after
+    the install had completed.)"""
+    server = InstallEndsBetweenReads()
+    try:
+        install, seen = follow(PiecesClient(server.url))
+        assert install.wait(20) == "COMPLETED", install.error
+        assert install.source == "polling"
+        assert seen[-1]["state"] == "installed", seen
+    finally:
+        server.close()

@@ -170,15 +170,17 @@ class RuntimeInstall:
         self._reconciled = time.monotonic()
         deployment: Mapping[str, Any] | None = None
         gone = False
+        # the deployment first, then the status: a status read after a finished deployment shows
+        # its end (read the other way round, "installing" could be the last word of a done install)
         try:
-            status = self.client.ollama_status() or {}
             if self.id is not None:
-                deployment = self._snapshot(self.id)
-        except PiecesServerError as exc:
-            if exc.status != 410:
-                log.info("Ollama %s: %s", self.kind, exc)
-                return
-            gone = True  # Pieces OS no longer knows it (restarted?): the status must say
+                try:
+                    deployment = self._snapshot(self.id)
+                except PiecesServerError as exc:
+                    if exc.status != 410:
+                        raise
+                    gone = True  # Pieces OS no longer knows it (restarted?): the status must say
+            status = self.client.ollama_status() or {}
         except PiecesError as exc:
             log.info("Ollama %s: %s", self.kind, exc)
             return  # unreachable for a moment: the next look tells
