@@ -17,7 +17,7 @@ from .errors import ModelNotFoundError, PiecesError
 from .models import FAILED, RESET, TERMINAL_STATUSES, Model, readable_bytes
 from .progress_state import ProgressState
 from .stream_timing import StreamTiming
-from .transport import TOKEN_HEADER
+from .ws_open import Shuttable, connect
 
 log = logging.getLogger("pieces_widget.progress")
 
@@ -36,7 +36,7 @@ class ModelSource(Protocol):
     def interrupt(self, threads: Collection[threading.Thread]) -> None: ...
 
 
-class SocketSession:
+class SocketSession(Shuttable):
     """Connections to the progress socket of ``model_id``; frames go to ``state``, and
     ``reconcile()`` asks the model (``GET /model/{id}``) when the socket cannot say."""
 
@@ -57,21 +57,12 @@ class SocketSession:
     def _done(self) -> bool:
         return self._stop.is_set() or self.state.finished
 
-    def shutdown(self) -> None:
-        """Shut the open socket (from another thread): its reader returns at once."""
-        ws = self._ws
-        if ws is not None:
-            with contextlib.suppress(Exception):  # half-open or gone: it is going away anyway
-                ws.shutdown()
-
     def run(self) -> str:
         """One connection: 'frames' (it delivered some), 'closed', 'error', 'refused'."""
         ws = capped_websocket()
         self._ws = ws
         try:
-            ws.settimeout(self.client.timeout[1])  # the handshake is a request: read timeout
-            url = self.client.ws_url(self.client.model_path(self.model_id, "download/progress"))
-            ws.connect(url, suppress_origin=True, header=_token_header(self.client))
+            connect(ws, self.client, self.client.model_path(self.model_id, "download/progress"))
         except websocket.WebSocketBadStatusException as exc:
             if exc.status_code == 410:
                 self.state.finish(FAILED, str(ModelNotFoundError(self.model_id)))
@@ -159,10 +150,3 @@ def _must_deliver(data: str | bytes) -> bool:
     RESET): such frames are never skipped."""
     text = data if isinstance(data, str) else data.decode("utf-8", "replace")
     return RESET in text or any(status in text for status in TERMINAL_STATUSES)
-
-
-def _token_header(client: ModelSource) -> list[str]:
-    """The reference server's token (``--allow-remote``), if the client sends one."""
-    session = getattr(client, "session", None)
-    token = session.headers.get(TOKEN_HEADER) if session is not None else None
-    return [f"{TOKEN_HEADER}: {token}"] if token else []

@@ -18,7 +18,7 @@ import websocket
 from .capped_ws import MAX_FRAME_BYTES, FrameTooLarge, capped_websocket
 from .errors import PiecesError
 from .models import loads, readable_bytes
-from .progress_socket import _token_header
+from .ws_open import Shuttable, connect
 
 log = logging.getLogger("pieces_widget.runtime")
 
@@ -47,7 +47,7 @@ class StatusSource(Protocol):
     def interrupt(self, threads: Collection[threading.Thread]) -> None: ...
 
 
-class StatusSocket:
+class StatusSocket(Shuttable):
     """Connections to the status socket; each ``OllamaStatus`` frame goes to ``on_status``,
     ``on_quiet`` runs about every 0.25 s while no frame comes. ``finished()`` ends the read."""
 
@@ -67,13 +67,6 @@ class StatusSocket:
         self.problem = ""  # why the socket was given up for good ("" while it may serve)
         self._ws: websocket.WebSocket | None = None
 
-    def shutdown(self) -> None:
-        """Shut the open socket (from another thread): its reader returns at once."""
-        ws = self._ws
-        if ws is not None:
-            with contextlib.suppress(Exception):  # half-open or gone: it is going away anyway
-                ws.shutdown()
-
     def run(self) -> Outcome:
         """One connection, read until it closes, breaks or ``finished()``."""
         ws = capped_websocket()
@@ -82,9 +75,7 @@ class StatusSocket:
             if self._finished():
                 return "stopped"
             try:
-                ws.settimeout(self.client.timeout[1])  # the handshake is a request
-                url = self.client.ws_url(STREAM_PATH)
-                ws.connect(url, suppress_origin=True, header=_token_header(self.client))
+                connect(ws, self.client, STREAM_PATH)
             except websocket.WebSocketBadStatusException as exc:
                 if exc.status_code >= 500:  # may pass: try again later
                     log.info("Ollama status socket: %s", exc)
