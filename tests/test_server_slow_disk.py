@@ -157,8 +157,10 @@ def test_no_flush_grows_past_the_cap(tmp_path: Path) -> None:
         run(tmp_path, slow, (source, until_done))
     assert (tmp_path / "m.bin").stat().st_size == BLOB
     covered.append(BLOB - last[0])  # the final fsync's share
-    # at most 32 MiB (FLUSH_AHEAD) and a chunk on its way each, which takes 3 flushes or more
-    assert max(covered) <= 34 * MiB, [c // MiB for c in covered]
+    # at most 32 MiB (FLUSH_AHEAD) and a chunk on its way each, which takes 3 flushes or more;
+    # measured when the flush thread starts, so the bytes the disk thread wrote while it was
+    # being scheduled count too (2.5 MiB once, three workers on two cores): 4 chunks of slack
+    assert max(covered) <= 36 * MiB, [round(c / MiB, 1) for c in covered]
     assert len(covered) >= 3, covered
 
 
